@@ -1,0 +1,3 @@
+namespace HessianML;
+
+public sealed class HessianContext { }
