@@ -1,1 +1,1 @@
-return 0;
+return HessianML.Cli.HessianCli.Run(args);
