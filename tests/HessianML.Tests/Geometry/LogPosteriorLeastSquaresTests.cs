@@ -1,0 +1,50 @@
+using HessianML.Geometry;
+using HessianML.Posterior;
+
+namespace HessianML.Tests.Geometry;
+
+[TestClass]
+public sealed class LogPosteriorLeastSquaresTests
+{
+    private static readonly ParameterBox Box = new(0.25, 0.65, -0.3, 0.3);
+
+    private static double Psi(double x, double y) => Math.Exp(2 * x) + Math.Log(Math.Cosh(3 * y)) * (1 + x) + 0.3 * x * y;
+
+    [TestMethod]
+    public void RecoversNPsiUpToAffineFromExactExponentialFamilyPosteriors()
+    {
+        const int k = 12, n = 400, bundle = 4;
+        var grid = Box.CellCentres(k, k);
+        var rng = new Random(7);
+        var post = new float[n * k * k];
+        for (int i = 0; i < n; i++)
+        {
+            // A bundle's natural statistic eta_i: the mean statistic at some t, spread over the box.
+            double eta1 = bundle * (2 + 3 * rng.NextDouble()), eta2 = bundle * (-2 + 4 * rng.NextDouble());
+            var logits = Enumerable.Range(0, k * k)
+                .Select(c => eta1 * grid[2 * c] + eta2 * grid[2 * c + 1] - bundle * Psi(grid[2 * c], grid[2 * c + 1])).ToArray();
+            double max = logits.Max(), z = logits.Sum(v => Math.Exp(v - max));
+            for (int c = 0; c < k * k; c++) post[i * k * k + c] = (float)(Math.Exp(logits[c] - max) / z);
+        }
+        var phi = LogPosteriorLeastSquares.Solve(post, n, grid);
+        // phi = bundle * psi + affine: remove the best affine part of (phi - bundle psi) and check the rest is tiny.
+        var diff = Enumerable.Range(0, k * k).Select(c => phi[c] - bundle * Psi(grid[2 * c], grid[2 * c + 1])).ToArray();
+        var x = Enumerable.Range(0, k * k).Select(c => new[] { grid[2 * c], grid[2 * c + 1], 1.0 }).ToArray();
+        var beta = HessianML.Evaluation.MetricFieldErrors.LeastSquares(x, diff);
+        double rms = Math.Sqrt(Enumerable.Range(0, k * k)
+            .Average(c => Math.Pow(diff[c] - beta[0] * grid[2 * c] - beta[1] * grid[2 * c + 1] - beta[2], 2)));
+        double spread = Math.Sqrt(Enumerable.Range(0, k * k).Average(c => Math.Pow(bundle * Psi(grid[2 * c], grid[2 * c + 1]), 2)));
+        // float32 posteriors limit log p to ~1e-7 relative; cells far in the tails carry little weight.
+        Assert.IsTrue(rms < 1e-3 * spread, $"rms residual {rms} vs spread {spread}");
+    }
+
+    [TestMethod]
+    public void BadPosteriorsAreRefused()
+    {
+        var grid = Box.CellCentres(4, 4);
+        Assert.ThrowsExactly<ArgumentException>(() => LogPosteriorLeastSquares.Solve(new float[15], 1, grid));
+        var bad = new float[16];
+        bad[3] = -1;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => LogPosteriorLeastSquares.Solve(bad, 1, grid)).Message, "row 0");
+    }
+}
