@@ -1,3 +1,5 @@
+using HessianML.Data;
+
 namespace HessianML.Geometry;
 
 /// <summary>
@@ -43,4 +45,27 @@ public sealed class MetricField
 
     /// <summary>det g at each point (positive where psi is strictly convex).</summary>
     public double[] Determinant() => Enumerable.Range(0, Count).Select(i => G11[i] * G22[i] - G12[i] * G12[i]).ToArray();
+
+    /// <summary>The field as a data view of Float64 columns named as in <see cref="CsvColumns"/>.</summary>
+    public DataView ToDataView()
+    {
+        var builder = new DataView.Builder();
+        foreach (var (name, column) in CsvColumns.Zip(Columns))
+            builder.AddScalar(name, column);
+        return builder.Build();
+    }
+
+    /// <summary>Writes the metric-field CSV (`t1,t2,psi,dpsi_dt1,dpsi_dt2,g11,g12,g22`), atomically, numbers round-trippable.</summary>
+    public void WriteCsv(string path) => CsvDataFile.Write(ToDataView(), path);
+
+    /// <summary>Reads a metric-field CSV; a missing column is an error naming it and the file.</summary>
+    public static MetricField ReadCsv(string path)
+    {
+        var view = CsvDataFile.Read(path);
+        double[] Column(string name) => view.Schema.Contains(name)
+            ? view.GetColumn<double>(name).ToArray()
+            : throw new InvalidDataException($"metric-field file '{path}' has no column '{name}' (expected {string.Join(',', CsvColumns)})");
+        var c = CsvColumns.Select(Column).ToArray();
+        return new MetricField(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+    }
 }
