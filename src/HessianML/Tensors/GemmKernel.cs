@@ -124,6 +124,7 @@ internal static unsafe class GemmKernel
     }
 
     /// <summary>Computes rows [i0, i1) x columns [j0, j1) of C with pooled packing buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked<T>(T* a, T* b, T* c, int m, int n, int k, bool transA, bool transB, bool accumulate,
         GemmPath path, int i0, int i1, int j0, int j1)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
@@ -201,35 +202,63 @@ internal static unsafe class GemmKernel
     /// Packs op(A)[i0..i0+mc, p0..p0+kc] into mr-row panels: panel r holds, for each p, mr consecutive values
     /// (rows past mc are zero so the kernel never needs a row count).
     /// </summary>
+    /// <remarks>
+    /// Both layouts read the source sequentially (whole rows of the stored matrix) so the hardware prefetcher
+    /// streams them; a column-at-a-time walk over a 2 KiB row stride thrashes L1 and ran several times slower.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackA<T>(T* a, int m, int k, bool transA, int i0, int mc, int p0, int kc, int mr, T* dst)
         where T : unmanaged
     {
+        if (transA)
+        {
+            // A is stored k x m: row p0+p of A holds op(A)[i0.., p] contiguously; deal it out to the panels.
+            int full = mc / mr * mr;
+            for (int p = 0; p < kc; p++)
+            {
+                T* s = a + (nint)(p0 + p) * m + i0;
+                T* d = dst + (nint)p * mr;
+                int ir = 0;
+                for (; ir < full; ir += mr)
+                {
+                    T* dp = d + (nint)ir * kc;
+                    for (int ii = 0; ii < mr; ii++) dp[ii] = s[ir + ii];
+                }
+                if (ir < mc)
+                {
+                    T* dp = d + (nint)ir * kc;
+                    int ii = 0;
+                    for (; ir + ii < mc; ii++) dp[ii] = s[ir + ii];
+                    for (; ii < mr; ii++) dp[ii] = default;
+                }
+            }
+            return;
+        }
+
+        // A is stored m x k: walk mr rows side by side, p outer, so reads are mr sequential streams and
+        // writes are one sequential stream.
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
             T* d = dst + (nint)ir * kc;
-            if (transA)
+            T* s = a + (nint)(i0 + ir) * k + p0;
+            if (rows == 6 && mr == 6)
             {
-                // A is stored k x m: the mr values for one p are contiguous.
-                for (int p = 0; p < kc; p++)
+                T* s1 = s + k, s2 = s1 + k, s3 = s2 + k, s4 = s3 + k, s5 = s4 + k;
+                for (int p = 0; p < kc; p++, d += 6)
                 {
-                    T* s = a + (nint)(p0 + p) * m + i0 + ir;
-                    T* dp = d + (nint)p * mr;
-                    int ii = 0;
-                    for (; ii < rows; ii++) dp[ii] = s[ii];
-                    for (; ii < mr; ii++) dp[ii] = default;
+                    d[0] = s[p]; d[1] = s1[p]; d[2] = s2[p];
+                    d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p];
                 }
             }
             else
             {
-                // A is stored m x k: read each row sequentially, write with stride mr.
-                for (int ii = 0; ii < rows; ii++)
+                for (int p = 0; p < kc; p++, d += mr)
                 {
-                    T* s = a + (nint)(i0 + ir + ii) * k + p0;
-                    for (int p = 0; p < kc; p++) d[(nint)p * mr + ii] = s[p];
+                    int ii = 0;
+                    for (; ii < rows; ii++) d[ii] = s[(nint)ii * k + p];
+                    for (; ii < mr; ii++) d[ii] = default;
                 }
-                for (int ii = rows; ii < mr; ii++)
-                    for (int p = 0; p < kc; p++) d[(nint)p * mr + ii] = default;
             }
         }
     }
@@ -238,40 +267,61 @@ internal static unsafe class GemmKernel
     /// Packs op(B)[p0..p0+kc, j0..j0+nc] into nr-column panels: panel s holds, for each p, nr consecutive
     /// values (columns past nc are zero).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB<T>(T* b, int n, int k, bool transB, int p0, int kc, int j0, int nc, int nr, T* dst)
         where T : unmanaged
     {
+        if (!transB)
+        {
+            // B is stored k x n: read row p0+p of B sequentially and deal nr-wide pieces out to the panels.
+            int full = nc / nr * nr;
+            for (int p = 0; p < kc; p++)
+            {
+                T* s = b + (nint)(p0 + p) * n + j0;
+                T* d = dst + (nint)p * nr;
+                int jr = 0;
+                for (; jr < full; jr += nr)
+                    new ReadOnlySpan<T>(s + jr, nr).CopyTo(new Span<T>(d + (nint)jr * kc, nr));
+                if (jr < nc)
+                {
+                    T* dp = d + (nint)jr * kc;
+                    int jj = 0;
+                    for (; jr + jj < nc; jj++) dp[jj] = s[jr + jj];
+                    for (; jj < nr; jj++) dp[jj] = default;
+                }
+            }
+            return;
+        }
+
+        // B is stored n x k: column j of op(B) is row j of B. Take 8 rows at a time (8 sequential read streams;
+        // all nr at once would overflow L1's ways at power-of-two strides) and interleave them per p.
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
             T* d = dst + (nint)jr * kc;
-            if (transB)
+            for (int j8 = 0; j8 < nr; j8 += 8)
             {
-                // B is stored n x k: each column of op(B) is a contiguous row of B.
-                for (int jj = 0; jj < cols; jj++)
+                int live = Math.Clamp(cols - j8, 0, 8);
+                T* s = b + (nint)(j0 + jr + j8) * k + p0;
+                if (live == 8)
                 {
-                    T* s = b + (nint)(j0 + jr + jj) * k + p0;
-                    for (int p = 0; p < kc; p++) d[(nint)p * nr + jj] = s[p];
-                }
-                for (int jj = cols; jj < nr; jj++)
-                    for (int p = 0; p < kc; p++) d[(nint)p * nr + jj] = default;
-            }
-            else
-            {
-                // B is stored k x n: nr values for one p are contiguous.
-                for (int p = 0; p < kc; p++)
-                {
-                    T* s = b + (nint)(p0 + p) * n + j0 + jr;
-                    T* dp = d + (nint)p * nr;
-                    if (cols == nr)
+                    T* s1 = s + k, s2 = s1 + k, s3 = s2 + k, s4 = s3 + k, s5 = s4 + k, s6 = s5 + k, s7 = s6 + k;
+                    T* dp = d + j8;
+                    for (int p = 0; p < kc; p++, dp += nr)
                     {
-                        new ReadOnlySpan<T>(s, nr).CopyTo(new Span<T>(dp, nr));
+                        dp[0] = s[p]; dp[1] = s1[p]; dp[2] = s2[p]; dp[3] = s3[p];
+                        dp[4] = s4[p]; dp[5] = s5[p]; dp[6] = s6[p]; dp[7] = s7[p];
                     }
-                    else
+                }
+                else
+                {
+                    int width = Math.Min(8, nr - j8);
+                    T* dp = d + j8;
+                    for (int p = 0; p < kc; p++, dp += nr)
                     {
                         int jj = 0;
-                        for (; jj < cols; jj++) dp[jj] = s[jj];
-                        for (; jj < nr; jj++) dp[jj] = default;
+                        for (; jj < live; jj++) dp[jj] = s[(nint)jj * k + p];
+                        for (; jj < width; jj++) dp[jj] = default;
                     }
                 }
             }
@@ -340,6 +390,7 @@ internal static unsafe class GemmKernel
     /// 6 x (2 x 512-bit) tile: 12 accumulators + 2 B vectors + 1 broadcast stay in registers; per k step it
     /// loads 2 vectors of B and 6 scalars of A for 12 FMAs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512<T>(T* a, T* b, T* c, nint ldc, int kc, bool overwrite) where T : unmanaged
     {
         int w = Vector512<T>.Count;
@@ -373,6 +424,7 @@ internal static unsafe class GemmKernel
     }
 
     /// <summary>The same 6 x (2 x vector) tile with 256-bit vectors, for AVX2-only machines.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256<T>(T* a, T* b, T* c, nint ldc, int kc, bool overwrite) where T : unmanaged
     {
         int w = Vector256<T>.Count;
@@ -406,6 +458,7 @@ internal static unsafe class GemmKernel
     }
 
     /// <summary>Portable 4 x 4 tile for machines without SIMD acceleration.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void KernelScalar<T>(T* a, T* b, T* c, nint ldc, int kc, bool overwrite)
         where T : unmanaged, IBinaryFloatingPointIeee754<T>
     {
