@@ -28,8 +28,15 @@ internal enum GemmPath
 /// </remarks>
 internal static unsafe class GemmKernel
 {
-    /// <summary>Depth of a packed block: a kc x nr float B micro-panel (256 x 32 x 4 B = 32 KiB) fits L1-ish.</summary>
+    /// <summary>Depth of a packed block: a kc x nr float B micro-panel (256 x 32 x 4 B = 32 KiB) fits L1.</summary>
     internal const int KC = 256;
+
+    /// <summary>
+    /// Up to this depth k is done in one block even though the B micro-panel then spills L1 into L2: C is then
+    /// written once instead of read-modified-written k/KC times, measured ~8% faster for the MLP's k = 512
+    /// (the depth blocking depends only on k, so this keeps results thread-count independent).
+    /// </summary>
+    internal const int KCSingle = 512;
 
     /// <summary>Rows of A packed at once (a multiple of every mr); mc x kc floats = 144 KiB, well inside L2.</summary>
     internal const int MC = 144;
@@ -132,7 +139,7 @@ internal static unsafe class GemmKernel
         var (mr, nr) = Tile<T>(path);
         int mcMax = Math.Min(MC, RoundUp(i1 - i0, mr));
         int ncMax = Math.Min(NC / nr * nr, RoundUp(j1 - j0, nr));
-        int kcMax = Math.Min(KC, k);
+        int kcMax = k <= KCSingle ? k : KC;
         // 64 spare elements let the packed panels start on a 64-byte boundary (whole cache lines per load).
         T[] bufA = ArrayPool<T>.Shared.Rent(mcMax * kcMax + 64);
         T[] bufB = ArrayPool<T>.Shared.Rent(ncMax * kcMax + 64);

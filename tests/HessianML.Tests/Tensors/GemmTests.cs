@@ -85,7 +85,7 @@ public sealed class GemmTests
     [TestMethod]
     public void ShapesAroundBlockSizesMatchNaive()
     {
-        // Straddle MC (144), KC (256; two depth blocks exercise the add-into-C path) and NC (1024).
+        // Straddle MC (144), KC/KCSingle (256/512; depth blocks exercise the add-into-C path) and NC (1024).
         var rng = new Random(777);
         (int m, int n, int k)[] shapes =
         [
@@ -94,6 +94,8 @@ public sealed class GemmTests
             (13, GemmKernel.NC + 37, 20),
             (50, 2, GemmKernel.KC),
             (3, 70, 600),
+            (20, 40, GemmKernel.KCSingle),
+            (21, 39, GemmKernel.KCSingle + 1),
         ];
         foreach (var (m, n, k) in shapes)
             for (int combo = 0; combo < 4; combo++)
@@ -103,8 +105,8 @@ public sealed class GemmTests
                 Check(rng, false, GemmKernel.DefaultPath, 2, m, n, k, transA, transB, accumulate: combo == 2);
             }
         // The non-default paths once each on a shape that crosses KC and MC.
-        Check(rng, true, GemmPath.Vector256, 2, GemmKernel.MC + 5, 40, GemmKernel.KC + 9, true, false, true);
-        Check(rng, false, GemmPath.Scalar, 1, GemmKernel.MC + 5, 9, GemmKernel.KC + 9, false, true, false);
+        Check(rng, true, GemmPath.Vector256, 2, GemmKernel.MC + 5, 40, GemmKernel.KCSingle + 9, true, false, true);
+        Check(rng, false, GemmPath.Scalar, 1, GemmKernel.MC + 5, 9, GemmKernel.KCSingle + 9, false, true, false);
     }
 
     [TestMethod]
@@ -178,7 +180,7 @@ public sealed class GemmTests
     {
         // Each C element is reduced in the same order whatever the split: results must be bit-identical.
         var rng = new Random(99);
-        foreach (var (m, n, k) in new[] { (97, 45, 300), (7, 150, 280) })
+        foreach (var (m, n, k) in new[] { (97, 45, 300), (7, 150, 600) })
         {
             float[] a = Array.ConvertAll(RandomArray(rng, m * k), x => (float)x);
             float[] b = Array.ConvertAll(RandomArray(rng, k * n), x => (float)x);
