@@ -39,10 +39,10 @@ internal static unsafe class GemmKernel
     /// </summary>
     internal const int KCSingle = 512;
 
-    /// <summary>Rows of A packed at once (a multiple of every mr); mc x kc floats = 144 KiB, well inside L2.</summary>
+    /// <summary>Rows of A packed at once (a multiple of every mr); mc x kc floats is 144-288 KiB, inside the 1 MiB L2.</summary>
     internal const int MC = 144;
 
-    /// <summary>Columns of B packed at once; bounds the pooled B buffer (1024 x 256 floats = 1 MiB).</summary>
+    /// <summary>Columns of B packed at once; bounds the pooled B buffer (at most 1024 x 512 floats = 2 MiB per thread).</summary>
     internal const int NC = 1024;
 
     /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
