@@ -22,7 +22,7 @@ namespace HessianML.Systems.Tasep;
 public sealed class TasepMatrixProduct
 {
     private readonly double[] _lg;      // log g(m, r), row r (length L - r + 1) at RowStart(r)
-    private readonly double[] _a, _b;   // sampling work vectors (log coefficients on <W|D^m)
+    private readonly double[] _a, _scratch;   // sampling work vectors (log coefficients on <W|D^m)
 
     public int Size { get; }
     public double Alpha { get; private set; }
@@ -38,7 +38,7 @@ public sealed class TasepMatrixProduct
         Size = size;
         _lg = new double[RowStart(size + 1)];
         _a = new double[size + 1];
-        _b = new double[size + 1];
+        _scratch = new double[size + 1];
         Reset(alpha, beta);
     }
 
@@ -53,12 +53,12 @@ public sealed class TasepMatrixProduct
         for (int r = 1; r <= n; r++)
         {
             int prev = RowStart(r - 1), cur = RowStart(r);
-            double c = la + _lg[prev];
-            double partial = double.NegativeInfinity;   // log sum_(j=1..m) g(j, r-1)
+            // running = log( g(0, r-1)/alpha + sum_(j=1..m) g(j, r-1) ), one LogAdd per entry.
+            double running = la + _lg[prev];
             for (int m = 0; m <= n - r; m++)
             {
-                if (m >= 1) partial = LogAdd(partial, _lg[prev + m]);
-                _lg[cur + m] = LogAdd(LogAdd(_lg[prev + m + 1], c), partial);
+                if (m >= 1) running = LogAdd(running, _lg[prev + m]);
+                _lg[cur + m] = LogAdd(_lg[prev + m + 1], running);
             }
         }
     }
@@ -126,41 +126,45 @@ public sealed class TasepMatrixProduct
     {
         int n = Size;
         if (state.Length != n) throw new ArgumentException($"state has {state.Length} sites, expected {n}");
-        double[] a = _a, b = _b;
+        double[] a = _a;
         a.AsSpan().Fill(double.NegativeInfinity);
         a[0] = 0;
         double la = -Math.Log(Alpha);
+        double logPrefix = LogZ;   // log of the marginal weight of the prefix drawn so far (empty prefix: Z_L)
         for (int k = 1; k <= n; k++)
         {
-            // Prefix of length k-1: a has entries 0..k-1. Weights of appending D (particle) or E (hole), times
-            // everything the remaining r = L - k sites can do: g(., r), whose row has entries 0..k.
+            // Prefix of length k-1: a has entries 0..k-1. Weight of appending D (a particle at site k), times
+            // everything the remaining r = L - k sites can do: sum_j a_(j-1) g(j, r). The hole's weight is the
+            // rest of the prefix weight (the two sum to it exactly), so only the particle's sum is needed here;
+            // the hole's vector and weight are computed only when a hole is drawn.
             int row = RowStart(n - k);
-            double maxD = double.NegativeInfinity;
-            for (int j = 1; j <= k; j++) maxD = Math.Max(maxD, a[j - 1] + _lg[row + j]);
-            Array.Copy(a, b, k);
-            b[k] = double.NegativeInfinity;
-            ApplyE(b, _scratch ??= new double[n + 1], k - 1, la);
-            double maxE = double.NegativeInfinity;
-            for (int j = 0; j < k; j++) maxE = Math.Max(maxE, b[j] + _lg[row + j]);
-            double m = Math.Max(maxD, maxE);
-            double sumD = 0, sumE = 0;
-            for (int j = 1; j <= k; j++) sumD += Math.Exp(a[j - 1] + _lg[row + j] - m);
-            for (int j = 0; j < k; j++) sumE += Math.Exp(b[j] + _lg[row + j] - m);
-            double pParticle = sumD / (sumD + sumE);
+            double logD = LogSumProducts(a, 0, row + 1, k);
+            double pParticle = Math.Exp(logD - logPrefix);
             if (rng.NextDouble() < pParticle)
             {
                 state[k - 1] = 1;
                 ShiftRight(a, k - 1);
+                logPrefix = logD;
             }
             else
             {
                 state[k - 1] = 0;
-                Array.Copy(b, a, k + 1);
+                ApplyE(a, _scratch, k - 1, la);
+                // Recomputed rather than taken as prefix - particle, so rounding never accumulates or cancels.
+                logPrefix = LogSumProducts(a, 0, row, k);
             }
         }
     }
 
-    private double[]? _scratch;
+    /// <summary>log sum_(j&lt;count) exp(v[from + j] + lg[tableFrom + j]), shifted by its largest term.</summary>
+    private double LogSumProducts(double[] v, int from, int tableFrom, int count)
+    {
+        double m = double.NegativeInfinity;
+        for (int j = 0; j < count; j++) m = Math.Max(m, v[from + j] + _lg[tableFrom + j]);
+        double sum = 0;
+        for (int j = 0; j < count; j++) sum += Math.Exp(v[from + j] + _lg[tableFrom + j] - m);
+        return m + Math.Log(sum);
+    }
 
     /// <summary>Row r of the table starts at sum_(q &lt; r) (L - q + 1).</summary>
     private int RowStart(int r) => r * (Size + 1) - r * (r - 1) / 2;
