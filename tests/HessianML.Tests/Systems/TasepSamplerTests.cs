@@ -9,11 +9,13 @@ public sealed class TasepSamplerTests
     public void ConfigurationFrequenciesMatchTheGeneratorLaw()
     {
         // Every one of the 2^L configurations, against the law solved from the generator (no MPA involved).
-        foreach (var (a, b) in new[] { (0.3, 0.3), (0.8, 0.2), (0.15, 0.9) })
+        // Both arithmetic paths: plain doubles (chosen here) and logarithms (forced).
+        foreach (var (a, b, forceLog) in new[] { (0.3, 0.3, false), (0.8, 0.2, false), (0.15, 0.9, false), (0.3, 0.3, true), (0.15, 0.9, true) })
         {
             const int size = 5, n = 20000;
             var pi = TasepGenerator.StationaryLaw(size, a, b);
-            var mpa = new TasepMatrixProduct(size, a, b);
+            var mpa = new TasepMatrixProduct(size, a, b, forceLog);
+            Assert.AreEqual(!forceLog, mpa.IsLinear);
             var counts = new int[1 << size];
             var state = new sbyte[size];
             for (int i = 0; i < n; i++)
@@ -36,6 +38,41 @@ public sealed class TasepSamplerTests
             // 31 degrees of freedom: mean 31, sd ~7.9; 31 + 5 sd = 70.
             Assert.IsTrue(chi2 < 70, $"alpha={a} beta={b}: chi2 = {chi2:F1} on 31 dof");
         }
+    }
+
+    [TestMethod]
+    public void LinearAndLogPathsAgree()
+    {
+        foreach (var (a, b) in new[] { (0.05, 0.95), (0.3, 0.3), (0.9, 0.7), (0.5, 0.05) })
+        {
+            const int size = 30;
+            var lin = new TasepMatrixProduct(size, a, b);
+            var log = new TasepMatrixProduct(size, a, b, forceLog: true);
+            Assert.IsTrue(lin.IsLinear && !log.IsLinear);
+            for (int k = 0; k <= size; k++)
+                Assert.AreEqual(log.LogZOf(k), lin.LogZOf(k), 1e-13 * (1 + Math.Abs(log.LogZOf(k))), $"log Z_{k}");
+            var rhoLin = lin.DensityProfile();
+            var rhoLog = log.DensityProfile();
+            for (int i = 0; i < size; i++) Assert.AreEqual(rhoLog[i], rhoLin[i], 1e-12);
+            // Same stream, same conditional probabilities up to rounding: the same configurations.
+            var x = new sbyte[size];
+            var y = new sbyte[size];
+            for (int i = 0; i < 300; i++)
+            {
+                var r1 = TasepRandom.ForStream(9, i);
+                var r2 = r1;
+                lin.Sample(ref r1, x);
+                log.Sample(ref r2, y);
+                CollectionAssert.AreEqual(y, x, $"sample {i} at alpha={a} beta={b}");
+            }
+        }
+        // Long lattice, small rates: beyond doubles, so the log path is chosen and still samples sensibly.
+        var big = new TasepMatrixProduct(400, 0.02, 0.03);
+        Assert.IsFalse(big.IsLinear);
+        var state = new sbyte[400];
+        var rng = TasepRandom.ForStream(1, 0);
+        big.Sample(ref rng, state);
+        Assert.IsTrue(state.All(s => s is 0 or 1) && state.Any(s => s == 1) && state.Any(s => s == 0));
     }
 
     [TestMethod]
