@@ -17,7 +17,7 @@ namespace HessianML.Systems.Tasep;
 /// </list>
 /// This gives exact sequential sampling: the marginal weight of a prefix tau_1..tau_k is sum_m a_m g(m, L-k), so
 /// each site is drawn from its exact conditional law given the sites before it, O(L^2) work per configuration.
-/// Two arithmetic paths, chosen per (L, alpha, beta): every nonzero a_m and g(m, r) is a sum of products of
+/// Two arithmetic paths, chosen per (L, alpha, beta): with 0 &lt; alpha, beta &lt;= 1, every nonzero a_m and g(m, r) is a sum of products of
 /// alpha^-1, beta^-1 &gt;= 1, so all of them lie in [1, Z_L], and Z_L &lt;= (L+1) max(1/alpha, 1/beta)^L 4^(L+1)
 /// (h_p &lt;= (p+1) M^p and sum_p C_p is a Catalan number). When that bound is below e^700 the table and the
 /// sampler run in plain doubles — no overflow and no underflow are possible, and no exp/log is needed (about 20x
