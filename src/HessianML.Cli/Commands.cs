@@ -7,6 +7,13 @@ internal static class Commands
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return new Command("simulate", "Draw samples of a system with known answers at random points of a parameter box.")
+        {
+            TasepCommands.Simulate(),
+        };
+        yield return new Command("exact", "Write the exact metric field (psi, its gradient, the Fisher metric) of a system on a grid.")
+        {
+            TasepCommands.Exact(),
+        };
     }
 }
