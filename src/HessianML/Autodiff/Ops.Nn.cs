@@ -127,7 +127,14 @@ public static partial class Ops
         {
             var res = new Tensor<T>?[parents.Length];
             if (bi >= 0 && n[bi]) res[bi] = TensorKernels.SumToShape(g, ds);
-            if (gi >= 0 && n[gi]) res[gi] = TensorKernels.SumToShape(TensorKernels.Binary(BinaryOp.Mul, g, xhat), ds);
+            if (gi >= 0 && n[gi])
+            {
+                // Column sums of g * xhat without materialising the product (one pass, no [rows, d] temporary).
+                var gg = Tensor<T>.Zeros(d);
+                for (int r = 0; r < rows; r++)
+                    TP.MultiplyAdd(g.Data.AsSpan(r * d, d), xhat.Data.AsSpan(r * d, d), gg.Data, gg.Data);
+                res[gi] = gg;
+            }
             if (n[0])
             {
                 var gx = Tensor<T>.Zeros(x.Value.ShapeArray);
