@@ -1,0 +1,61 @@
+using System.Numerics;
+using HessianML.Tensors;
+
+namespace HessianML.Autodiff;
+
+/// <summary>
+/// Adam with PyTorch's update rule (torch.optim.Adam, amsgrad off): weight decay is L2 added to the
+/// gradient (not AdamW's decoupled decay); p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+/// Parameters without a gradient are skipped (as PyTorch does).
+/// </summary>
+public sealed class Adam<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Var<T>[] _params;
+    private readonly T[][] _m, _v;
+
+    public double LearningRate { get; set; }
+    public double Beta1 { get; }
+    public double Beta2 { get; }
+    public double Eps { get; }
+    public double WeightDecay { get; }
+    public int StepCount { get; private set; }
+
+    public Adam(IEnumerable<Var<T>> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
+    {
+        _params = parameters.ToArray();
+        foreach (var p in _params)
+            if (!p.IsLeaf || !p.RequiresGrad) throw new ArgumentException("Adam optimises leaf parameters (Var.Parameter) only.");
+        LearningRate = lr; Beta1 = beta1; Beta2 = beta2; Eps = eps; WeightDecay = weightDecay;
+        _m = new T[_params.Length][];
+        _v = new T[_params.Length][];
+        for (int i = 0; i < _params.Length; i++) { _m[i] = new T[_params[i].Length]; _v[i] = new T[_params[i].Length]; }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var p in _params) p.Grad = null;
+    }
+
+    public void Step()
+    {
+        StepCount++;
+        double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
+        T b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2), one = T.One;
+        T stepSize = T.CreateChecked(LearningRate / bc1), sqrtBc2 = T.CreateChecked(Math.Sqrt(bc2));
+        T eps = T.CreateChecked(Eps), wd = T.CreateChecked(WeightDecay);
+        bool decay = WeightDecay != 0;
+        for (int i = 0; i < _params.Length; i++)
+        {
+            var p = _params[i];
+            if (p.Grad is null) continue;
+            T[] w = p.Value.Data, g = p.Grad.Data, m = _m[i], v = _v[i];
+            for (int j = 0; j < w.Length; j++)
+            {
+                T gj = decay ? g[j] + wd * w[j] : g[j];
+                m[j] = b1 * m[j] + (one - b1) * gj;
+                v[j] = b2 * v[j] + (one - b2) * gj * gj;
+                w[j] -= stepSize * m[j] / (T.Sqrt(v[j]) / sqrtBc2 + eps);
+            }
+        }
+    }
+}
