@@ -15,5 +15,6 @@ internal static class Commands
         {
             TasepCommands.Exact(),
         };
+        yield return BenchCommand.Create();
     }
 }
