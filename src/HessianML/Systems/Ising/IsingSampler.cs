@@ -24,6 +24,7 @@ public sealed class IsingSampler
     private readonly ulong[] _threshold = new ulong[10];
     private ulong _addThreshold, _ghostThreshold;
     private readonly int[] _parent;
+    private readonly PackedMetropolis? _packed;
     private readonly sbyte[] _newSpin;
 
     public IsingSampler(int size)
@@ -35,6 +36,7 @@ public sealed class IsingSampler
         _cluster = new int[size * size];
         _parent = new int[size * size + 1];
         _newSpin = new sbyte[size * size + 1];
+        _packed = PackedMetropolis.Supports(size) ? new PackedMetropolis(size) : null;
         Spins.Fill(1);
         SetParameters(0, 0);
     }
@@ -65,6 +67,7 @@ public sealed class IsingSampler
             }
         _addThreshold = Threshold(-double.ExpM1(-2 * beta));
         _ghostThreshold = Threshold(-double.ExpM1(-2 * Math.Abs(field)));
+        _packed?.SetParameters(beta, field);
     }
 
     /// <summary>floor(p 2^32), with p &gt;= 1 mapped to 2^32 so that every 32-bit draw is below it.</summary>
@@ -114,6 +117,27 @@ public sealed class IsingSampler
                 }
             }
         }
+    }
+
+    /// <summary>True when <see cref="LocalSweeps"/> uses the multi-spin-coded checkerboard (L a multiple of 128).</summary>
+    public bool UsesPackedSweeps => _packed is not null;
+
+    /// <summary>
+    /// <paramref name="count"/> local-update sweeps with the fastest exact sampler for this size: the multi-spin-coded
+    /// checkerboard Metropolis (<see cref="PackedMetropolis"/>) when L is a multiple of 128 (packed once per call),
+    /// else typewriter Metropolis sweeps.
+    /// </summary>
+    public void LocalSweeps(ref SampleRandom rng, int count)
+    {
+        if (count <= 0) return;
+        if (_packed is null)
+        {
+            for (int i = 0; i < count; i++) MetropolisSweepFast(ref rng);
+            return;
+        }
+        _packed.Load(_spins);
+        for (int i = 0; i < count; i++) _packed.Sweep(ref rng);
+        _packed.Store(_spins);
     }
 
     /// <summary>
