@@ -181,6 +181,17 @@ public sealed class IsingSamplerTests
     }
 
     [TestMethod]
+    public void PackedPathIsReproducibleWhateverTheThreadCount()
+    {
+        // L = 128 goes through the multi-spin-coded sweeps and the pack/unpack between cluster updates.
+        var settings = new IsingSimulationSettings { Size = 128, Samples = 4, Seed = 9, Sweeps = 4, ClusterEvery = 2 };
+        var one = IsingSimulation.Generate(settings, maxThreads: 1).GetColumn<sbyte>("state").ToArray();
+        var two = IsingSimulation.Generate(settings, maxThreads: 2).GetColumn<sbyte>("state").ToArray();
+        CollectionAssert.AreEqual(one, two);
+        Assert.AreNotEqual(0, one.Count(v => v == 1));
+    }
+
+    [TestMethod]
     public void PointRangeFixesTheParameter()
     {
         var settings = new IsingSimulationSettings { Size = 4, Samples = 20, BetaLo = 0.4, BetaHi = 0.4, FieldLo = -0.1, FieldHi = 0.2, Sweeps = 2 };
