@@ -9,11 +9,13 @@ namespace HessianML.Systems.Ising;
 /// <item>Metropolis sweeps in typewriter order (any L, also odd) with acceptance thresholds precomputed per
 /// (spin, neighbour sum) as 32-bit integers, so one 64-bit random word serves two attempts and the flip itself is
 /// branch-free.</item>
-/// <item>Swendsen–Wang updates with a ghost spin (<see cref="ClusterSweep"/>), and single Wolff clusters (bond probability 1 - exp(-2 beta) between equal neighbours); with a field the proposed
-/// flip of a cluster of c spins of sign s is accepted with min(1, exp(-2 h s c)) — the field acts only through this
-/// Metropolis test, which is the same chain as a ghost-spin bond. WHY: below T_c with a weak field single-spin
-/// dynamics stays in whichever ordered state it fell into; clusters let the chain cross between the two with the
-/// right odds exp(2 h |M|).</item>
+/// <item>Cluster moves, so that below T_c with a weak field the sign of the magnetisation gets its right odds
+/// exp(2 h |M|) (single-spin dynamics stays in whichever ordered state it fell into): Swendsen–Wang updates with a
+/// ghost spin (<see cref="ClusterSweep"/>, used by the dataset chains), and single Wolff clusters
+/// (<see cref="WolffStep"/>: bond probability 1 - exp(-2 beta) between equal neighbours, the field entering only
+/// through a Metropolis test min(1, exp(-2 h s c)) on flipping a cluster of c spins of sign s).</item>
+/// <item>With L a multiple of 128, <see cref="LocalSweeps"/> runs the multi-spin-coded checkerboard
+/// (<see cref="PackedMetropolis"/>).</item>
 /// </list>
 /// Not thread-safe: use one sampler per thread.
 /// </summary>
@@ -23,7 +25,7 @@ public sealed class IsingSampler
     private readonly int[] _cluster;
     private readonly ulong[] _threshold = new ulong[10];
     private ulong _addThreshold, _ghostThreshold;
-    private readonly int[] _parent;
+    private readonly int[] _parent, _treeSize;
     private readonly PackedMetropolis? _packed;
     private readonly sbyte[] _newSpin;
 
@@ -35,6 +37,7 @@ public sealed class IsingSampler
         _spins = new sbyte[size * size];
         _cluster = new int[size * size];
         _parent = new int[size * size + 1];
+        _treeSize = new int[size * size + 1];
         _newSpin = new sbyte[size * size + 1];
         _packed = PackedMetropolis.Supports(size) ? new PackedMetropolis(size) : null;
         Spins.Fill(1);
@@ -241,7 +244,9 @@ public sealed class IsingSampler
         int n = Size, total = n * n, ghost = total;
         var s = _spins;
         var parent = _parent;
+        var treeSize = _treeSize;
         for (int i = 0; i <= total; i++) parent[i] = i;
+        Array.Fill(treeSize, 1);
         ulong add = _addThreshold, ghostAdd = _ghostThreshold;
         sbyte fieldSign = Field > 0 ? (sbyte)1 : (sbyte)-1;
         ulong bits = 0;
@@ -253,9 +258,9 @@ public sealed class IsingSampler
             {
                 int i = row + x, r = row + (x == n - 1 ? 0 : x + 1), d = down + x;
                 sbyte si = s[i];
-                if (s[r] == si && Next32(ref rng, ref bits, ref have) < add) Union(parent, i, r);
-                if (s[d] == si && Next32(ref rng, ref bits, ref have) < add) Union(parent, i, d);
-                if (ghostAdd != 0 && si == fieldSign && Next32(ref rng, ref bits, ref have) < ghostAdd) Union(parent, i, ghost);
+                if (s[r] == si && Next32(ref rng, ref bits, ref have) < add) Union(parent, treeSize, i, r);
+                if (s[d] == si && Next32(ref rng, ref bits, ref have) < add) Union(parent, treeSize, i, d);
+                if (ghostAdd != 0 && si == fieldSign && Next32(ref rng, ref bits, ref have) < ghostAdd) Union(parent, treeSize, i, ghost);
             }
         }
         var newSpin = _newSpin;
@@ -290,12 +295,14 @@ public sealed class IsingSampler
         return i;
     }
 
-    private static void Union(int[] parent, int a, int b)
+    /// <summary>Union by size: the smaller tree goes below the larger, so finds stay short.</summary>
+    private static void Union(int[] parent, int[] size, int a, int b)
     {
         int ra = Find(parent, a), rb = Find(parent, b);
-        // The larger index becomes the root, so the ghost (index L*L) is always its cluster's root.
-        if (ra < rb) parent[ra] = rb;
-        else if (rb < ra) parent[rb] = ra;
+        if (ra == rb) return;
+        if (size[ra] < size[rb]) (ra, rb) = (rb, ra);
+        parent[rb] = ra;
+        size[ra] += size[rb];
     }
 
     /// <summary>Sum over the 2N nearest-neighbour bonds of s_i s_j (each bond once: right and down).</summary>
