@@ -9,10 +9,12 @@ internal static class Commands
     {
         yield return new Command("simulate", "Draw samples of a system with known answers at random points of a parameter box.")
         {
+            IsingCommands.Simulate(),
             TasepCommands.Simulate(),
         };
         yield return new Command("exact", "Write the exact metric field (psi, its gradient, the Fisher metric) of a system on a grid.")
         {
+            IsingCommands.Exact(),
             TasepCommands.Exact(),
         };
         yield return BenchCommand.Create();

@@ -1,15 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using HessianML.Cli.Infrastructure;
 using HessianML.Data;
 using HessianML.Posterior;
 using HessianML.Systems.Tasep;
-
-// WHY here: the CLI project grants the test project no internal access, and Simulate()/Exact() are internal by
-// contract (wired into the `simulate`/`exact` parents at merge). InternalsVisibleTo may be repeated harmlessly.
-[assembly: InternalsVisibleTo("HessianML.Tests")]
 
 namespace HessianML.Cli;
 
