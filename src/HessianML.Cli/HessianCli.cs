@@ -34,7 +34,10 @@ public static class HessianCli
         if (parse.Errors.Count > 0)
         {
             // One line naming the problem, not the parser's full help page; `--help` shows that.
-            error.WriteLine($"hessian: error: {parse.Errors[0].Message} (see --help)");
+            // An unknown word explains the others ("Required command was not provided" follows from it): name it first.
+            var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
+                        ?? parse.Errors[0];
+            error.WriteLine($"hessian: error: {first.Message} (see --help)");
             return UsageError;
         }
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
