@@ -1,3 +1,4 @@
+using HessianML.Systems;
 using HessianML.Systems.Tasep;
 
 namespace HessianML.Tests.Systems;
@@ -20,7 +21,7 @@ public sealed class TasepSamplerTests
             var state = new sbyte[size];
             for (int i = 0; i < n; i++)
             {
-                var rng = TasepRandom.ForStream(11, i);
+                var rng = SampleRandom.ForStream(11, (ulong)i);
                 mpa.Sample(ref rng, state);
                 int s = 0;
                 for (int k = 0; k < size; k++) s |= state[k] << k;
@@ -59,7 +60,7 @@ public sealed class TasepSamplerTests
             var y = new sbyte[size];
             for (int i = 0; i < 300; i++)
             {
-                var r1 = TasepRandom.ForStream(9, i);
+                var r1 = SampleRandom.ForStream(9, (ulong)i);
                 var r2 = r1;
                 lin.Sample(ref r1, x);
                 log.Sample(ref r2, y);
@@ -70,7 +71,7 @@ public sealed class TasepSamplerTests
         var big = new TasepMatrixProduct(400, 0.02, 0.03);
         Assert.IsFalse(big.IsLinear);
         var state = new sbyte[400];
-        var rng = TasepRandom.ForStream(1, 0);
+        var rng = SampleRandom.ForStream(1, 0);
         big.Sample(ref rng, state);
         Assert.IsTrue(state.All(s => s is 0 or 1) && state.Any(s => s == 1) && state.Any(s => s == 0));
     }
@@ -120,7 +121,7 @@ public sealed class TasepSamplerTests
         // And sequentially, one table per sample, gives the same bits as the parallel run.
         for (int i = 0; i < 300; i += 37)
         {
-            var rng = TasepRandom.ForStream(42, i);
+            var rng = SampleRandom.ForStream(42, (ulong)i);
             double alpha = (float)(0.05 + 0.9 * rng.NextDouble());
             double beta = (float)(0.1 + 0.8 * rng.NextDouble());
             Assert.AreEqual((float)alpha, t[2 * i]);

@@ -180,7 +180,7 @@ public sealed class TasepMatrixProduct
     /// Draws one configuration exactly from the stationary law into <paramref name="state"/> (0/1 per site), site 1
     /// first, each from its conditional law given the sites already drawn. Not thread-safe (uses work vectors).
     /// </summary>
-    public void Sample(ref TasepRandom rng, Span<sbyte> state)
+    public void Sample(ref SampleRandom rng, Span<sbyte> state)
     {
         int n = Size;
         if (state.Length != n) throw new ArgumentException($"state has {state.Length} sites, expected {n}");
@@ -220,7 +220,7 @@ public sealed class TasepMatrixProduct
     }
 
     /// <summary>The same draw as the log path, in plain doubles (all values in {0} or [1, e^700]).</summary>
-    private void SampleLinear(ref TasepRandom rng, Span<sbyte> state)
+    private void SampleLinear(ref SampleRandom rng, Span<sbyte> state)
     {
         int n = Size;
         double[] a = _a, lin = _lin;

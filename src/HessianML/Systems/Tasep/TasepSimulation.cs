@@ -59,7 +59,7 @@ public static class TasepSimulation
             int end = Math.Min(count, (c + 1) * chunk);
             for (int i = c * chunk; i < end; i++)
             {
-                var rng = TasepRandom.ForStream(settings.Seed, i);
+                var rng = SampleRandom.ForStream(settings.Seed, (ulong)i);
                 // The parameters are drawn in double and rounded to float: the stored t is the exact value the
                 // configuration was sampled at, so a reader sees precisely the law it came from.
                 float alpha = (float)Draw(ref rng, settings.AlphaLo, settings.AlphaHi);
@@ -99,7 +99,7 @@ public static class TasepSimulation
     }
 
     /// <summary>Uniform on [lo, hi]; a point when lo = hi (no draw is wasted either way: two draws per sample).</summary>
-    private static double Draw(ref TasepRandom rng, double lo, double hi)
+    private static double Draw(ref SampleRandom rng, double lo, double hi)
     {
         double u = rng.NextDouble();
         return lo == hi ? lo : lo + (hi - lo) * u;
