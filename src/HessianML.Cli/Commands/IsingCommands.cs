@@ -41,7 +41,7 @@ internal static class IsingCommands
         command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
-            var kind = OutputKind(path, allowArrow: true);
+            var kind = OutputFiles.FormatOf(path, allowArrow: true);
             var b = parse.GetValue(beta);
             var h = parse.GetValue(field);
             if (b.Lo < 0) throw new CliException($"--beta {b}: beta must be >= 0");
@@ -56,12 +56,12 @@ internal static class IsingCommands
             };
             settings.Validate();
             int nThreads = CliOptions.Within(parse.GetValue(threads), "--threads", 0, 4096);
-            EnsureWritable(path);
+            OutputFiles.EnsureWritable(path);
             var clock = Stopwatch.StartNew();
             var progress = new StderrProgress("simulate ising", settings.Samples, "samples");
             var view = IsingSimulation.Generate(settings, progress, nThreads == 0 ? -1 : nThreads);
             progress.Finish();
-            Write(view, path, kind, settings.Size * settings.Size);
+            OutputFiles.WriteSamples(view, path, kind);
             Console.Out.WriteLine(string.Create(Inv,
                 $"wrote {settings.Samples} Ising samples ({settings.Size}x{settings.Size}, beta {b}, field {h}, seed {settings.Seed}, {settings.Sweeps} sweeps, cluster every {settings.ClusterEvery}) to {path} in {clock.Elapsed.TotalSeconds:F1} s"));
             return 0;
@@ -86,7 +86,7 @@ internal static class IsingCommands
         command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
-            OutputKind(path, allowArrow: false);
+            OutputFiles.FormatOf(path, allowArrow: false);
             int l = parse.GetValue(size);
             if (l < 2 || l > IsingExact.MaxSize)
                 throw new CliException(
@@ -95,7 +95,7 @@ internal static class IsingCommands
             var h = parse.GetValue(field);
             if (b.Lo < 0) throw new CliException($"--beta {b}: beta must be >= 0");
             int k = CliOptions.Within(parse.GetValue(grid), "--grid", 1, 4096);
-            EnsureWritable(path);
+            OutputFiles.EnsureWritable(path);
             var clock = Stopwatch.StartNew();
             var progress = new StderrProgress("exact ising", k * k, "points");
             var metric = IsingExact.Field(l, new ParameterBox(b.Lo, b.Hi, h.Lo, h.Hi), k, k, progress);
@@ -182,77 +182,5 @@ internal static class IsingCommands
         var clock = Stopwatch.StartNew();
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t => Run(t, sweeps));
         return (double)threads * sweeps * size * size / clock.Elapsed.TotalSeconds;
-    }
-
-    private enum FileKind { Arrow, Csv }
-
-    private static FileKind OutputKind(string path, bool allowArrow)
-    {
-        string ext = Path.GetExtension(path).ToLowerInvariant();
-        if (ext == ".csv") return FileKind.Csv;
-        if (allowArrow && ext == ".arrow") return FileKind.Arrow;
-        throw new CliException(allowArrow
-            ? $"--out {path}: unknown extension '{ext}' (use .arrow for Arrow IPC or .csv)"
-            : $"--out {path}: the metric field is written as CSV; use a .csv file name");
-    }
-
-    /// <summary>Fails before any work when the output folder cannot be created or written.</summary>
-    private static void EnsureWritable(string path)
-    {
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw new CliException($"--out {path} is a directory");
-        string dir = Path.GetDirectoryName(full) ?? ".";
-        try
-        {
-            Directory.CreateDirectory(dir);
-            string probe = Path.Combine(dir, $".hessian-probe-{Guid.NewGuid():N}");
-            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new CliException($"--out {path}: cannot write there ({ex.Message})");
-        }
-    }
-
-    private static void Write(DataView view, string path, FileKind kind, int nSpins)
-    {
-        if (kind == FileKind.Arrow)
-        {
-            ArrowDataFile.Write(view, path);
-            return;
-        }
-        var options = new CsvWriteOptions { Columns = ["t", "state"] };
-        options.ExpandedNames["t"] = ["t1", "t2"];
-        options.ExpandedNames["state"] = Enumerable.Range(0, nSpins).Select(i => "x" + i.ToString(Inv)).ToArray();
-        CsvDataFile.Write(view, path, options);
-    }
-
-    /// <summary>A `\r` counter on stderr, shown only once the work has taken more than a second.</summary>
-    private sealed class StderrProgress(string what, int total, string unit) : IProgress<int>
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private readonly object _gate = new();
-        private long _lastMs = -1;
-        private bool _shown;
-
-        public void Report(int value)
-        {
-            long ms = _clock.ElapsedMilliseconds;
-            if (ms < 1000 || (ms - Interlocked.Read(ref _lastMs) < 250 && value < total)) return;
-            lock (_gate)
-            {
-                if (ms - _lastMs < 250 && value < total) return;
-                _lastMs = ms;
-                _shown = true;
-                Console.Error.Write(string.Create(Inv, $"\r{what}: {value}/{total} {unit} ({ms / 1000.0:F1} s)"));
-            }
-        }
-
-        public void Finish()
-        {
-            lock (_gate)
-                if (_shown) Console.Error.WriteLine();
-        }
     }
 }

@@ -41,23 +41,16 @@ internal static class TasepCommands
             int n = CliOptions.Within(parse.GetValue(samples), "--samples", 1, int.MaxValue / 2);
             long s = parse.GetValue(seed);
             string path = parse.GetValue(output)!;
-            var format = FormatOf(path, ".arrow", ".csv");
+            var format = OutputFiles.FormatOf(path, allowArrow: true);
             if ((long)n * l > int.MaxValue)
                 throw new CliException($"--samples {n} x --size {l} is more than one column can hold (2^31 values)");
-            CheckWritable(path);
+            OutputFiles.EnsureWritable(path);
             var settings = new TasepSimulationSettings(l, a.Lo, a.Hi, b.Lo, b.Hi, n, unchecked((ulong)s));
             var clock = Stopwatch.StartNew();
-            var view = TasepSimulation.Generate(settings, new CounterProgress(n, "samples", clock));
-            CounterProgress.Finish(clock);
-            if (format == ".arrow")
-                ArrowDataFile.Write(view, path);
-            else
-            {
-                var options = new CsvWriteOptions();
-                options.ExpandedNames["t"] = ["t1", "t2"];
-                options.ExpandedNames["state"] = Enumerable.Range(0, l).Select(i => $"x{i}").ToArray();
-                CsvDataFile.Write(view, path, options);
-            }
+            var progress = new StderrProgress("simulate tasep", n, "samples");
+            var view = TasepSimulation.Generate(settings, progress);
+            progress.Finish();
+            OutputFiles.WriteSamples(view, path, format);
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {n} TASEP samples (L = {l}, alpha {a}, beta {b}, seed {s}) to {path} in {clock.Elapsed.TotalSeconds:F2} s"));
             return 0;
@@ -86,8 +79,8 @@ internal static class TasepCommands
             var b = CheckRate(parse.GetValue(beta), "--beta");
             int k = CliOptions.Within(parse.GetValue(grid), "--grid", 1, 4096);
             string path = parse.GetValue(output)!;
-            FormatOf(path, ".csv");
-            CheckWritable(path);
+            OutputFiles.FormatOf(path, allowArrow: false);
+            OutputFiles.EnsureWritable(path);
             var clock = Stopwatch.StartNew();
             var field = TasepExact.MetricFieldOnGrid(l, new ParameterBox(a.Lo, a.Hi, b.Lo, b.Hi), k);
             field.WriteCsv(path);
@@ -102,48 +95,4 @@ internal static class TasepCommands
         range.Lo > 0 && range.Hi <= 1
             ? range
             : throw new CliException($"{name} {range} is outside the allowed range: both ends must be in (0, 1]");
-
-    private static string FormatOf(string path, params string[] allowed)
-    {
-        string ext = Path.GetExtension(path).ToLowerInvariant();
-        return allowed.Contains(ext)
-            ? ext
-            : throw new CliException($"--out '{path}': unknown extension '{ext}' (use {string.Join(" or ", allowed)})");
-    }
-
-    /// <summary>Fails before any long work when the output cannot be created (missing rights, a directory, ...).</summary>
-    private static void CheckWritable(string path)
-    {
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new CliException($"--out '{path}' is a directory");
-        string dir = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(dir);
-        string probe = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.probe");
-        using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
-    }
-
-    /// <summary>A `\r` counter on stderr, shown only once the work has run for more than a second.</summary>
-    private sealed class CounterProgress(int total, string unit, Stopwatch clock) : IProgress<int>
-    {
-        private readonly object _gate = new();
-        private long _lastTick;
-
-        public void Report(int value)
-        {
-            if (clock.ElapsedMilliseconds < 1000) return;
-            lock (_gate)
-            {
-                long now = clock.ElapsedMilliseconds;
-                if (now - _lastTick < 200 && value < total) return;
-                _lastTick = now;
-                Console.Error.Write(string.Create(CultureInfo.InvariantCulture,
-                    $"\r{value}/{total} {unit} ({100.0 * value / total:F0}%, {now / 1000.0:F1} s)"));
-            }
-        }
-
-        public static void Finish(Stopwatch clock)
-        {
-            if (clock.ElapsedMilliseconds >= 1000) Console.Error.WriteLine();
-        }
-    }
 }

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Globalization;
+using HessianML.Data;
+
+namespace HessianML.Cli.Infrastructure;
+
+/// <summary>The two file formats a `--out` may name: Arrow IPC for datasets, CSV for small tables.</summary>
+public enum OutputFormat { Arrow, Csv }
+
+/// <summary>
+/// Everything commands do with `--out`, in one place: the format from the extension, a writability check made
+/// BEFORE any long work (so a typo costs nothing), and the dataset writers with the CSV contract `t1,t2,x0,...`.
+/// </summary>
+public static class OutputFiles
+{
+    /// <summary>The format named by the extension; <paramref name="allowArrow"/> false means only CSV is meaningful.</summary>
+    public static OutputFormat FormatOf(string path, bool allowArrow)
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext == ".csv") return OutputFormat.Csv;
+        if (allowArrow && ext == ".arrow") return OutputFormat.Arrow;
+        throw new CliException(allowArrow
+            ? $"--out {path}: unknown extension '{ext}' (use .arrow for Arrow IPC or .csv)"
+            : $"--out {path}: unknown extension '{ext}' (this output is a CSV table: use .csv)");
+    }
+
+    /// <summary>Fails now, with the reason, if <paramref name="path"/> cannot be created (creating its folder if needed).</summary>
+    public static void EnsureWritable(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw new CliException($"--out {path} is a directory");
+        string dir = Path.GetDirectoryName(full) ?? ".";
+        try
+        {
+            Directory.CreateDirectory(dir);
+            string probe = Path.Combine(dir, $".hessian-probe-{Guid.NewGuid():N}");
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"--out {path}: cannot write there ({ex.Message})");
+        }
+    }
+
+    /// <summary>Writes a samples view (`t`, `state`) as Arrow, or as CSV with header `t1,t2,x0,...,x(n-1)`; atomically.</summary>
+    public static void WriteSamples(DataView view, string path, OutputFormat format)
+    {
+        if (format == OutputFormat.Arrow)
+        {
+            ArrowDataFile.Write(view, path);
+            return;
+        }
+        int n = view.Schema["state"].Type.VectorLength;
+        var options = new CsvWriteOptions { Columns = ["t", "state"] };
+        options.ExpandedNames["t"] = ["t1", "t2"];
+        options.ExpandedNames["state"] = Enumerable.Range(0, n).Select(i => "x" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        CsvDataFile.Write(view, path, options);
+    }
+}
+
+/// <summary>
+/// A `\r` counter on stderr for long work: silent for the first second (short runs print nothing), then at most
+/// four updates a second. Thread-safe, since samplers report from Parallel.For.
+/// </summary>
+public sealed class StderrProgress(string what, int total, string unit) : IProgress<int>
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly object _gate = new();
+    private long _lastMs = -1;
+    private bool _shown;
+
+    public void Report(int value)
+    {
+        long ms = _clock.ElapsedMilliseconds;
+        if (ms < 1000 || (ms - Interlocked.Read(ref _lastMs) < 250 && value < total)) return;
+        lock (_gate)
+        {
+            if (ms - _lastMs < 250 && value < total) return;
+            _lastMs = ms;
+            _shown = true;
+            Console.Error.Write(string.Create(CultureInfo.InvariantCulture,
+                $"\r{what}: {value}/{total} {unit} ({100.0 * value / total:F0}%, {ms / 1000.0:F1} s)"));
+        }
+    }
+
+    /// <summary>Ends the counter line, if one was shown.</summary>
+    public void Finish()
+    {
+        lock (_gate)
+            if (_shown) Console.Error.WriteLine();
+    }
+}
