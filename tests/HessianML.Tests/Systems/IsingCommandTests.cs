@@ -10,35 +10,7 @@ namespace HessianML.Tests.Systems;
 [TestClass]
 public sealed class IsingCommandTests
 {
-    /// <summary>
-    /// Local wiring until the `simulate` / `exact` / `bench` parents exist: the same parse -> invoke -> one-line-error
-    /// path as HessianCli.Run, on a root holding only the Ising commands.
-    /// </summary>
-    internal static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Add(new Command("simulate") { IsingCommands.Simulate() });
-        root.Add(new Command("exact") { IsingCommands.Exact() });
-        root.Add(new Command("bench") { IsingCommands.Bench() });
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0)
-            return (HessianCli.UsageError, "", parse.Errors[0].Message);
-        var previous = Console.Out;
-        try
-        {
-            Console.SetOut(output);
-            int code = parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
-            return (code, output.ToString(), error.ToString());
-        }
-        catch (Exception ex)
-        {
-            var (code, message) = CliErrors.Describe(ex);
-            return (code, output.ToString(), message);
-        }
-        finally { Console.SetOut(previous); }
-    }
+    internal static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static string TempDir()
     {
