@@ -34,7 +34,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
         if (_o.Fit == PsiFit.LogPosteriorLeastSquares && _o.Parametrisation != PsiParametrisation.BSpline)
             throw new ArgumentException($"{Name}: the log-posterior least-squares fit needs Parametrisation = BSpline, got {_o.Parametrisation}");
         if (_o.Hidden < 1 || _o.Depth < 1) throw new ArgumentOutOfRangeException(nameof(options), "Hidden and Depth must be >= 1");
-        if (_o.Epochs < 1 || _o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Epochs and BatchSize must be >= 1");
+        if (_o.EffectiveEpochs < 1 || _o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Epochs and BatchSize must be >= 1");
         if (_o.SplineCount < 4) throw new ArgumentOutOfRangeException(nameof(options), "SplineCount must be >= 4");
         if (!(_o.EffectiveLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(options), "LearningRate must be > 0");
     }
@@ -198,6 +198,13 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
         }
     }
 
+    /// <summary>
+    /// Cosine decay from the learning rate to 1/20 of it: large early steps reach the scale of N psi quickly, small late
+    /// steps average out minibatch noise (measured: constant-rate Adam stalls at a visibly worse metric error).
+    /// </summary>
+    private static double Schedule(LogPartitionOptions o, int step, int total) =>
+        o.EffectiveLearningRate * (0.05 + 0.95 * 0.5 * (1 + Math.Cos(Math.PI * step / Math.Max(1, total))));
+
     private static int[] Order(SplitMix64 rng, int n)
     {
         var order = Enumerable.Range(0, n).ToArray();
@@ -219,7 +226,8 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
         var adam = new Adam<float>(net.Parameters(), o.EffectiveLearningRate);
         var rng = new SplitMix64(o.Seed ^ 0x9E3779B97F4A7C15UL);
         var sw = Stopwatch.StartNew();
-        for (int epoch = 0; epoch < o.Epochs; epoch++)
+        int epochs = o.EffectiveEpochs, step = 0, totalSteps = epochs * ((n + o.BatchSize - 1) / o.BatchSize);
+        for (int epoch = 0; epoch < epochs; epoch++)
         {
             var order = Order(rng, n);
             double total = 0;
@@ -235,6 +243,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
                     (tb[2 * i], tb[2 * i + 1]) = ((float)t[2 * r], (float)t[2 * r + 1]);
                     p.AsSpan(r * kk, kk).CopyTo(pb.AsSpan(i * kk, kk));
                 }
+                adam.LearningRate = Schedule(o, step++, totalSteps);
                 adam.ZeroGrad();
                 var loss = BregmanJsdLoss.Compute(f, gridT, Tensor<float>.FromArray(tb, b, 2), Tensor<float>.FromArray(pb, b, kk));
                 loss.Backward();
@@ -242,7 +251,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
                 total += loss.Value.Data[0];
                 batches++;
             }
-            o.Progress?.Invoke($"{Name}: epoch {epoch + 1}/{o.Epochs} JSD {total / batches:F5} ({sw.Elapsed.TotalSeconds:F1} s)");
+            o.Progress?.Invoke($"{Name}: epoch {epoch + 1}/{epochs} JSD {total / batches:F5} ({sw.Elapsed.TotalSeconds:F1} s)");
         }
         return new MlpPsi(box, o.Parametrisation, o.Hidden, o.Depth, activation, true, net);
     }
@@ -281,7 +290,8 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
         var adam = new Adam<double>([c], o.EffectiveLearningRate);
         var rng = new SplitMix64(o.Seed ^ 0x9E3779B97F4A7C15UL);
         var sw = Stopwatch.StartNew();
-        for (int epoch = 0; epoch < o.Epochs; epoch++)
+        int epochs = o.EffectiveEpochs, step = 0, totalSteps = epochs * ((n + o.BatchSize - 1) / o.BatchSize);
+        for (int epoch = 0; epoch < epochs; epoch++)
         {
             var order = Order(rng, n);
             double total = 0;
@@ -297,6 +307,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
                     bd.AsSpan(2 * r * cc, 2 * cc).CopyTo(db.AsSpan(2 * i * cc, 2 * cc));
                     for (int j = 0; j < kk; j++) pb[i * kk + j] = p[r * kk + j];
                 }
+                adam.LearningRate = Schedule(o, step++, totalSteps);
                 adam.ZeroGrad();
                 var gradT = Ops.Reshape(Ops.MatMul(Var<double>.Constant(Tensor<double>.FromArray(db, 2 * b, cc)), c), b, 2);
                 var psiGrid = Ops.Reshape(Ops.MatMul(bgVar, c), 1, kk);
@@ -307,7 +318,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
                 total += loss.Value.Data[0];
                 batches++;
             }
-            o.Progress?.Invoke($"{Name}: epoch {epoch + 1}/{o.Epochs} JSD {total / batches:F5} ({sw.Elapsed.TotalSeconds:F1} s)");
+            o.Progress?.Invoke($"{Name}: epoch {epoch + 1}/{epochs} JSD {total / batches:F5} ({sw.Elapsed.TotalSeconds:F1} s)");
         }
         c.Value.Data.CopyTo(spline.Coefficients, 0);
         return new SplinePsi(spline);
