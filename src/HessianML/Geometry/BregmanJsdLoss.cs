@@ -45,6 +45,19 @@ public static class BregmanJsdLoss
         var gridVar = Var<T>.Constant(grid);
         var psiGrid = Ops.Reshape(psi(gridVar), 1, k);                                        // [1, K]
         var logits = Ops.MatMul(gradT, gridVar, transB: true) - psiGrid;                      // [B, K]
+        return FromLogits(logits, target);
+    }
+
+    /// <summary>
+    /// The JSD part alone: mean over rows of JSD(softmax(<paramref name="logits"/>), <paramref name="target"/>), logits
+    /// and target both [B, K]. Shared by <see cref="Compute{T}"/> and by parametrisations whose logits are built without
+    /// double backward (a B-spline psi: grad psi and psi on the grid are linear in its coefficients).
+    /// </summary>
+    public static Var<T> FromLogits<T>(Var<T> logits, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (logits.Value.Rank != 2 || target.Rank != 2 || logits.Value.Dim(0) != target.Dim(0) || logits.Value.Dim(1) != target.Dim(1))
+            throw new ArgumentException(
+                $"logits {Tensor<T>.ShapeString(logits.Value.Shape)} and target {Tensor<T>.ShapeString(target.Shape)} must both be B x K");
         var logQ = Ops.LogSoftmax(logits);
         var q = Ops.Exp(logQ);
 

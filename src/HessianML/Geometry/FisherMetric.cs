@@ -1,0 +1,150 @@
+using HessianML.Data;
+using HessianML.Evaluation;
+using HessianML.Pipeline;
+using HessianML.Posterior;
+
+namespace HessianML.Geometry;
+
+/// <summary>Options of <see cref="FisherMetricEstimator"/>.</summary>
+public sealed class FisherMetricOptions
+{
+    /// <summary>Column of parameters (Float32 vector[2]) at which the metric is evaluated. Default "t".</summary>
+    public string ParameterColumnName { get; set; } = "t";
+}
+
+/// <summary>
+/// psi -> psi, grad psi and the Fisher metric g = Hessian psi (METHOD §3 eq. 24). DESIGN: it needs the fitted psi,
+/// which a chain does not pass between steps, so it takes it either explicitly (constructor argument) or, when it
+/// follows <see cref="LogPartitionTrainer"/> in an <see cref="EstimatorChain{TLast}"/>, from the view that the fitted
+/// <see cref="LogPartitionTransformer"/> produced (that transformer remembers its output views). Either way the
+/// resulting <see cref="FisherMetricTransformer"/> wraps the <see cref="LogPartitionTransformer"/> and saves its psi,
+/// so a saved FisherMetric step stands alone.
+/// </summary>
+public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>
+{
+    internal const string Name = "FisherMetric";
+    private readonly FisherMetricOptions _o;
+    private readonly LogPartitionTransformer? _psi;
+
+    public FisherMetricEstimator(FisherMetricOptions? options = null, LogPartitionTransformer? logPartition = null)
+    {
+        var o = options ?? new FisherMetricOptions();
+        _o = new FisherMetricOptions { ParameterColumnName = o.ParameterColumnName };
+        _psi = logPartition;
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => FisherMetricTransformer.OutputSchema(inputSchema, _o.ParameterColumnName);
+
+    public FisherMetricTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(input.Schema);
+        var psi = _psi ?? LogPartitionTransformer.ProducerOf(input)
+            ?? throw new InvalidOperationException(
+                $"{Name}: no fitted psi: append it right after ctx.Trainers.LogPartition(...) in a chain, or pass the fitted " +
+                "LogPartitionTransformer to ctx.Transforms.FisherMetric(options, logPartition)");
+        return new FisherMetricTransformer(psi, _o.ParameterColumnName);
+    }
+}
+
+/// <summary>
+/// Adds at each row's <c>t</c>: <c>psi</c> (Float64), <c>dpsi</c> (Float64[2]), <c>g</c> (Float64[3]: g11, g12, g22) and
+/// <c>g_eigen</c> (Float64[2], ascending). Savable (kind "FisherMetric"; it stores the psi it wraps).
+/// </summary>
+public sealed class FisherMetricTransformer : ISavableTransformer
+{
+    public const string KindName = "FisherMetric";
+
+    public FisherMetricTransformer(LogPartitionTransformer logPartition, string parameterColumnName = "t")
+    {
+        LogPartition = logPartition ?? throw new ArgumentNullException(nameof(logPartition));
+        ParameterColumnName = parameterColumnName;
+    }
+
+    public LogPartitionTransformer LogPartition { get; }
+
+    public string ParameterColumnName { get; }
+
+    public string Kind => KindName;
+
+    /// <summary>psi, gradient and metric at the k x k cell centres of <paramref name="box"/>.</summary>
+    public MetricField Field(ParameterBox box, int k) => LogPartition.Field(box, k);
+
+    /// <summary>psi, gradient and metric at the points.</summary>
+    public MetricField Evaluate(double[] t1, double[] t2) => LogPartition.Evaluate(t1, t2);
+
+    internal static DataViewSchema OutputSchema(DataViewSchema input, string column)
+    {
+        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(column, 2, DataKind.Float32));
+        return input.WithColumn("psi", ColumnType.Scalar(DataKind.Float64))
+            .WithColumn("dpsi", ColumnType.Vector(DataKind.Float64, 2))
+            .WithColumn("g", ColumnType.Vector(DataKind.Float64, 3))
+            .WithColumn("g_eigen", ColumnType.Vector(DataKind.Float64, 2));
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => OutputSchema(inputSchema, ParameterColumnName);
+
+    public IDataView Transform(IDataView input)
+    {
+        GetOutputSchema(input.Schema);
+        var (t1, t2) = LogPartitionTransformer.ReadT(input, ParameterColumnName);
+        var f = Evaluate(t1, t2);
+        int n = t1.Length;
+        var dpsi = new double[2 * n];
+        var g = new double[3 * n];
+        var eig = new double[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            (dpsi[2 * i], dpsi[2 * i + 1]) = (f.Dpsi1[i], f.Dpsi2[i]);
+            (g[3 * i], g[3 * i + 1], g[3 * i + 2]) = (f.G11[i], f.G12[i], f.G22[i]);
+            (eig[2 * i], eig[2 * i + 1]) = Eigenvalues(f.G11[i], f.G12[i], f.G22[i]);
+        }
+        return input.ToDataView()
+            .WithColumn("psi", ColumnType.Scalar(DataKind.Float64), f.Psi)
+            .WithColumn("dpsi", ColumnType.Vector(DataKind.Float64, 2), dpsi)
+            .WithColumn("g", ColumnType.Vector(DataKind.Float64, 3), g)
+            .WithColumn("g_eigen", ColumnType.Vector(DataKind.Float64, 2), eig);
+    }
+
+    /// <summary>Eigenvalues of the symmetric 2 x 2 matrix [[a, b], [b, c]], ascending.</summary>
+    public static (double Low, double High) Eigenvalues(double a, double b, double c)
+    {
+        double mean = 0.5 * (a + c), r = Math.Sqrt(0.25 * (a - c) * (a - c) + b * b);
+        return (mean - r, mean + r);
+    }
+
+    private sealed record Saved(string ParameterColumnName);
+
+    public void Save(ModelSaveContext context)
+    {
+        context.SetOptions(new SavedBoth(new Saved(ParameterColumnName), new LogPartitionTransformer.Saved(
+            LogPartition.Psi.Describe(), LogPartition.Grid, LogPartition.ParameterColumnName)));
+        LogPartition.Psi.Save(context, "psi.");
+    }
+
+    private sealed record SavedBoth(Saved Fisher, LogPartitionTransformer.Saved Psi);
+
+    [ModelLoader(KindName)]
+    internal static ITransformer Load(ModelLoadContext context)
+    {
+        var s = context.GetOptions<SavedBoth>();
+        var lp = new LogPartitionTransformer(FittedPsi.Load(context, s.Psi.Psi, "psi."), s.Psi.Grid, s.Psi.ParameterColumnName);
+        return new FisherMetricTransformer(lp, s.Fisher.ParameterColumnName);
+    }
+}
+
+/// <summary>METHOD §7 errors of a fitted psi against an exact field, on the inner 80% of the box and on the whole box.</summary>
+public static class LogPartitionEvaluation
+{
+    /// <summary>
+    /// Evaluates <paramref name="psi"/> at the exact field's points and compares (free positive scale and affine part
+    /// fitted away). <paramref name="box"/> is the box the inner region is taken from.
+    /// </summary>
+    public static (MetricFieldErrors Interior, MetricFieldErrors Whole) Compare(MetricField exact, FittedPsi psi, ParameterBox box, double innerFraction = 0.8)
+    {
+        ArgumentNullException.ThrowIfNull(exact);
+        ArgumentNullException.ThrowIfNull(psi);
+        var estimate = psi.Evaluate(exact.T1, exact.T2);
+        return (MetricFieldErrors.Compare(exact, estimate, box.Inner(innerFraction)), MetricFieldErrors.Compare(exact, estimate));
+    }
+}

@@ -1,0 +1,408 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using HessianML.Autodiff;
+using HessianML.Autodiff.Layers;
+using HessianML.Data;
+using HessianML.Pipeline;
+using HessianML.Posterior;
+using HessianML.Tensors;
+
+namespace HessianML.Geometry;
+
+/// <summary>
+/// Fits the log-partition psi (METHOD §3, §8) to posteriors on a K x K grid: reads <c>t</c> (Float32[2]),
+/// <c>posterior</c> (Float32[K*K], grid index i*K + j as <see cref="ParameterBox.CellCentres"/>) and the schema
+/// metadata <c>posterior.grid</c> (K) and <c>posterior.box</c> ("lo1,hi1,lo2,hi2"); only rows with <c>split</c> ==
+/// false when that column exists. Returns a <see cref="LogPartitionTransformer"/> holding the fitted psi.
+/// </summary>
+public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
+{
+    internal const string Name = "LogPartition";
+
+    /// <summary>Metadata key of the grid side K (text).</summary>
+    public const string GridKey = "posterior.grid";
+
+    /// <summary>Metadata key of the box, "lo1,hi1,lo2,hi2" in invariant culture.</summary>
+    public const string BoxKey = "posterior.box";
+
+    private readonly LogPartitionOptions _o;
+
+    public LogPartitionTrainer(LogPartitionOptions? options = null)
+    {
+        _o = (options ?? new LogPartitionOptions()).Clone();
+        if (_o.Fit == PsiFit.LogPosteriorLeastSquares && _o.Parametrisation != PsiParametrisation.BSpline)
+            throw new ArgumentException($"{Name}: the log-posterior least-squares fit needs Parametrisation = BSpline, got {_o.Parametrisation}");
+        if (_o.Hidden < 1 || _o.Depth < 1) throw new ArgumentOutOfRangeException(nameof(options), "Hidden and Depth must be >= 1");
+        if (_o.EffectiveEpochs < 1 || _o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Epochs and BatchSize must be >= 1");
+        if (_o.SplineCount < 4) throw new ArgumentOutOfRangeException(nameof(options), "SplineCount must be >= 4");
+        if (!(_o.EffectiveLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(options), "LearningRate must be > 0");
+    }
+
+    public LogPartitionOptions Options => _o.Clone();
+
+    /// <summary>Reads K and the box from the schema metadata; a missing or malformed key throws a <see cref="SchemaException"/>.</summary>
+    public static (int K, ParameterBox Box) ReadGridMetadata(DataViewSchema schema, string component = Name)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        if (!schema.Metadata.TryGetValue(GridKey, out var ks) || !int.TryParse(ks, NumberStyles.Integer, CultureInfo.InvariantCulture, out int k) || k < 2)
+            throw new SchemaException($"{component}: schema metadata '{GridKey}' (grid side K >= 2, text) is missing or malformed", null, component);
+        if (!schema.Metadata.TryGetValue(BoxKey, out var bs))
+            throw new SchemaException($"{component}: schema metadata '{BoxKey}' (\"lo1,hi1,lo2,hi2\") is missing", null, component);
+        var parts = bs.Split(',');
+        var v = new double[4];
+        if (parts.Length != 4 || parts.Select((p, i) => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out v[i])).Any(ok => !ok))
+            throw new SchemaException($"{component}: schema metadata '{BoxKey}' = '{bs}' is not \"lo1,hi1,lo2,hi2\"", null, component);
+        var box = new ParameterBox(v[0], v[1], v[2], v[3]);
+        if (!box.IsProper) throw new SchemaException($"{component}: box {bs} has zero width", null, component);
+        return (k, box);
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        var (k, _) = Check(inputSchema);
+        _ = k;
+        return inputSchema.WithColumn("psi", ColumnType.Scalar(DataKind.Float64));
+    }
+
+    private (int K, ParameterBox Box) Check(DataViewSchema schema)
+    {
+        SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Vector(_o.ParameterColumnName, 2, DataKind.Float32));
+        var (k, box) = ReadGridMetadata(schema);
+        SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Vector(_o.PosteriorColumnName, k * k, DataKind.Float32));
+        if (schema.Contains(_o.SplitColumnName))
+            SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Scalar(_o.SplitColumnName, DataKind.Boolean));
+        return (k, box);
+    }
+
+    public LogPartitionTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (k, box) = Check(input.Schema);
+        var tAll = input.GetColumn<float>(_o.ParameterColumnName).Span;
+        var pAll = input.GetColumn<float>(_o.PosteriorColumnName).Span;
+        var rows = Enumerable.Range(0, input.RowCount).ToList();
+        if (input.Schema.Contains(_o.SplitColumnName))
+        {
+            var split = input.GetColumn<bool>(_o.SplitColumnName).ToArray();
+            rows = rows.Where(r => !split[r]).ToList();
+        }
+        if (rows.Count == 0) throw new ArgumentException($"{Name}: no training rows (every row is held out or the view is empty)");
+        int kk = k * k, n = rows.Count;
+        var t = new double[2 * n];
+        var p = new float[n * kk];
+        for (int i = 0; i < n; i++)
+        {
+            int r = rows[i];
+            (t[2 * i], t[2 * i + 1]) = (tAll[2 * r], tAll[2 * r + 1]);
+            pAll.Slice(r * kk, kk).CopyTo(p.AsSpan(i * kk, kk));
+        }
+        var psi = FitPsi(_o, box, k, t, p);
+        return new LogPartitionTransformer(psi, k, _o.ParameterColumnName);
+    }
+
+    /// <summary>
+    /// The fit itself, without a data view: <paramref name="t"/> is n x 2 (row-major), <paramref name="posteriors"/>
+    /// n x K*K. Used by <see cref="Fit"/> and by the measurements.
+    /// </summary>
+    public static FittedPsi FitPsi(LogPartitionOptions options, ParameterBox box, int k, double[] t, float[] posteriors)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(box);
+        int n = t.Length / 2;
+        if (posteriors.Length != n * k * k) throw new ArgumentException($"posteriors need {n} x {k * k} numbers, got {posteriors.Length}");
+        var grid = box.CellCentres(k, k);
+        if (options.Fit == PsiFit.LogPosteriorLeastSquares)
+        {
+            var sw = Stopwatch.StartNew();
+            var phi = LogPosteriorLeastSquares.Solve(posteriors, n, grid);
+            options.Progress?.Invoke($"{Name}: log-posterior least squares on {n} rows, {k}x{k} grid: {sw.Elapsed.TotalSeconds:F2} s");
+            return new SplinePsi(SplineLeastSquares(box, options.SplineCount, grid, phi));
+        }
+        return options.Parametrisation == PsiParametrisation.BSpline
+            ? FitSplineJsd(options, box, grid, t, posteriors)
+            : FitMlpJsd(options, box, grid, t, posteriors);
+    }
+
+    /// <summary>
+    /// Least-squares spline through values at points (grid is K x 2 flattened), with a tiny second-difference penalty
+    /// on the coefficients so that basis functions barely touched by the points stay determined.
+    /// </summary>
+    public static TensorBSpline SplineLeastSquares(ParameterBox box, int count, double[] grid, double[] values)
+    {
+        var spline = new TensorBSpline(box, count, count);
+        int c = spline.CoefficientCount, m = values.Length;
+        var a = new double[c * c];
+        var rhs = new double[c];
+        Span<int> idx = stackalloc int[16];
+        Span<double> w = stackalloc double[16 * 6];
+        for (int i = 0; i < m; i++)
+        {
+            spline.BasisRow(grid[2 * i], grid[2 * i + 1], idx, w[..16], w[16..32], w[32..48], w[48..64], w[64..80], w[80..]);
+            for (int r = 0; r < 16; r++)
+            {
+                rhs[idx[r]] += w[r] * values[i];
+                for (int s = 0; s < 16; s++) a[idx[r] * c + idx[s]] += w[r] * w[s];
+            }
+        }
+        double trace = 0;
+        for (int i = 0; i < c; i++) trace += a[i * c + i];
+        double lambda = 1e-8 * trace / c;
+        // Second differences along each axis: D^T D added with weight lambda.
+        void Penalise(int i0, int i1, int i2)
+        {
+            int[] ix = [i0, i1, i2];
+            double[] d = [1, -2, 1];
+            for (int r = 0; r < 3; r++)
+                for (int s = 0; s < 3; s++) a[ix[r] * c + ix[s]] += lambda * d[r] * d[s];
+        }
+        for (int i = 0; i < count; i++)
+            for (int j = 0; j + 2 < count; j++)
+            {
+                Penalise(i * count + j, i * count + j + 1, i * count + j + 2);
+                Penalise(j * count + i, (j + 1) * count + i, (j + 2) * count + i);
+            }
+        for (int i = 0; i < c; i++) a[i * c + i] += 1e-12 * trace / c;
+        CholeskySolve(a, rhs, c);
+        rhs.CopyTo(spline.Coefficients, 0);
+        return spline;
+    }
+
+    private static void CholeskySolve(double[] a, double[] b, int n)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            double d = a[j * n + j];
+            for (int k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
+            if (!(d > 0)) throw new InvalidOperationException("spline least squares: matrix not positive definite");
+            d = Math.Sqrt(d);
+            a[j * n + j] = d;
+            for (int i = j + 1; i < n; i++)
+            {
+                double s = a[i * n + j];
+                for (int k = 0; k < j; k++) s -= a[i * n + k] * a[j * n + k];
+                a[i * n + j] = s / d;
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            double s = b[i];
+            for (int k = 0; k < i; k++) s -= a[i * n + k] * b[k];
+            b[i] = s / a[i * n + i];
+        }
+        for (int i = n - 1; i >= 0; i--)
+        {
+            double s = b[i];
+            for (int k = i + 1; k < n; k++) s -= a[k * n + i] * b[k];
+            b[i] = s / a[i * n + i];
+        }
+    }
+
+    /// <summary>
+    /// Cosine decay from the learning rate to 1/20 of it: large early steps reach the scale of N psi quickly, small late
+    /// steps average out minibatch noise (measured: constant-rate Adam stalls at a visibly worse metric error).
+    /// </summary>
+    private static double Schedule(LogPartitionOptions o, int step, int total) =>
+        o.EffectiveLearningRate * (0.05 + 0.95 * 0.5 * (1 + Math.Cos(Math.PI * step / Math.Max(1, total))));
+
+    private static int[] Order(SplitMix64 rng, int n)
+    {
+        var order = Enumerable.Range(0, n).ToArray();
+        for (int i = n - 1; i > 0; i--)
+        {
+            int j = (int)(rng.NextUInt64() % (ulong)(i + 1));
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    private static FittedPsi FitMlpJsd(LogPartitionOptions o, ParameterBox box, double[] grid, double[] t, float[] p)
+    {
+        int n = t.Length / 2, kk = grid.Length / 2;
+        var activation = o.Parametrisation == PsiParametrisation.PaperMlp ? ActivationKind.Relu : o.SmoothActivation;
+        var net = Mlp.Create<float>(2, o.Hidden, o.Depth, 1, activation, layerNorm: true, o.Seed);
+        var f = MlpPsi.Function(net, box);
+        var gridT = Tensor<float>.FromArray(Array.ConvertAll(grid, x => (float)x), kk, 2);
+        var adam = new Adam<float>(net.Parameters(), o.EffectiveLearningRate);
+        var rng = new SplitMix64(o.Seed ^ 0x9E3779B97F4A7C15UL);
+        var sw = Stopwatch.StartNew();
+        int epochs = o.EffectiveEpochs, step = 0, totalSteps = epochs * ((n + o.BatchSize - 1) / o.BatchSize);
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            var order = Order(rng, n);
+            double total = 0;
+            int batches = 0;
+            for (int start = 0; start < n; start += o.BatchSize)
+            {
+                int b = Math.Min(o.BatchSize, n - start);
+                var tb = new float[2 * b];
+                var pb = new float[b * kk];
+                for (int i = 0; i < b; i++)
+                {
+                    int r = order[start + i];
+                    (tb[2 * i], tb[2 * i + 1]) = ((float)t[2 * r], (float)t[2 * r + 1]);
+                    p.AsSpan(r * kk, kk).CopyTo(pb.AsSpan(i * kk, kk));
+                }
+                adam.LearningRate = Schedule(o, step++, totalSteps);
+                adam.ZeroGrad();
+                var loss = BregmanJsdLoss.Compute(f, gridT, Tensor<float>.FromArray(tb, b, 2), Tensor<float>.FromArray(pb, b, kk));
+                loss.Backward();
+                adam.Step();
+                total += loss.Value.Data[0];
+                batches++;
+            }
+            o.Progress?.Invoke($"{Name}: epoch {epoch + 1}/{epochs} JSD {total / batches:F5} ({sw.Elapsed.TotalSeconds:F1} s)");
+        }
+        return new MlpPsi(box, o.Parametrisation, o.Hidden, o.Depth, activation, true, net);
+    }
+
+    /// <summary>
+    /// JSD fit of a spline psi: psi(grid) = Bg c and grad psi(t_i) = [B1(t_i) c, B2(t_i) c] are linear in the
+    /// coefficients c, so the logits are two constant-matrix products and no double backward is needed.
+    /// </summary>
+    private static FittedPsi FitSplineJsd(LogPartitionOptions o, ParameterBox box, double[] grid, double[] t, float[] p)
+    {
+        int n = t.Length / 2, kk = grid.Length / 2;
+        var spline = new TensorBSpline(box, o.SplineCount, o.SplineCount);
+        int cc = spline.CoefficientCount;
+        Span<int> idx = stackalloc int[16];
+        Span<double> w = stackalloc double[16 * 6];
+        var bg = new double[kk * cc];
+        for (int i = 0; i < kk; i++)
+        {
+            spline.BasisRow(grid[2 * i], grid[2 * i + 1], idx, w[..16], w[16..32], w[32..48], w[48..64], w[64..80], w[80..]);
+            for (int r = 0; r < 16; r++) bg[i * cc + idx[r]] += w[r];
+        }
+        // Gradient rows for every training t: row 2i = d/dt1 basis, 2i + 1 = d/dt2 basis (dense; C is a few hundred).
+        var bd = new double[2 * n * cc];
+        for (int i = 0; i < n; i++)
+        {
+            spline.BasisRow(t[2 * i], t[2 * i + 1], idx, w[..16], w[16..32], w[32..48], w[48..64], w[64..80], w[80..]);
+            for (int r = 0; r < 16; r++)
+            {
+                bd[(2 * i) * cc + idx[r]] += w[16 + r];
+                bd[(2 * i + 1) * cc + idx[r]] += w[32 + r];
+            }
+        }
+        var bgVar = Var<double>.Constant(Tensor<double>.FromArray(bg, kk, cc));
+        var gridVar = Var<double>.Constant(Tensor<double>.FromArray([.. grid], kk, 2));
+        var c = Var<double>.Parameter(Tensor<double>.Zeros(cc, 1), "coefficients");
+        var adam = new Adam<double>([c], o.EffectiveLearningRate);
+        var rng = new SplitMix64(o.Seed ^ 0x9E3779B97F4A7C15UL);
+        var sw = Stopwatch.StartNew();
+        int epochs = o.EffectiveEpochs, step = 0, totalSteps = epochs * ((n + o.BatchSize - 1) / o.BatchSize);
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            var order = Order(rng, n);
+            double total = 0;
+            int batches = 0;
+            for (int start = 0; start < n; start += o.BatchSize)
+            {
+                int b = Math.Min(o.BatchSize, n - start);
+                var db = new double[2 * b * cc];
+                var pb = new double[b * kk];
+                for (int i = 0; i < b; i++)
+                {
+                    int r = order[start + i];
+                    bd.AsSpan(2 * r * cc, 2 * cc).CopyTo(db.AsSpan(2 * i * cc, 2 * cc));
+                    for (int j = 0; j < kk; j++) pb[i * kk + j] = p[r * kk + j];
+                }
+                adam.LearningRate = Schedule(o, step++, totalSteps);
+                adam.ZeroGrad();
+                var gradT = Ops.Reshape(Ops.MatMul(Var<double>.Constant(Tensor<double>.FromArray(db, 2 * b, cc)), c), b, 2);
+                var psiGrid = Ops.Reshape(Ops.MatMul(bgVar, c), 1, kk);
+                var logits = Ops.MatMul(gradT, gridVar, transB: true) - psiGrid;
+                var loss = BregmanJsdLoss.FromLogits(logits, Tensor<double>.FromArray(pb, b, kk));
+                loss.Backward();
+                adam.Step();
+                total += loss.Value.Data[0];
+                batches++;
+            }
+            o.Progress?.Invoke($"{Name}: epoch {epoch + 1}/{epochs} JSD {total / batches:F5} ({sw.Elapsed.TotalSeconds:F1} s)");
+        }
+        c.Value.Data.CopyTo(spline.Coefficients, 0);
+        return new SplinePsi(spline);
+    }
+}
+
+/// <summary>
+/// The fitted psi (kind "LogPartition"): <see cref="Evaluate"/> gives psi, grad psi and the metric at any points;
+/// <see cref="Transform"/> adds a Float64 column <c>psi</c> at each row's <c>t</c>. The view it returns remembers
+/// this transformer, which is how a following <see cref="FisherMetricEstimator"/> in a chain finds psi.
+/// </summary>
+public sealed class LogPartitionTransformer : ISavableTransformer
+{
+    public const string KindName = "LogPartition";
+
+    // Views produced by Transform -> the transformer that produced them. WHY: EstimatorChain fits the next step on
+    // this step's output view only; FisherMetric needs the fitted psi itself, and a weak table keyed by the view
+    // passes it without a side channel in the data (and without keeping views alive).
+    private static readonly ConditionalWeakTable<IDataView, LogPartitionTransformer> Produced = new();
+
+    public LogPartitionTransformer(FittedPsi psi, int grid, string parameterColumnName = "t")
+    {
+        Psi = psi ?? throw new ArgumentNullException(nameof(psi));
+        Grid = grid;
+        ParameterColumnName = parameterColumnName;
+    }
+
+    public FittedPsi Psi { get; }
+
+    /// <summary>The posterior grid side K it was fitted on.</summary>
+    public int Grid { get; }
+
+    public ParameterBox Box => Psi.Box;
+
+    public string ParameterColumnName { get; }
+
+    public string Kind => KindName;
+
+    /// <summary>psi, gradient and Hessian (exact) at the points.</summary>
+    public MetricField Evaluate(double[] t1, double[] t2) => Psi.Evaluate(t1, t2);
+
+    /// <summary>The field at the k x k cell centres of <paramref name="box"/>.</summary>
+    public MetricField Field(ParameterBox box, int k) => Psi.Field(box, k);
+
+    internal static LogPartitionTransformer? ProducerOf(IDataView view) => Produced.TryGetValue(view, out var t) ? t : null;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        SchemaShape.RequireColumn(inputSchema, KindName, ColumnRequirement.Vector(ParameterColumnName, 2, DataKind.Float32));
+        return inputSchema.WithColumn("psi", ColumnType.Scalar(DataKind.Float64));
+    }
+
+    internal static (double[] T1, double[] T2) ReadT(IDataView input, string column)
+    {
+        var t = input.GetColumn<float>(column).Span;
+        int n = input.RowCount;
+        var t1 = new double[n];
+        var t2 = new double[n];
+        for (int i = 0; i < n; i++) (t1[i], t2[i]) = (t[2 * i], t[2 * i + 1]);
+        return (t1, t2);
+    }
+
+    public IDataView Transform(IDataView input)
+    {
+        GetOutputSchema(input.Schema);
+        var (t1, t2) = ReadT(input, ParameterColumnName);
+        var field = Evaluate(t1, t2);
+        var output = input.ToDataView().WithColumn("psi", ColumnType.Scalar(DataKind.Float64), field.Psi);
+        Produced.AddOrUpdate(output, this);
+        return output;
+    }
+
+    internal sealed record Saved(FittedPsi.SavedPsi Psi, int Grid, string ParameterColumnName);
+
+    public void Save(ModelSaveContext context)
+    {
+        context.SetOptions(new Saved(Psi.Describe(), Grid, ParameterColumnName));
+        Psi.Save(context, "psi.");
+    }
+
+    [ModelLoader(KindName)]
+    internal static ITransformer Load(ModelLoadContext context)
+    {
+        var s = context.GetOptions<Saved>();
+        return new LogPartitionTransformer(FittedPsi.Load(context, s.Psi, "psi."), s.Grid, s.ParameterColumnName);
+    }
+}
