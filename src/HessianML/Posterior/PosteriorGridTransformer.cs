@@ -72,16 +72,8 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
     {
         var schema = GetOutputSchema(input.Schema);
         int rows = input.RowCount, cells = Grid * Grid;
-        var t = input.GetColumn<float>("t").Span;
         var isTest = SplitRows(rows, TestFraction, Seed);
-        var bundles = new int[rows][];
-        foreach (bool part in new[] { false, true })
-        {
-            int[] members = [.. Enumerable.Range(0, rows).Where(r => isTest[r] == part)];
-            if (members.Length == 0) continue;
-            var drawn = Draw(Neighbours(t, members, Box, NeighbourCount), BundleSize, Seed);
-            for (int i = 0; i < members.Length; i++) bundles[members[i]] = drawn[i];
-        }
+        var bundles = Bundles(input);
         var posterior = new float[(long)rows * cells];
         var states = input.GetColumn<sbyte>("state").Span;
         ForEachBatch(states, bundles, (start, logits) =>
@@ -104,6 +96,29 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
         foreach (var kv in PosteriorGridMetadata.Entries(Grid, Box, BundleSize)) view = view.WithMetadata(kv.Key, kv.Value);
         Debug.Assert(view.Schema.SameAs(schema));
         return view;
+    }
+
+    /// <summary>
+    /// The bundle (row indices, the row itself first) each row's posterior is conditioned on in <see cref="Transform"/>:
+    /// drawn with the saved seed from the row's parameter-space neighbours within its own part of the split. Useful to
+    /// compare with an exact posterior of the same bundle.
+    /// </summary>
+    public int[][] Bundles(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        SchemaShape.Require(input.Schema, KindName, PosteriorGridEstimator.TColumn);
+        int rows = input.RowCount;
+        var t = input.GetColumn<float>("t").Span;
+        var isTest = SplitRows(rows, TestFraction, Seed);
+        var bundles = new int[rows][];
+        foreach (bool part in new[] { false, true })
+        {
+            int[] members = [.. Enumerable.Range(0, rows).Where(r => isTest[r] == part)];
+            if (members.Length == 0) continue;
+            var drawn = Draw(Neighbours(t, members, Box, NeighbourCount), BundleSize, Seed);
+            for (int i = 0; i < members.Length; i++) bundles[members[i]] = drawn[i];
+        }
+        return bundles;
     }
 
     // ---- shared by the estimator and Transform ----
