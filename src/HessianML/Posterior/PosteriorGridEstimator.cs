@@ -96,8 +96,9 @@ public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer
                 for (int i = 0; i < b; i++) batch[i] = bundles[perm[start + i]];
                 PosteriorGridTransformer.FillInput(states.Span, n, batch, x);
                 PosteriorGridTransformer.FillTarget(labels, cells, batch, y);
-                var xv = Var<float>.Constant(new Tensor<float>(x[..(b * kb * n)], b, kb, height, width));
-                var yv = Var<float>.Constant(new Tensor<float>(y[..(b * cells)], b, cells));
+                // Full batches reuse the buffers (the tape holding them is gone after Step); the last, short one copies.
+                var xv = Var<float>.Constant(new Tensor<float>(b == bs ? x : x[..(b * kb * n)], b, kb, height, width));
+                var yv = Var<float>.Constant(new Tensor<float>(b == bs ? y : y[..(b * cells)], b, cells));
                 var loss = Ops.Scale(Ops.Sum(Ops.Mul(yv, Ops.LogSoftmax(net.Forward(xv)))), -1.0 / b);
                 adam.ZeroGrad();
                 loss.Backward();
