@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Globalization;
+using HessianML.Autodiff;
+using HessianML.Data;
+using HessianML.Pipeline;
+using HessianML.Tensors;
+
+namespace HessianML.Posterior;
+
+/// <summary>
+/// METHOD §4a, the mapping network: learns, from samples <c>state</c> at known parameters <c>t</c>, the posterior
+/// over a K x K grid of the box given a bundle of K_bundle samples from a parameter-space neighbourhood. Fit splits the
+/// rows (seeded, <see cref="PosteriorGridOptions.TestFraction"/> held out), draws bundles within each part (so held-out
+/// bundles never see a training sample), and trains by cross-entropy against the labels with Adam; bundles of the
+/// training rows are redrawn every epoch (fresh combinations of the same neighbours: cheap augmentation).
+/// </summary>
+public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer>
+{
+    internal const string Name = "PosteriorGrid";
+    private readonly PosteriorGridOptions _o;
+    private readonly int _seed;
+
+    /// <summary>Creates the estimator; <paramref name="seed"/> is used when the options carry none.</summary>
+    public PosteriorGridEstimator(PosteriorGridOptions options, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _o = options.Clone();
+        _seed = options.Seed ?? seed;
+    }
+
+    internal static readonly ColumnRequirement TColumn = ColumnRequirement.Vector("t", 2, DataKind.Float32);
+    internal static readonly ColumnRequirement StateColumn = ColumnRequirement.Vector("state", DataKind.Int8);
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        SchemaShape.Require(inputSchema, Name, TColumn, StateColumn);
+        var s = inputSchema
+            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(DataKind.Float32, _o.Grid * _o.Grid))
+            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(DataKind.Boolean));
+        // The box is only known after fitting when it comes from the data; announce the grid and bundle regardless.
+        var meta = new Dictionary<string, string>(s.Metadata)
+        {
+            [PosteriorGridMetadata.GridKey] = _o.Grid.ToString(CultureInfo.InvariantCulture),
+            [PosteriorGridMetadata.BundleKey] = _o.BundleSize.ToString(CultureInfo.InvariantCulture),
+        };
+        if (_o.Box is not null) meta = PosteriorGridMetadata.Merge(meta, _o.Grid, _o.Box, _o.BundleSize);
+        return s.WithMetadata(meta);
+    }
+
+    public PosteriorGridTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        SchemaShape.Require(input.Schema, Name, TColumn, StateColumn);
+        int rows = input.RowCount;
+        if (rows < 2) throw new ArgumentException($"{Name}: need at least 2 rows to fit, got {rows}");
+        var t = input.GetColumn<float>("t").ToArray();
+        var states = input.GetColumn<sbyte>("state");
+        int n = input.Schema["state"].Type.VectorLength;
+        var box = _o.Box ?? BoundingBox(t);
+        if (!box.IsProper) throw new ArgumentException($"{Name}: the parameter box {box} is degenerate; give PosteriorGridOptions.Box");
+        bool conv = UseConvolution(input.Schema, n, _o.Architecture);
+        var (height, width) = conv ? (Side(n), Side(n)) : (1, n);
+        int k = _o.Grid, cells = k * k, kb = _o.BundleSize;
+
+        var net = new PosteriorGridNetwork(conv, kb, height, width, _o.Channels, _o.Hidden, cells, (ulong)(uint)_seed * 0x9E3779B97F4A7C15UL + 1);
+        var model = new PosteriorGridTransformer(net, box, k, kb, _o.NeighbourCount, _o.TestFraction, _seed, height, width, n,
+            _o.Labels, _o.Sigma);
+
+        var isTest = PosteriorGridTransformer.SplitRows(rows, _o.TestFraction, _seed);
+        int[] train = [.. Enumerable.Range(0, rows).Where(r => !isTest[r])];
+        int[] test = [.. Enumerable.Range(0, rows).Where(r => isTest[r])];
+        var trainNeighbours = PosteriorGridTransformer.Neighbours(t, train, box, _o.NeighbourCount);
+        var testBundles = test.Length > 0
+            ? PosteriorGridTransformer.Draw(PosteriorGridTransformer.Neighbours(t, test, box, _o.NeighbourCount), kb, _seed)
+            : [];
+        var labels = PosteriorGridTransformer.Labels(t, box, k, _o.Labels, _o.Sigma);
+
+        var adam = new Adam<float>(net.Parameters(), _o.LearningRate);
+        var order = new Random(_seed ^ 0x5bd1e995);
+        int bs = Math.Min(_o.BatchSize, train.Length);
+        var x = new float[bs * kb * n];
+        var y = new float[bs * cells];
+        var clock = Stopwatch.StartNew();
+        for (int epoch = 0; epoch < _o.Epochs; epoch++)
+        {
+            var bundles = PosteriorGridTransformer.Draw(trainNeighbours, kb, _seed + 7919 * (epoch + 1));
+            var perm = Enumerable.Range(0, bundles.Length).ToArray();
+            order.Shuffle(perm);
+            double lossSum = 0;
+            int seen = 0;
+            for (int start = 0; start < perm.Length; start += bs)
+            {
+                int b = Math.Min(bs, perm.Length - start);
+                var batch = new int[b][];
+                for (int i = 0; i < b; i++) batch[i] = bundles[perm[start + i]];
+                PosteriorGridTransformer.FillInput(states.Span, n, batch, x);
+                PosteriorGridTransformer.FillTarget(labels, cells, batch, y);
+                // Full batches reuse the buffers (the tape holding them is gone after Step); the last, short one copies.
+                var xv = Var<float>.Constant(new Tensor<float>(b == bs ? x : x[..(b * kb * n)], b, kb, height, width));
+                var yv = Var<float>.Constant(new Tensor<float>(b == bs ? y : y[..(b * cells)], b, cells));
+                var loss = Ops.Scale(Ops.Sum(Ops.Mul(yv, Ops.LogSoftmax(net.Forward(xv)))), -1.0 / b);
+                adam.ZeroGrad();
+                loss.Backward();
+                adam.Step();
+                lossSum += loss.Value[0] * b;
+                seen += b;
+            }
+            if (_o.Progress is not null)
+            {
+                double held = testBundles.Length > 0 ? model.CrossEntropy(states.Span, labels, testBundles) : double.NaN;
+                _o.Progress.Report(string.Create(CultureInfo.InvariantCulture,
+                    $"PosteriorGrid epoch {epoch + 1}/{_o.Epochs}: train loss {lossSum / seen:F4}, held-out CE {held:F4} (uniform {Math.Log(cells):F4}), {clock.Elapsed.TotalSeconds:F1} s"));
+            }
+        }
+        model.TrainCrossEntropy = model.CrossEntropy(states.Span, labels, PosteriorGridTransformer.Draw(trainNeighbours, kb, _seed));
+        model.HeldOutCrossEntropy = testBundles.Length > 0 ? model.CrossEntropy(states.Span, labels, testBundles) : double.NaN;
+        model.TrainingSeconds = clock.Elapsed.TotalSeconds;
+        return model;
+    }
+
+    internal static bool UseConvolution(DataViewSchema schema, int n, PosteriorArchitecture architecture)
+    {
+        bool square = Side(n) * Side(n) == n;
+        schema.Metadata.TryGetValue("system", out var system);
+        return architecture switch
+        {
+            PosteriorArchitecture.Convolutional => square ? true
+                : throw new SchemaException($"{Name}: a convolutional network needs a square lattice; state has {n} sites", "state", Name),
+            PosteriorArchitecture.Dense => false,
+            _ => system == "ising" || (system != "tasep" && square && n >= 4),
+        };
+    }
+
+    private static int Side(int n) => (int)Math.Round(Math.Sqrt(n));
+
+    private static ParameterBox BoundingBox(float[] t)
+    {
+        double lo1 = double.PositiveInfinity, hi1 = double.NegativeInfinity, lo2 = double.PositiveInfinity, hi2 = double.NegativeInfinity;
+        for (int i = 0; i < t.Length; i += 2)
+        {
+            lo1 = Math.Min(lo1, t[i]); hi1 = Math.Max(hi1, t[i]);
+            lo2 = Math.Min(lo2, t[i + 1]); hi2 = Math.Max(hi2, t[i + 1]);
+        }
+        return new ParameterBox(lo1, hi1, lo2, hi2);
+    }
+}

@@ -1,0 +1,97 @@
+namespace HessianML.Posterior;
+
+/// <summary>Training labels of the mapping network (METHOD.md §4a and §8).</summary>
+public enum PosteriorLabels
+{
+    /// <summary>The paper's eq. 128: mean over the bundle of Gaussian bumps of width <see cref="PosteriorGridOptions.Sigma"/>.</summary>
+    Smoothed,
+
+    /// <summary>Mean over the bundle of the one-hot true cells: a proper scoring rule, no smoothing blur (§8).</summary>
+    Hard,
+}
+
+/// <summary>The mapping network's shape.</summary>
+public enum PosteriorArchitecture
+{
+    /// <summary>Convolutional when the schema says "ising" (or the state length is a square and the system is not "tasep"); dense otherwise.</summary>
+    Auto,
+
+    /// <summary>Circular-padded 3x3 convolutions on the L x L torus, global average pooling, two linear layers.</summary>
+    Convolutional,
+
+    /// <summary>An MLP on the flattened bundle (TASEP: open boundaries, so position matters and pooling would lose it).</summary>
+    Dense,
+}
+
+/// <summary>Options of <see cref="PosteriorGridEstimator"/> (METHOD.md §4a). Every default is stated with its reason.</summary>
+public sealed class PosteriorGridOptions
+{
+    /// <summary>Grid side K (the posterior lives on K x K cell centres). Default 24, as in METHOD §8.</summary>
+    public int Grid { get; set; } = 24;
+
+    /// <summary>
+    /// Width of the smoothed label (eq. 128) in units of the box side. Default 0.5 / 24 (half a cell of the default
+    /// grid): wide enough that a sample near a cell edge also credits the neighbour cell, narrow enough that the
+    /// learned posterior (convolved with this kernel) is not visibly blurred. Only used with
+    /// <see cref="PosteriorLabels.Smoothed"/>.
+    /// </summary>
+    public double Sigma { get; set; } = 0.5 / 24;
+
+    /// <summary>Label kind. Default <see cref="PosteriorLabels.Hard"/>: METHOD §8 shows smoothing blurs psi; hard labels are a proper scoring rule.</summary>
+    public PosteriorLabels Labels { get; set; } = PosteriorLabels.Hard;
+
+    /// <summary>K_neib: neighbours in parameter space (itself included) a bundle is drawn from. Default 8 (the paper).</summary>
+    public int NeighbourCount { get; set; } = 8;
+
+    /// <summary>K_bundle: samples stacked as channels. Default 4 (the paper): 4x the information of one sample.</summary>
+    public int BundleSize { get; set; } = 4;
+
+    /// <summary>Fraction of rows held out (split == true). Default 0.2 (the paper's 80/20).</summary>
+    public double TestFraction { get; set; } = 0.2;
+
+    /// <summary>Passes over the training rows. Default 20: measured to bring Ising L = 8 close to its plateau in minutes.</summary>
+    public int Epochs { get; set; } = 20;
+
+    /// <summary>Minibatch size. Default 128: large enough for the GEMM to run near peak, small enough for many Adam steps per epoch.</summary>
+    public int BatchSize { get; set; } = 128;
+
+    /// <summary>Adam step size. Default 2e-3: Adam's usual 1e-3 doubled, stable for this small network and shortens the run.</summary>
+    public double LearningRate { get; set; } = 2e-3;
+
+    /// <summary>Convolution channels C. Default 32: ample for the two Ising sufficient statistics (bond sum, magnetisation).</summary>
+    public int Channels { get; set; } = 32;
+
+    /// <summary>Hidden width H of the head (and of the dense network). Default 128.</summary>
+    public int Hidden { get; set; } = 128;
+
+    /// <summary>Network shape. Default <see cref="PosteriorArchitecture.Auto"/> (from the schema's <c>system</c> metadata).</summary>
+    public PosteriorArchitecture Architecture { get; set; } = PosteriorArchitecture.Auto;
+
+    /// <summary>The parameter box. Default null: the bounding box of the data's t.</summary>
+    public ParameterBox? Box { get; set; }
+
+    /// <summary>Seed of the split, the bundles, the initialisation and the minibatch order. Default null: the context's next seed.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>Receives one line per epoch (train loss, held-out CE, seconds). Default null (silent).</summary>
+    public IProgress<string>? Progress { get; set; }
+
+    internal PosteriorGridOptions Clone() => (PosteriorGridOptions)MemberwiseClone();
+
+    internal void Validate()
+    {
+        static void Check(bool ok, string what)
+        {
+            if (!ok) throw new ArgumentOutOfRangeException(nameof(PosteriorGridOptions), "PosteriorGrid: " + what);
+        }
+        Check(Grid >= 1, $"Grid {Grid} must be >= 1");
+        Check(Sigma > 0 && double.IsFinite(Sigma), $"Sigma {Sigma} must be positive");
+        Check(NeighbourCount >= 1, $"NeighbourCount {NeighbourCount} must be >= 1");
+        Check(BundleSize >= 1 && BundleSize <= NeighbourCount, $"BundleSize {BundleSize} must be in [1, NeighbourCount = {NeighbourCount}]");
+        Check(TestFraction >= 0 && TestFraction < 1, $"TestFraction {TestFraction} must be in [0, 1)");
+        Check(Epochs >= 0, $"Epochs {Epochs} must be >= 0");
+        Check(BatchSize >= 1, $"BatchSize {BatchSize} must be >= 1");
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), $"LearningRate {LearningRate} must be positive");
+        Check(Channels >= 1 && Hidden >= 1, $"Channels {Channels} and Hidden {Hidden} must be >= 1");
+    }
+}
