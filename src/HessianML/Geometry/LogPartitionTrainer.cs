@@ -21,10 +21,10 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
     internal const string Name = "LogPartition";
 
     /// <summary>Metadata key of the grid side K (text).</summary>
-    public const string GridKey = "posterior.grid";
+    public const string GridKey = PosteriorGridMetadata.GridKey;
 
     /// <summary>Metadata key of the box, "lo1,hi1,lo2,hi2" in invariant culture.</summary>
-    public const string BoxKey = "posterior.box";
+    public const string BoxKey = PosteriorGridMetadata.BoxKey;
 
     private readonly LogPartitionOptions _o;
 
