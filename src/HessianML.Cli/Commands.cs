@@ -17,6 +17,8 @@ internal static class Commands
             IsingCommands.Exact(),
             TasepCommands.Exact(),
         };
+        yield return RunCommands.Create();
+        yield return MetricCommand.Create();
         yield return BenchCommand.Create();
     }
 }

@@ -33,6 +33,8 @@ public sealed class MeanAsStatOptions
 
     /// <summary>Called with one line per epoch (the CLI prints it on stderr); null for silence.</summary>
     public Action<string>? Progress { get; set; }
+
+    internal MeanAsStatOptions Clone() => (MeanAsStatOptions)MemberwiseClone();
 }
 
 /// <summary>

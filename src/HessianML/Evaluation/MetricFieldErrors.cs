@@ -65,6 +65,27 @@ public sealed record MetricFieldErrors(
             Ratio(metricNum, metricDen));
     }
 
+    /// <summary>
+    /// <paramref name="estimate"/> carried into the exact answer's scale and gauge by the fitted map
+    /// psi -> a psi + &lt;b, t&gt; + c (so grad -> a grad + b, g -> a g): what a side-by-side picture should show.
+    /// </summary>
+    public MetricField Align(MetricField estimate)
+    {
+        ArgumentNullException.ThrowIfNull(estimate);
+        int n = estimate.Count;
+        var f = MetricField.AtPoints(estimate.T1, estimate.T2);
+        for (int i = 0; i < n; i++)
+        {
+            f.Psi[i] = Scale * estimate.Psi[i] + Slope1 * estimate.T1[i] + Slope2 * estimate.T2[i] + Offset;
+            f.Dpsi1[i] = Scale * estimate.Dpsi1[i] + Slope1;
+            f.Dpsi2[i] = Scale * estimate.Dpsi2[i] + Slope2;
+            f.G11[i] = Scale * estimate.G11[i];
+            f.G12[i] = Scale * estimate.G12[i];
+            f.G22[i] = Scale * estimate.G22[i];
+        }
+        return f;
+    }
+
     private static double Sq(double x) => x * x;
 
     private static double Ratio(double num, double den) => den > 0 ? num / den : (num > 0 ? double.PositiveInfinity : 0);

@@ -77,7 +77,7 @@ public sealed class LogPartitionOptions
     /// <summary>Seed of the initial weights and minibatch order. Default 1 (fits are reproducible).</summary>
     public ulong Seed { get; set; } = 1;
 
-    /// <summary>Receives a line per epoch (loss, elapsed time); the CLI prints it to stderr. Default null (silent).</summary>
+    /// <summary>Receives about 20 lines per fit (epoch, loss, elapsed time); the CLI prints them to stderr. Default null (silent).</summary>
     public Action<string>? Progress { get; set; }
 
     /// <summary>Column of true parameters (Float32 vector[2]). Default "t" (the issue-4 contract).</summary>

@@ -205,6 +205,13 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
     private static double Schedule(LogPartitionOptions o, int step, int total) =>
         o.EffectiveLearningRate * (0.05 + 0.95 * 0.5 * (1 + Math.Cos(Math.PI * step / Math.Max(1, total))));
 
+    /// <summary>About 20 progress lines per fit whatever the epoch count (a line per epoch floods a terminal at 100 epochs).</summary>
+    private static void Report(LogPartitionOptions o, int epoch, int epochs, double loss, Stopwatch sw)
+    {
+        if (o.Progress is not null && ((epoch + 1) % Math.Max(1, epochs / 20) == 0 || epoch + 1 == epochs))
+            o.Progress(string.Create(CultureInfo.InvariantCulture, $"{Name}: epoch {epoch + 1}/{epochs} JSD {loss:F5} ({sw.Elapsed.TotalSeconds:F1} s)"));
+    }
+
     private static int[] Order(SplitMix64 rng, int n)
     {
         var order = Enumerable.Range(0, n).ToArray();
@@ -251,7 +258,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
                 total += loss.Value.Data[0];
                 batches++;
             }
-            o.Progress?.Invoke($"{Name}: epoch {epoch + 1}/{epochs} JSD {total / batches:F5} ({sw.Elapsed.TotalSeconds:F1} s)");
+            Report(o, epoch, epochs, total / batches, sw);
         }
         return new MlpPsi(box, o.Parametrisation, o.Hidden, o.Depth, activation, true, net);
     }
@@ -318,7 +325,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
                 total += loss.Value.Data[0];
                 batches++;
             }
-            o.Progress?.Invoke($"{Name}: epoch {epoch + 1}/{epochs} JSD {total / batches:F5} ({sw.Elapsed.TotalSeconds:F1} s)");
+            Report(o, epoch, epochs, total / batches, sw);
         }
         c.Value.Data.CopyTo(spline.Coefficients, 0);
         return new SplinePsi(spline);
@@ -362,6 +369,23 @@ public sealed class LogPartitionTransformer : ISavableTransformer
 
     /// <summary>The field at the k x k cell centres of <paramref name="box"/>.</summary>
     public MetricField Field(ParameterBox box, int k) => Psi.Field(box, k);
+
+    /// <summary>
+    /// The fitted psi inside a model (a loaded model file, a chain): its last FisherMetric or LogPartition component.
+    /// Throws an <see cref="ArgumentException"/> naming the components when there is none.
+    /// </summary>
+    public static LogPartitionTransformer FindIn(ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var parts = ModelFile.Flatten(model);
+        for (int i = parts.Count - 1; i >= 0; i--)
+        {
+            if (parts[i] is FisherMetricTransformer f) return f.LogPartition;
+            if (parts[i] is LogPartitionTransformer l) return l;
+        }
+        throw new ArgumentException(
+            $"the model has no LogPartition or FisherMetric component ({string.Join(" -> ", parts.Select(p => (p as ISavableTransformer)?.Kind ?? p.GetType().Name))})");
+    }
 
     internal static LogPartitionTransformer? ProducerOf(IDataView view) => Produced.TryGetValue(view, out var t) ? t : null;
 

@@ -109,7 +109,7 @@ public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer
             if (_o.Progress is not null)
             {
                 double held = testBundles.Length > 0 ? model.CrossEntropy(states.Span, labels, testBundles) : double.NaN;
-                _o.Progress.Report(string.Create(CultureInfo.InvariantCulture,
+                _o.Progress(string.Create(CultureInfo.InvariantCulture,
                     $"PosteriorGrid epoch {epoch + 1}/{_o.Epochs}: train loss {lossSum / seen:F4}, held-out CE {held:F4} (uniform {Math.Log(cells):F4}), {clock.Elapsed.TotalSeconds:F1} s"));
             }
         }

@@ -74,7 +74,7 @@ public sealed class PosteriorGridOptions
     public int? Seed { get; set; }
 
     /// <summary>Receives one line per epoch (train loss, held-out CE, seconds). Default null (silent).</summary>
-    public IProgress<string>? Progress { get; set; }
+    public Action<string>? Progress { get; set; }
 
     internal PosteriorGridOptions Clone() => (PosteriorGridOptions)MemberwiseClone();
 

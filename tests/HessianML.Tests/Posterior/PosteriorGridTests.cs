@@ -140,16 +140,11 @@ public sealed class PosteriorGridTests
         o.Sigma = 0.5 / K;
         o.Epochs = 3;
         var lines = new List<string>();
-        o.Progress = new SyncProgress(lines.Add);
+        o.Progress = lines.Add;
         var m = new PosteriorGridEstimator(o).Fit(_data);
         Assert.IsFalse(m.Convolutional);
         Assert.AreEqual(3, lines.Count, "one progress line per epoch");
         Assert.IsTrue(m.HeldOutCrossEntropy < 0.95 * m.UniformCrossEntropy, $"held-out CE {m.HeldOutCrossEntropy}");
-    }
-
-    private sealed class SyncProgress(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
     }
 
     private static double Correlation(List<double> a, List<double> b)

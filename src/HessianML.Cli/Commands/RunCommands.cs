@@ -1,0 +1,223 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using HessianML.Autodiff.Layers;
+using HessianML.Cli.Infrastructure;
+using HessianML.Data;
+using HessianML.Evaluation;
+using HessianML.Geometry;
+using HessianML.Posterior;
+using HessianML.Systems.Ising;
+using HessianML.Systems.Tasep;
+
+namespace HessianML.Cli;
+
+/// <summary>
+/// `hessian run ising|tasep`: simulate, fit PosteriorGrid -> LogPartition -> FisherMetric and the Mean-as-Stat
+/// baseline on the same samples, score both against the exact answer, and write the run folder
+/// (<see cref="EndToEndReport"/>). Every flag has a default; the defaults are the README's main job.
+/// </summary>
+internal static class RunCommands
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    internal static Command Create() => new("run",
+        "The whole method on a system with an exact answer: simulate -> posterior grid -> psi -> Fisher metric, the " +
+        "Mean-as-Stat baseline on the same samples, and the error table of both against the exact answer.")
+    {
+        Ising(),
+        Tasep(),
+    };
+
+    /// <summary>The method's knobs, shared by every system; null means the system's measured default.</summary>
+    private sealed class MethodOptions
+    {
+        public readonly Option<int> Samples = CliOptions.Value("--samples", "number of samples, each at its own uniform t", 24000);
+        public readonly Option<int> Grid = CliOptions.Value("--grid", "K: posterior grid and output tables are K x K cells", 24);
+        public readonly Option<int> EvalGrid = CliOptions.Value("--eval-grid", "side of the grid the errors are computed on (0 = 2K)", 0);
+        public readonly Option<ulong> Seed = CliOptions.Value("--seed", "seed of the samples, the split, every initialisation and minibatch order", 1UL);
+        public readonly Option<int> Epochs = CliOptions.Value("--epochs", "passes of the posterior network over its training rows", new PosteriorGridOptions().Epochs);
+        public readonly Option<string> Labels = Choice("--labels", "posterior training labels: hard (true cell) or smoothed (eq. 128)", "hard", "hard", "smoothed");
+        public readonly Option<string> Psi = Choice("--psi", "psi parametrisation: spline (cubic B-spline), mlp (the paper's ReLU MLP) or smooth-mlp (softplus)", "spline", "spline", "mlp", "smooth-mlp");
+        public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3) or lsq (log-posterior least squares, METHOD §8; spline only)", "jsd", "jsd", "lsq");
+        public readonly Option<int> Threads = CliOptions.Value("--threads", "simulation threads (0 = all cores)", 0);
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Epochs, Labels, Psi, Fit, Threads }) c.Add(o);
+        }
+
+        public EndToEndOptions Read(ParseResult parse, ulong seed)
+        {
+            int k = CliOptions.Within(parse.GetValue(Grid), "--grid", 4, 128);
+            int evalK = CliOptions.Within(parse.GetValue(EvalGrid), "--eval-grid", 0, 1024);
+            if (evalK is 1) throw new CliException("--eval-grid 1: the evaluation grid needs at least 2 cells per side");
+            var psi = parse.GetValue(Psi) switch
+            {
+                "mlp" => PsiParametrisation.PaperMlp,
+                "smooth-mlp" => PsiParametrisation.SmoothMlp,
+                _ => PsiParametrisation.BSpline,
+            };
+            var fit = parse.GetValue(Fit) == "lsq" ? PsiFit.LogPosteriorLeastSquares : PsiFit.Jsd;
+            if (fit == PsiFit.LogPosteriorLeastSquares && psi != PsiParametrisation.BSpline)
+                throw new CliException($"--fit lsq needs --psi spline (the least-squares fit solves for grid values, then a spline), got --psi {parse.GetValue(Psi)}");
+            return new EndToEndOptions
+            {
+                Posterior = new PosteriorGridOptions
+                {
+                    Grid = k,
+                    Sigma = 0.5 / k,
+                    Epochs = CliOptions.Within(parse.GetValue(Epochs), "--epochs", 0, 10000),
+                    Labels = parse.GetValue(Labels) == "smoothed" ? PosteriorLabels.Smoothed : PosteriorLabels.Hard,
+                    Seed = unchecked((int)seed),
+                },
+                LogPartition = new LogPartitionOptions { Parametrisation = psi, Fit = fit, Seed = seed },
+                Baseline = new MeanAsStatOptions { Seed = seed },
+                EvaluationGrid = evalK == 0 ? null : evalK,
+                Progress = line => Console.Error.WriteLine(line),
+            };
+        }
+
+        /// <summary>The settings recorded in errors.json, flag name -> value as given (or defaulted).</summary>
+        public Dictionary<string, object?> Settings(ParseResult parse) => new()
+        {
+            ["samples"] = parse.GetValue(Samples),
+            ["grid"] = parse.GetValue(Grid),
+            ["eval_grid"] = parse.GetValue(EvalGrid) == 0 ? 2 * parse.GetValue(Grid) : parse.GetValue(EvalGrid),
+            ["seed"] = parse.GetValue(Seed),
+            ["epochs"] = parse.GetValue(Epochs),
+            ["labels"] = parse.GetValue(Labels),
+            ["psi"] = parse.GetValue(Psi),
+            ["fit"] = parse.GetValue(Fit),
+        };
+    }
+
+    private static Option<string> Choice(string name, string description, string defaultValue, params string[] values)
+    {
+        var o = new Option<string>(name)
+        {
+            Description = $"{description} (default {defaultValue})",
+            DefaultValueFactory = _ => defaultValue,
+        };
+        o.AcceptOnlyFromAmong(values);
+        return o;
+    }
+
+    private static Option<string> OutOption(string system) => new("--out")
+    {
+        Description = $"output folder (default runs/{system}); files in it are replaced only when the run succeeds",
+        HelpName = "DIR",
+        DefaultValueFactory = _ => Path.Combine("runs", system),
+    };
+
+    /// <summary>`hessian run ising --size L --beta LO:HI --field LO:HI --samples N --grid K --seed S --out DIR`.</summary>
+    private static Command Ising()
+    {
+        var size = CliOptions.Value("--size", $"lattice side L (L x L torus; exact answer for L <= {IsingExact.MaxSize})", 8);
+        var beta = CliOptions.Range("--beta", "inverse temperature beta, uniform over the range", "0.25:0.65");
+        var field = CliOptions.Range("--field", "field h (natural parameter), uniform over the range", "-0.3:0.3");
+        var method = new MethodOptions();
+        var output = OutOption("ising");
+        var command = new Command("ising",
+            "2D Ising on an L x L torus, t = (beta, h): the method against the exact transfer-matrix metric.") { size, beta, field, output };
+        method.AddTo(command);
+        command.SetAction(parse =>
+        {
+            int l = CliOptions.Within(parse.GetValue(size), "--size", 2, 1024);
+            var b = parse.GetValue(beta);
+            var h = parse.GetValue(field);
+            if (b.Lo < 0) throw new CliException($"--beta {b}: beta must be >= 0");
+            if (b.IsPoint || h.IsPoint) throw new CliException($"--beta {b} --field {h}: the parameter box needs a positive width on both axes");
+            ulong seed = parse.GetValue(method.Seed);
+            var settings = new IsingSimulationSettings
+            {
+                Size = l, BetaLo = b.Lo, BetaHi = b.Hi, FieldLo = h.Lo, FieldHi = h.Hi,
+                Samples = CliOptions.Within(parse.GetValue(method.Samples), "--samples", 16, int.MaxValue),
+                Seed = seed,
+            };
+            settings.Validate();
+            var options = method.Read(parse, seed);
+            string dir = CheckFolder(parse.GetValue(output)!);
+            int threads = CliOptions.Within(parse.GetValue(method.Threads), "--threads", 0, 4096);
+
+            var progress = new StderrProgress("simulate ising", settings.Samples, "samples");
+            var samples = IsingSimulation.Generate(settings, progress, threads == 0 ? -1 : threads);
+            progress.Finish();
+            var box = new ParameterBox(b.Lo, b.Hi, h.Lo, h.Hi);
+            Func<ParameterBox, int, MetricField>? exact = l <= IsingExact.MaxSize ? (bx, k) => IsingExact.Field(l, bx, k, k) : null;
+            if (exact is null)
+                Console.Error.WriteLine($"note: no exact answer for L = {l} > {IsingExact.MaxSize} (transfer matrix on 2^L row states): errors are skipped");
+            var recorded = method.Settings(parse);
+            recorded["size"] = l;
+            recorded["beta"] = b.ToString();
+            recorded["field"] = h.ToString();
+            return Finish(samples, box, exact, options, dir, "ising", recorded, ("beta", "h"));
+        });
+        return command;
+    }
+
+    /// <summary>`hessian run tasep --size L --alpha LO:HI --beta LO:HI --samples N --grid K --seed S --out DIR`.</summary>
+    private static Command Tasep()
+    {
+        var size = CliOptions.Value("--size", "number of lattice sites L", 40);
+        var alpha = CliOptions.Range("--alpha", "injection rate alpha, in (0, 1]", "0.05:0.95");
+        var beta = CliOptions.Range("--beta", "extraction rate beta, in (0, 1]", "0.05:0.95");
+        var method = new MethodOptions();
+        var output = OutOption("tasep");
+        var command = new Command("tasep",
+            "Open-boundary TASEP, t = (alpha, beta): the method against the exact (1/L) log Z_L (not an exponential family).") { size, alpha, beta, output };
+        method.AddTo(command);
+        command.SetAction(parse =>
+        {
+            int l = CliOptions.Within(parse.GetValue(size), "--size", 2, TasepSimulationSettings.MaxSize);
+            var a = parse.GetValue(alpha);
+            var b = parse.GetValue(beta);
+            foreach (var (name, r) in new[] { ("--alpha", a), ("--beta", b) })
+            {
+                if (!(r.Lo > 0 && r.Hi <= 1)) throw new CliException($"{name} {r} is outside the allowed range: both ends must be in (0, 1]");
+                if (r.IsPoint) throw new CliException($"{name} {r}: the parameter box needs a positive width on both axes");
+            }
+            ulong seed = parse.GetValue(method.Seed);
+            int n = CliOptions.Within(parse.GetValue(method.Samples), "--samples", 16, int.MaxValue / 2);
+            var settings = new TasepSimulationSettings(l, a.Lo, a.Hi, b.Lo, b.Hi, n, seed);
+            settings.Validate();
+            var options = method.Read(parse, seed);
+            string dir = CheckFolder(parse.GetValue(output)!);
+
+            var progress = new StderrProgress("simulate tasep", n, "samples");
+            var samples = TasepSimulation.Generate(settings, progress);
+            progress.Finish();
+            var box = new ParameterBox(a.Lo, a.Hi, b.Lo, b.Hi);
+            var recorded = method.Settings(parse);
+            recorded["size"] = l;
+            recorded["alpha"] = a.ToString();
+            recorded["beta"] = b.ToString();
+            return Finish(samples, box, (bx, k) => TasepExact.MetricFieldOnGrid(l, bx, k), options, dir, "tasep", recorded, ("alpha", "beta"));
+        });
+        return command;
+    }
+
+    /// <summary>The output folder, created and proven writable before any long work (a typo costs nothing).</summary>
+    private static string CheckFolder(string dir)
+    {
+        if (File.Exists(dir)) throw new CliException($"--out {dir} is a file; give a folder");
+        OutputFiles.EnsureWritable(Path.Combine(dir, EndToEndReport.ErrorsFileName));
+        return dir;
+    }
+
+    private static int Finish(DataView samples, ParameterBox box, Func<ParameterBox, int, MetricField>? exact, EndToEndOptions options,
+        string dir, string system, Dictionary<string, object?> settings, (string, string) axes)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = EndToEndRun.Run(new HessianContext(unchecked((int)(ulong)settings["seed"]!)), samples, box, exact, options);
+        var written = EndToEndReport.Write(result, dir, system, settings, axes);
+        var post = result.Posterior;
+        var o = Console.Out;
+        o.WriteLine(string.Create(Inv,
+            $"posterior grid {result.Grid}x{result.Grid}: held-out cross-entropy {post.HeldOutCrossEntropy:F4} (uniform {post.UniformCrossEntropy:F4}, train {post.TrainCrossEntropy:F4})"));
+        o.WriteLine($"psi: {result.Psi.Parametrisation}, fit {options.LogPartition.Fit}");
+        o.Write(EndToEndReport.Table(result, axes));
+        o.WriteLine(string.Create(Inv, $"wrote {string.Join(", ", written.Select(Path.GetFileName))} to {dir} ({clock.Elapsed.TotalSeconds:F0} s after simulation)"));
+        return 0;
+    }
+}

@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HessianML.Geometry;
+using HessianML.Imaging;
+using HessianML.Pipeline;
+
+namespace HessianML.Evaluation;
+
+/// <summary>
+/// Writes an <see cref="EndToEndResult"/> as the folder <c>hessian run</c> promises: <c>model.zip</c>, the three
+/// metric-field CSVs (<c>metric.csv</c>, <c>baseline-mean-as-stat.csv</c>, <c>exact.csv</c>), <c>errors.json</c> and the
+/// heat maps <c>fields.png</c>. Everything is written into a hidden staging folder first and moved in at the end, so
+/// a failure leaves the folder as it was, never half a run.
+/// </summary>
+public static class EndToEndReport
+{
+    public const string ModelFileName = "model.zip";
+    public const string OursFileName = "metric.csv";
+    public const string BaselineFileName = "baseline-mean-as-stat.csv";
+    public const string ExactFileName = "exact.csv";
+    public const string ErrorsFileName = "errors.json";
+    public const string HeatMapFileName = "fields.png";
+
+    /// <summary>
+    /// Writes the folder. <paramref name="system"/> and <paramref name="settings"/> (flag name -> value) are recorded in
+    /// errors.json so a reader knows what made it; <paramref name="axes"/> names t1 and t2 in the pictures and tables.
+    /// Returns the paths written.
+    /// </summary>
+    public static IReadOnlyList<string> Write(EndToEndResult result, string directory, string system,
+        IReadOnlyDictionary<string, object?> settings, (string T1, string T2) axes)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(directory);
+        Directory.CreateDirectory(directory);
+        string staging = Path.Combine(directory, $".hessian-run-{Guid.NewGuid():N}.partial");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            string In(string name) => Path.Combine(staging, name);
+            ModelFile.Save(result.Model, result.InputSchema, In(ModelFileName));
+            result.Ours.WriteCsv(In(OursFileName));
+            result.Baseline.WriteCsv(In(BaselineFileName));
+            result.Exact?.WriteCsv(In(ExactFileName));
+            File.WriteAllText(In(ErrorsFileName), ErrorsJson(result, system, settings, axes).ToJsonString(JsonOptions) + "\n");
+            HeatMaps(result, axes).SavePng(In(HeatMapFileName));
+
+            var written = new List<string>();
+            foreach (string file in Directory.GetFiles(staging).Order(StringComparer.Ordinal))
+            {
+                string target = Path.Combine(directory, Path.GetFileName(file));
+                File.Move(file, target, overwrite: true);
+                written.Add(target);
+            }
+            return written;
+        }
+        finally
+        {
+            try { Directory.Delete(staging, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    /// <summary>The errors.json document: what ran, the posterior's quality, both methods' errors, stage timings.</summary>
+    public static JsonObject ErrorsJson(EndToEndResult r, string system, IReadOnlyDictionary<string, object?> settings,
+        (string T1, string T2) axes)
+    {
+        var settingsNode = new JsonObject();
+        foreach (var (key, value) in settings) settingsNode[key] = JsonSerializer.SerializeToNode(value);
+        var post = r.Posterior;
+        var psi = r.Psi;
+        var doc = new JsonObject
+        {
+            ["system"] = system,
+            ["axes"] = new JsonArray(axes.T1, axes.T2),
+            ["box"] = new JsonArray(r.Box.Lo1, r.Box.Hi1, r.Box.Lo2, r.Box.Hi2),
+            ["settings"] = settingsNode,
+            ["posterior"] = new JsonObject
+            {
+                ["grid"] = r.Grid,
+                ["network"] = post.Convolutional ? "convolutional" : "dense",
+                ["labels"] = post.LabelKind.ToString(),
+                ["train_cross_entropy"] = Finite(post.TrainCrossEntropy),
+                ["held_out_cross_entropy"] = Finite(post.HeldOutCrossEntropy),
+                ["uniform_cross_entropy"] = post.UniformCrossEntropy,
+            },
+            ["psi"] = new JsonObject
+            {
+                ["parametrisation"] = psi.Parametrisation.ToString(),
+            },
+        };
+        if (r.OursErrors is not null && r.BaselineErrors is not null)
+        {
+            doc["evaluation"] = new JsonObject
+            {
+                ["grid"] = r.EvaluationGrid,
+                ["interior_points"] = r.OursErrors.Interior.Points,
+                ["whole_points"] = r.OursErrors.Whole.Points,
+                ["definition"] = "METHOD.md section 7: free positive scale a and affine part fitted by least squares; " +
+                                 "NRMSE = RMSE / rms of the exact quantity about its own best affine (psi) or mean (derivatives); " +
+                                 "metric error = rms(g* - a g) / rms(g*) in the Frobenius norm",
+            };
+            doc["methods"] = new JsonObject
+            {
+                ["ours"] = MethodNode(r.OursErrors),
+                ["mean_as_stat"] = MethodNode(r.BaselineErrors),
+            };
+        }
+        else
+        {
+            doc["evaluation"] = null;
+            doc["methods"] = null;
+        }
+        var timings = new JsonObject();
+        foreach (var (stage, seconds) in r.Timings) timings[stage] = Math.Round(seconds, 2);
+        doc["seconds"] = timings;
+        return doc;
+    }
+
+    private static JsonObject MethodNode(MethodErrors e) => new()
+    {
+        ["interior"] = ErrorNode(e.Interior),
+        ["whole"] = ErrorNode(e.Whole),
+    };
+
+    private static JsonObject ErrorNode(MetricFieldErrors e) => new()
+    {
+        ["nrmse_psi"] = Finite(e.NrmsePsi),
+        ["nrmse_dpsi_dt1"] = Finite(e.NrmseD1),
+        ["nrmse_dpsi_dt2"] = Finite(e.NrmseD2),
+        ["metric_error"] = Finite(e.MetricError),
+        ["rmse_psi"] = Finite(e.RmsePsi),
+        ["rmse_dpsi_dt1"] = Finite(e.RmseD1),
+        ["rmse_dpsi_dt2"] = Finite(e.RmseD2),
+        ["scale"] = Finite(e.Scale),
+        ["slope_t1"] = Finite(e.Slope1),
+        ["slope_t2"] = Finite(e.Slope2),
+        ["offset"] = Finite(e.Offset),
+    };
+
+    // JSON has no NaN or infinity: an undefined number is written as null.
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+
+    /// <summary>The error table printed at the end of a run (both methods, interior and whole box).</summary>
+    public static string Table(EndToEndResult r, (string T1, string T2) axes)
+    {
+        if (r.OursErrors is null || r.BaselineErrors is null)
+            return "no exact answer for this system and size: errors not computed\n";
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(string.Create(inv,
+            $"errors against the exact answer on a {r.EvaluationGrid}x{r.EvaluationGrid} grid (free scale + affine part fitted, METHOD.md section 7)"));
+        sb.AppendLine(string.Create(inv, $"{"",-18}{"interior",-24}{"whole box",-24}"));
+        sb.AppendLine(string.Create(inv, $"{"",-18}{"ours",-12}{"mean-as-stat",-12}{"ours",-12}{"mean-as-stat",-12}"));
+        void Row(string name, Func<MetricFieldErrors, double> pick) => sb.AppendLine(string.Create(inv,
+            $"{name,-18}{pick(r.OursErrors.Interior),-12:F4}{pick(r.BaselineErrors.Interior),-12:F4}{pick(r.OursErrors.Whole),-12:F4}{pick(r.BaselineErrors.Whole),-12:F4}"));
+        Row("NRMSE psi", e => e.NrmsePsi);
+        Row($"NRMSE d/d{axes.T1}", e => e.NrmseD1);
+        Row($"NRMSE d/d{axes.T2}", e => e.NrmseD2);
+        Row("metric error", e => e.MetricError);
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// One figure: a row per quantity (psi, its two derivatives, g11, g22, det g), a column per field (exact, ours,
+    /// Mean-as-Stat). With an exact answer each estimate is first carried into the exact gauge (its fitted scale and
+    /// affine part, interior fit) and every row shares the exact field's colour range, so equal colours mean equal values.
+    /// </summary>
+    public static Canvas HeatMaps(EndToEndResult r, (string T1, string T2) axes)
+    {
+        int k = r.Grid;
+        var columns = new List<(string Name, MetricField Field)>();
+        if (r.Exact is not null && r.OursErrors is not null && r.BaselineErrors is not null)
+        {
+            columns.Add(("exact", r.Exact));
+            columns.Add(("ours", r.OursErrors.Interior.Align(r.Ours)));
+            columns.Add(("mean-as-stat", r.BaselineErrors.Interior.Align(r.Baseline)));
+        }
+        else
+        {
+            columns.Add(("ours", r.Ours));
+            columns.Add(("mean-as-stat", r.Baseline));
+        }
+        var quantities = new (string Name, Func<MetricField, double[]> Of)[]
+        {
+            ("psi", f => f.Psi), ($"dpsi/d{axes.T1}", f => f.Dpsi1), ($"dpsi/d{axes.T2}", f => f.Dpsi2),
+            ("g11", f => f.G11), ("g22", f => f.G22), ("det g", f => f.Determinant()),
+        };
+        var panels = new List<HeatMapPanel>();
+        foreach (var (name, of) in quantities)
+        {
+            double? lo = null, hi = null;
+            if (r.Exact is not null)
+            {
+                var reference = of(r.Exact).Where(double.IsFinite).ToArray();
+                if (reference.Length > 0) (lo, hi) = (reference.Min(), reference.Max());
+            }
+            foreach (var (column, field) in columns)
+                panels.Add(new HeatMapPanel($"{name} {column}", of(field), k, k, lo, hi));
+        }
+        return HeatMapFigure.Render(panels, columns.Count,
+            $"{axes.T1} left to right, {axes.T2} bottom to top, {k}x{k} cells");
+    }
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using HessianML.Data;
+using HessianML.Geometry;
+using HessianML.Pipeline;
+using HessianML.Posterior;
+
+namespace HessianML.Evaluation;
+
+/// <summary>Settings of <see cref="EndToEndRun"/>: the three pipeline components, the baseline, and the evaluation.</summary>
+public sealed class EndToEndOptions
+{
+    /// <summary>The mapping network (METHOD §4a); its <see cref="PosteriorGridOptions.Grid"/> K is the grid of every output table.</summary>
+    public PosteriorGridOptions Posterior { get; set; } = new();
+
+    /// <summary>The psi fit (METHOD §3, §8).</summary>
+    public LogPartitionOptions LogPartition { get; set; } = new();
+
+    /// <summary>The Mean-as-Stat baseline (METHOD §7), fitted on the same samples.</summary>
+    public MeanAsStatOptions Baseline { get; set; } = new();
+
+    /// <summary>
+    /// Side of the grid the errors are computed on. Default null: twice the posterior grid (METHOD §8 measured a 24 x 24
+    /// posterior on a 48 x 48 evaluation grid), so the errors also see psi between the cells it was fitted on.
+    /// </summary>
+    public int? EvaluationGrid { get; set; }
+
+    /// <summary>Fraction of each side of the box that makes the "interior" region. Default 0.8 (METHOD §8).</summary>
+    public double InteriorFraction { get; set; } = 0.8;
+
+    /// <summary>Receives one line per stage and per epoch; null for silence.</summary>
+    public Action<string>? Progress { get; set; }
+
+    internal int EffectiveEvaluationGrid => EvaluationGrid ?? 2 * Posterior.Grid;
+}
+
+/// <summary>One method's METHOD §7 errors on the interior of the box and on the whole box.</summary>
+public sealed record MethodErrors(MetricFieldErrors Interior, MetricFieldErrors Whole);
+
+/// <summary>What <see cref="EndToEndRun.Run"/> produced: the fitted pipeline, the fields on the K x K grid, the errors.</summary>
+public sealed class EndToEndResult
+{
+    /// <summary>The fitted pipeline PosteriorGrid -> LogPartition -> FisherMetric.</summary>
+    public required TransformerChain<FisherMetricTransformer> Model { get; init; }
+
+    /// <summary>The schema the model was fitted on (what <c>ctx.Model.Save</c> records).</summary>
+    public required DataViewSchema InputSchema { get; init; }
+
+    public required ParameterBox Box { get; init; }
+
+    /// <summary>Side K of the posterior grid and of the tables <see cref="Ours"/>, <see cref="Baseline"/>, <see cref="Exact"/>.</summary>
+    public required int Grid { get; init; }
+
+    /// <summary>Side of the grid the errors were computed on.</summary>
+    public required int EvaluationGrid { get; init; }
+
+    /// <summary>Our psi, gradient and metric at the K x K cell centres (raw: the model's own scale and gauge).</summary>
+    public required MetricField Ours { get; init; }
+
+    /// <summary>The Mean-as-Stat baseline's field at the same points.</summary>
+    public required MetricField Baseline { get; init; }
+
+    /// <summary>The exact field at the same points; null when the system has no exact answer at this size.</summary>
+    public MetricField? Exact { get; init; }
+
+    /// <summary>Errors of ours and of the baseline against the exact answer; null without one.</summary>
+    public MethodErrors? OursErrors { get; init; }
+
+    public MethodErrors? BaselineErrors { get; init; }
+
+    public PosteriorGridTransformer Posterior => (PosteriorGridTransformer)Model.Transformers[0];
+
+    public FittedPsi Psi => Model.LastTransformer!.LogPartition.Psi;
+
+    /// <summary>Wall time of each stage in seconds, in the order they ran.</summary>
+    public required IReadOnlyList<(string Stage, double Seconds)> Timings { get; init; }
+}
+
+/// <summary>
+/// The whole method on one data set (METHOD §3, §4, §7): fit PosteriorGrid -> LogPartition -> FisherMetric as one
+/// pipeline, fit the Mean-as-Stat baseline on the same samples, and score both against the exact answer with the free
+/// scale and affine part fitted away. This is what <c>hessian run</c> does between simulating and writing files.
+/// </summary>
+public static class EndToEndRun
+{
+    /// <summary>
+    /// Runs the method. <paramref name="exact"/> gives the exact field at the k x k cell centres of a box (e.g.
+    /// <c>(b, k) => IsingExact.Field(8, b, k, k)</c>); null skips the evaluation.
+    /// </summary>
+    public static EndToEndResult Run(HessianContext ctx, IDataView samples, ParameterBox box,
+        Func<ParameterBox, int, MetricField>? exact, EndToEndOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(box);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!box.IsProper) throw new ArgumentException($"the parameter box {box} has zero width");
+        int k = options.Posterior.Grid, evalK = options.EffectiveEvaluationGrid;
+        if (evalK < 2) throw new ArgumentOutOfRangeException(nameof(options), $"evaluation grid {evalK} must be at least 2");
+        var say = options.Progress ?? (_ => { });
+        var timings = new List<(string, double)>();
+        var clock = Stopwatch.StartNew();
+        T Stage<T>(string name, Func<T> work)
+        {
+            say($"{name}...");
+            clock.Restart();
+            var result = work();
+            timings.Add((name, clock.Elapsed.TotalSeconds));
+            return result;
+        }
+
+        var posterior = options.Posterior.Clone();
+        posterior.Box = box;
+        posterior.Progress ??= options.Progress;
+        var logPartition = options.LogPartition.Clone();
+        logPartition.Progress ??= options.Progress;
+        var pipeline = ctx.Transforms.PosteriorGrid(posterior)
+            .Append(ctx.Trainers.LogPartition(logPartition))
+            .Append(ctx.Transforms.FisherMetric());
+        var model = Stage("fit the pipeline (posterior grid -> psi -> metric)", () => pipeline.Fit(samples));
+
+        var baseline = options.Baseline.Clone();
+        baseline.Progress ??= options.Progress;
+        var baselinePsi = Stage("fit the Mean-as-Stat baseline", () => new SplinePsi(MeanAsStatBaseline.Fit(samples, box, baseline).Psi));
+
+        var psi = model.LastTransformer!.LogPartition.Psi;
+        MetricField? exactField = null;
+        MethodErrors? ours = null, theirs = null;
+        if (exact is not null)
+        {
+            var (onGrid, onEval) = Stage("exact answer", () => (exact(box, k), exact(box, evalK)));
+            exactField = onGrid;
+            ours = Compare(onEval, psi, box, options.InteriorFraction);
+            theirs = Compare(onEval, baselinePsi, box, options.InteriorFraction);
+        }
+        return new EndToEndResult
+        {
+            Model = model,
+            InputSchema = samples.Schema,
+            Box = box,
+            Grid = k,
+            EvaluationGrid = evalK,
+            Ours = psi.Field(box, k),
+            Baseline = baselinePsi.Field(box, k),
+            Exact = exactField,
+            OursErrors = ours,
+            BaselineErrors = theirs,
+            Timings = timings,
+        };
+    }
+
+    /// <summary>Scores <paramref name="psi"/> against <paramref name="exact"/> on the interior and on the whole box.</summary>
+    public static MethodErrors Compare(MetricField exact, FittedPsi psi, ParameterBox box, double interiorFraction = 0.8)
+    {
+        var (interior, whole) = LogPartitionEvaluation.Compare(exact, psi, box, interiorFraction);
+        return new MethodErrors(interior, whole);
+    }
+}
