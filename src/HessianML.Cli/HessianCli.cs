@@ -37,7 +37,7 @@ public static class HessianCli
             // An unknown word explains the others ("Required command was not provided" follows from it): name it first.
             var first = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal))
                         ?? parse.Errors[0];
-            error.WriteLine($"hessian: error: {first.Message} (see --help)");
+            error.WriteLine($"hessian: error: {CliErrors.OneLine(first.Message)} (see --help)");
             return UsageError;
         }
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };

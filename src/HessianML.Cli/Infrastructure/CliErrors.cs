@@ -25,6 +25,7 @@ public static class CliErrors
         };
     }
 
-    private static string OneLine(string s) =>
-        string.Join(' ', s.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    /// <summary>Joins a multi-line message (the parser lists choices one per line) into one line.</summary>
+    internal static string OneLine(string s) =>
+        string.Join(' ', s.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -106,6 +106,7 @@ public static class EndToEndReport
             {
                 ["ours"] = MethodNode(r.OursErrors),
                 ["mean_as_stat"] = MethodNode(r.BaselineErrors),
+                ["grid_floor"] = r.FloorErrors is null ? null : MethodNode(r.FloorErrors),
             };
         }
         else
@@ -143,19 +144,33 @@ public static class EndToEndReport
     // JSON has no NaN or infinity: an undefined number is written as null.
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
-    /// <summary>The error table printed at the end of a run (both methods, interior and whole box).</summary>
+    /// <summary>
+    /// The error table printed at the end of a run: ours, Mean-as-Stat and the grid floor (exact psi on the K x K grid
+    /// through the same spline) on the interior and on the whole box.
+    /// </summary>
     public static string Table(EndToEndResult r, (string T1, string T2) axes)
     {
         if (r.OursErrors is null || r.BaselineErrors is null)
             return "no exact answer for this system and size: errors not computed\n";
         var inv = CultureInfo.InvariantCulture;
+        var methods = new List<(string Name, MethodErrors Errors)> { ("ours", r.OursErrors), ("mean-as-stat", r.BaselineErrors) };
+        if (r.FloorErrors is not null) methods.Add(("grid floor", r.FloorErrors));
+        const int w = 14;
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(inv,
             $"errors against the exact answer on a {r.EvaluationGrid}x{r.EvaluationGrid} grid (free scale + affine part fitted, METHOD.md section 7)"));
-        sb.AppendLine(string.Create(inv, $"{"",-18}{"interior",-24}{"whole box",-24}"));
-        sb.AppendLine(string.Create(inv, $"{"",-18}{"ours",-12}{"mean-as-stat",-12}{"ours",-12}{"mean-as-stat",-12}"));
-        void Row(string name, Func<MetricFieldErrors, double> pick) => sb.AppendLine(string.Create(inv,
-            $"{name,-18}{pick(r.OursErrors.Interior),-12:F4}{pick(r.BaselineErrors.Interior),-12:F4}{pick(r.OursErrors.Whole),-12:F4}{pick(r.BaselineErrors.Whole),-12:F4}"));
+        sb.Append(' ', 18).Append("interior".PadRight(w * methods.Count)).AppendLine("whole box");
+        sb.Append(' ', 18);
+        for (int region = 0; region < 2; region++)
+            foreach (var (name, _) in methods) sb.Append(name.PadRight(w));
+        sb.AppendLine();
+        void Row(string label, Func<MetricFieldErrors, double> pick)
+        {
+            sb.Append(label.PadRight(18));
+            foreach (var (_, e) in methods) sb.Append(pick(e.Interior).ToString("F4", inv).PadRight(w));
+            foreach (var (_, e) in methods) sb.Append(pick(e.Whole).ToString("F4", inv).PadRight(w));
+            sb.AppendLine();
+        }
         Row("NRMSE psi", e => e.NrmsePsi);
         Row($"NRMSE d/d{axes.T1}", e => e.NrmseD1);
         Row($"NRMSE d/d{axes.T2}", e => e.NrmseD2);

@@ -67,6 +67,13 @@ public sealed class EndToEndResult
 
     public MethodErrors? BaselineErrors { get; init; }
 
+    /// <summary>
+    /// The resolution floor: errors of the EXACT psi known only at the K x K cell centres, through the same least-squares
+    /// spline the fit uses (<see cref="LogPartitionOptions.SplineCount"/> per axis). No psi learned on this grid with this
+    /// spline can do better, so a gap between it and <see cref="OursErrors"/> is the method's, the rest is the grid's.
+    /// </summary>
+    public MethodErrors? FloorErrors { get; init; }
+
     public PosteriorGridTransformer Posterior => (PosteriorGridTransformer)Model.Transformers[0];
 
     public FittedPsi Psi => Model.LastTransformer!.LogPartition.Psi;
@@ -124,13 +131,15 @@ public static class EndToEndRun
 
         var psi = model.LastTransformer!.LogPartition.Psi;
         MetricField? exactField = null;
-        MethodErrors? ours = null, theirs = null;
+        MethodErrors? ours = null, theirs = null, floor = null;
         if (exact is not null)
         {
             var (onGrid, onEval) = Stage("exact answer", () => (exact(box, k), exact(box, evalK)));
             exactField = onGrid;
             ours = Compare(onEval, psi, box, options.InteriorFraction);
             theirs = Compare(onEval, baselinePsi, box, options.InteriorFraction);
+            var floorPsi = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount, box.CellCentres(k, k), onGrid.Psi));
+            floor = Compare(onEval, floorPsi, box, options.InteriorFraction);
         }
         return new EndToEndResult
         {
@@ -144,6 +153,7 @@ public static class EndToEndRun
             Exact = exactField,
             OursErrors = ours,
             BaselineErrors = theirs,
+            FloorErrors = floor,
             Timings = timings,
         };
     }

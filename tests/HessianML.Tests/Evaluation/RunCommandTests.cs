@@ -1,0 +1,169 @@
+using System.Text.Json;
+using HessianML.Evaluation;
+using HessianML.Geometry;
+using HessianML.Posterior;
+using HessianML.Systems.Ising;
+using HessianML.Systems.Tasep;
+
+namespace HessianML.Tests.Evaluation;
+
+/// <summary>
+/// `hessian run` and `hessian metric` through the real command line, on tiny settings (a few seconds each): the run
+/// folder holds every promised file in its contract format, exact.csv is the exact answer, `metric` on the saved
+/// model reproduces metric.csv, errors.json agrees with a recomputation from the written CSVs, and bad input is one
+/// line with nothing written.
+/// </summary>
+[TestClass]
+public sealed class RunCommandTests
+{
+    private string _dir = "";
+
+    [TestInitialize]
+    public void Init() => Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), $"run-cli-{Guid.NewGuid():N}"));
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly string[] Files =
+    [
+        EndToEndReport.ModelFileName, EndToEndReport.OursFileName, EndToEndReport.BaselineFileName,
+        EndToEndReport.ExactFileName, EndToEndReport.ErrorsFileName, EndToEndReport.HeatMapFileName,
+    ];
+
+    [TestMethod]
+    public void RunIsingWritesTheFolderAndMetricReproducesIt()
+    {
+        string dir = Path.Combine(_dir, "ising");
+        var r = CliRunner.Run("run", "ising", "--size", "4", "--samples", "1200", "--grid", "6", "--eval-grid", "8",
+            "--epochs", "2", "--seed", "3", "--out", dir);
+        Assert.AreEqual(0, r.Code, r.Err);
+        foreach (string f in Files) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
+        Assert.AreEqual(0, Directory.GetDirectories(dir).Length, "the staging folder is gone");
+        StringAssert.Contains(r.Out, "metric error");
+        StringAssert.Contains(r.Out, "NRMSE d/dbeta");
+
+        // exact.csv is the transfer-matrix field at the K x K cell centres.
+        var box = new ParameterBox(0.25, 0.65, -0.3, 0.3);
+        var exact = MetricField.ReadCsv(Path.Combine(dir, EndToEndReport.ExactFileName));
+        var direct = IsingExact.Field(4, box, 6, 6);
+        Assert.AreEqual(36, exact.Count);
+        for (int i = 0; i < exact.Count; i++)
+        {
+            Assert.AreEqual(direct.T1[i], exact.T1[i], 1e-12);
+            Assert.AreEqual(direct.G22[i], exact.G22[i], 1e-12 * Math.Abs(direct.G22[i]) + 1e-15);
+        }
+
+        // `hessian metric` on the saved model gives metric.csv again (same box, same K).
+        string again = Path.Combine(_dir, "again.csv");
+        var m = CliRunner.Run("metric", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--grid", "6", "--out", again);
+        Assert.AreEqual(0, m.Code, m.Err);
+        CollectionAssert.AreEqual(File.ReadAllLines(Path.Combine(dir, EndToEndReport.OursFileName)), File.ReadAllLines(again));
+
+        // errors.json: the interior numbers are those of METHOD §7 recomputed from the saved model on the evaluation grid.
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName)));
+        var root = doc.RootElement;
+        Assert.AreEqual("ising", root.GetProperty("system").GetString());
+        Assert.AreEqual(8, root.GetProperty("evaluation").GetProperty("grid").GetInt32());
+        var loaded = LogPartitionTransformer.FindIn(new HessianContext().Model.Load(Path.Combine(dir, EndToEndReport.ModelFileName), out _));
+        var recomputed = EndToEndRun.Compare(IsingExact.Field(4, box, 8, 8), loaded.Psi, box).Interior;
+        var ours = root.GetProperty("methods").GetProperty("ours").GetProperty("interior");
+        Assert.AreEqual(recomputed.MetricError, ours.GetProperty("metric_error").GetDouble(), 1e-12);
+        Assert.AreEqual(recomputed.NrmsePsi, ours.GetProperty("nrmse_psi").GetDouble(), 1e-12);
+        Assert.IsTrue(root.GetProperty("methods").GetProperty("mean_as_stat").GetProperty("whole").GetProperty("metric_error").GetDouble() > 0);
+        double heldOut = root.GetProperty("posterior").GetProperty("held_out_cross_entropy").GetDouble();
+        Assert.IsTrue(heldOut < root.GetProperty("posterior").GetProperty("uniform_cross_entropy").GetDouble(), $"held-out CE {heldOut}");
+    }
+
+    [TestMethod]
+    public void RunTasepUsesTheExactMatrixProductAnswer()
+    {
+        string dir = Path.Combine(_dir, "tasep");
+        var r = CliRunner.Run("run", "tasep", "--size", "6", "--samples", "800", "--grid", "5", "--eval-grid", "6",
+            "--epochs", "1", "--psi", "spline", "--fit", "lsq", "--out", dir);
+        Assert.AreEqual(0, r.Code, r.Err);
+        foreach (string f in Files) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
+        StringAssert.Contains(r.Out, "NRMSE d/dalpha");
+        var exact = MetricField.ReadCsv(Path.Combine(dir, EndToEndReport.ExactFileName));
+        var direct = TasepExact.MetricFieldOnGrid(6, new ParameterBox(0.05, 0.95, 0.05, 0.95), 5);
+        for (int i = 0; i < exact.Count; i++) Assert.AreEqual(direct.Psi[i], exact.Psi[i], 1e-12);
+    }
+
+    [TestMethod]
+    public void BadInputIsOneLineAndWritesNothing()
+    {
+        string file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        string dir = Path.Combine(_dir, "never");
+        foreach (var args in new[]
+                 {
+                     new[] { "run", "ising", "--out", file },
+                     new[] { "run", "ising", "--fit", "lsq", "--psi", "mlp", "--out", dir },
+                     new[] { "run", "ising", "--grid", "2", "--out", dir },
+                     new[] { "run", "ising", "--beta", "0.4", "--out", dir },
+                     new[] { "run", "tasep", "--alpha", "0:0.5", "--out", dir },
+                     new[] { "run", "tasep", "--psi", "cubic", "--out", dir },
+                 })
+        {
+            var r = CliRunner.Run(args);
+            Assert.AreEqual(2, r.Code, string.Join(' ', args) + ": " + r.Err);
+            Assert.AreEqual(1, r.Err.Trim().Split('\n').Length, r.Err);
+            StringAssert.StartsWith(r.Err, "hessian: error:");
+            Assert.IsFalse(Directory.Exists(dir), string.Join(' ', args));
+        }
+        Assert.AreEqual("x", File.ReadAllText(file));
+    }
+
+    [TestMethod]
+    public void MetricRefusesMissingModelsForeignFilesAndPointsOutsideTheBox()
+    {
+        string dir = Path.Combine(_dir, "m");
+        var r = CliRunner.Run("run", "tasep", "--size", "4", "--samples", "300", "--grid", "4", "--epochs", "0",
+            "--eval-grid", "4", "--out", dir);
+        Assert.AreEqual(0, r.Code, r.Err);
+        string model = Path.Combine(dir, EndToEndReport.ModelFileName), csv = Path.Combine(_dir, "f.csv");
+        foreach (var (args, expect) in new[]
+                 {
+                     (new[] { "metric", "--model", Path.Combine(_dir, "nope.zip"), "--out", csv }, "no such file"),
+                     (new[] { "metric", "--model", Path.Combine(dir, EndToEndReport.ErrorsFileName), "--out", csv }, "errors.json"),
+                     (new[] { "metric", "--model", model, "--t1", "0.01:0.5", "--out", csv }, "outside the box"),
+                     (new[] { "metric", "--model", model, "--out", Path.Combine(_dir, "f.arrow") }, ".csv"),
+                 })
+        {
+            var m = CliRunner.Run(args);
+            Assert.AreEqual(2, m.Code, m.Err);
+            StringAssert.Contains(m.Err, expect);
+            Assert.IsFalse(File.Exists(csv));
+        }
+        var ok = CliRunner.Run("metric", "--model", model, "--grid", "3", "--t1", "0.2:0.4", "--t2", "0.5:0.9", "--out", csv);
+        Assert.AreEqual(0, ok.Code, ok.Err);
+        var f = MetricField.ReadCsv(csv);
+        Assert.AreEqual(9, f.Count);
+        Assert.AreEqual(0.2 + 0.2 / 6, f.T1[0], 1e-12);
+    }
+
+    [TestMethod]
+    public void AlignCarriesAnEstimateIntoTheExactGauge()
+    {
+        // estimate = 2 psi* - 3 t1 + t2 + 5 (a valid psi of the same geometry): the fit finds a = 1/2 and Align undoes it.
+        var box = new ParameterBox(0.3, 0.5, -0.2, 0.2);
+        var exact = IsingExact.Field(3, box, 5, 5);
+        var est = MetricField.AtPoints(exact.T1, exact.T2);
+        for (int i = 0; i < exact.Count; i++)
+        {
+            est.Psi[i] = 2 * exact.Psi[i] - 3 * exact.T1[i] + exact.T2[i] + 5;
+            est.Dpsi1[i] = 2 * exact.Dpsi1[i] - 3;
+            est.Dpsi2[i] = 2 * exact.Dpsi2[i] + 1;
+            (est.G11[i], est.G12[i], est.G22[i]) = (2 * exact.G11[i], 2 * exact.G12[i], 2 * exact.G22[i]);
+        }
+        var e = MetricFieldErrors.Compare(exact, est);
+        Assert.AreEqual(0.5, e.Scale, 1e-9);
+        Assert.IsTrue(e.MetricError < 1e-9 && e.NrmsePsi < 1e-7, $"{e}");
+        var aligned = e.Align(est);
+        for (int i = 0; i < exact.Count; i++)
+        {
+            Assert.AreEqual(exact.Psi[i], aligned.Psi[i], 1e-8);
+            Assert.AreEqual(exact.Dpsi2[i], aligned.Dpsi2[i], 1e-8);
+            Assert.AreEqual(exact.G12[i], aligned.G12[i], 1e-9);
+        }
+    }
+}
