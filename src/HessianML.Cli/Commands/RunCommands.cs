@@ -40,11 +40,12 @@ internal static class RunCommands
         public readonly Option<string> Labels = Choice("--labels", "posterior training labels: hard (true cell) or smoothed (eq. 128)", "hard", "hard", "smoothed");
         public readonly Option<string> Psi = Choice("--psi", "psi parametrisation: spline (cubic B-spline), mlp (the paper's ReLU MLP) or smooth-mlp (softplus)", "spline", "spline", "mlp", "smooth-mlp");
         public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3) or lsq (log-posterior least squares, METHOD §8; spline only)", "jsd", "jsd", "lsq");
+        public readonly Option<string> PsiRows = Choice("--psi-rows", "rows whose posteriors psi is fitted to: training (the network's own), held-out or all", "training", "training", "held-out", "all");
         public readonly Option<int> Threads = CliOptions.Value("--threads", "simulation threads (0 = all cores)", 0);
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Epochs, Labels, Psi, Fit, Threads }) c.Add(o);
+            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Epochs, Labels, Psi, Fit, PsiRows, Threads }) c.Add(o);
         }
 
         public EndToEndOptions Read(ParseResult parse, ulong seed)
@@ -71,7 +72,11 @@ internal static class RunCommands
                     Labels = parse.GetValue(Labels) == "smoothed" ? PosteriorLabels.Smoothed : PosteriorLabels.Hard,
                     Seed = unchecked((int)seed),
                 },
-                LogPartition = new LogPartitionOptions { Parametrisation = psi, Fit = fit, Seed = seed },
+                LogPartition = new LogPartitionOptions
+                {
+                    Parametrisation = psi, Fit = fit, Seed = seed,
+                    Rows = parse.GetValue(PsiRows) switch { "held-out" => Geometry.PsiRows.HeldOut, "all" => Geometry.PsiRows.All, _ => Geometry.PsiRows.Training },
+                },
                 Baseline = new MeanAsStatOptions { Seed = seed },
                 EvaluationGrid = evalK == 0 ? null : evalK,
                 Progress = line => Console.Error.WriteLine(line),
@@ -89,6 +94,7 @@ internal static class RunCommands
             ["labels"] = parse.GetValue(Labels),
             ["psi"] = parse.GetValue(Psi),
             ["fit"] = parse.GetValue(Fit),
+            ["psi_rows"] = parse.GetValue(PsiRows),
         };
     }
 

@@ -198,10 +198,19 @@ public static class EndToEndReport
             columns.Add(("ours", r.Ours));
             columns.Add(("mean-as-stat", r.Baseline));
         }
-        var quantities = new (string Name, Func<MetricField, double[]> Of)[]
+        // The metric spans decades where the system is stiff (TASEP: g ~ 1/alpha^2 near the corner): when its
+        // reference values are all positive and span more than a factor of 20, draw log10 so the structure shows.
+        var reference = r.Exact ?? r.Ours;
+        (string, Func<MetricField, double[]>) Metric(string name, Func<MetricField, double[]> of)
+        {
+            var v = of(reference).Where(double.IsFinite).ToArray();
+            bool log = v.Length > 0 && v.Min() > 0 && v.Max() > 20 * v.Min();
+            return log ? ($"log10 {name}", f => of(f).Select(x => x > 0 ? Math.Log10(x) : double.NaN).ToArray()) : (name, of);
+        }
+        var quantities = new[]
         {
             ("psi", f => f.Psi), ($"dpsi/d{axes.T1}", f => f.Dpsi1), ($"dpsi/d{axes.T2}", f => f.Dpsi2),
-            ("g11", f => f.G11), ("g22", f => f.G22), ("det g", f => f.Determinant()),
+            Metric("g11", f => f.G11), Metric("g22", f => f.G22), Metric("det g", f => f.Determinant()),
         };
         var panels = new List<HeatMapPanel>();
         foreach (var (name, of) in quantities)
@@ -209,8 +218,8 @@ public static class EndToEndReport
             double? lo = null, hi = null;
             if (r.Exact is not null)
             {
-                var reference = of(r.Exact).Where(double.IsFinite).ToArray();
-                if (reference.Length > 0) (lo, hi) = (reference.Min(), reference.Max());
+                var values = of(r.Exact).Where(double.IsFinite).ToArray();
+                if (values.Length > 0) (lo, hi) = (values.Min(), values.Max());
             }
             foreach (var (column, field) in columns)
                 panels.Add(new HeatMapPanel($"{name} {column}", of(field), k, k, lo, hi));

@@ -28,6 +28,19 @@ public enum PsiFit
     LogPosteriorLeastSquares,
 }
 
+/// <summary>Which rows' posteriors psi is fitted to, by the <see cref="LogPartitionOptions.SplitColumnName"/> flag.</summary>
+public enum PsiRows
+{
+    /// <summary>Rows the posterior network trained on (split == false): many rows, but their posteriors are sharper than the truth where the network memorised them.</summary>
+    Training,
+
+    /// <summary>Held-out rows (split == true): honest posteriors, a fifth of the rows at the default split.</summary>
+    HeldOut,
+
+    /// <summary>Every row.</summary>
+    All,
+}
+
 /// <summary>
 /// Options of <see cref="LogPartitionTrainer"/>. The spline's learning rate and epochs were set from fits to exact
 /// posteriors of a quadratic psi (tests/HessianML.Tests/Geometry/LogPartitionTests.cs); the choice between spline and
@@ -86,7 +99,10 @@ public sealed class LogPartitionOptions
     /// <summary>Posterior column (Float32 vector[K*K]). Default "posterior".</summary>
     public string PosteriorColumnName { get; set; } = "posterior";
 
-    /// <summary>Boolean held-out flag; when present only rows with false train. Default "split".</summary>
+    /// <summary>Rows to fit on when the view has the split column (without it, every row). Default <see cref="PsiRows.Training"/>.</summary>
+    public PsiRows Rows { get; set; } = PsiRows.Training;
+
+    /// <summary>Boolean held-out flag (true = held out by the posterior network); <see cref="Rows"/> picks by it. Default "split".</summary>
     public string SplitColumnName { get; set; } = "split";
 
     internal double EffectiveLearningRate => LearningRate ?? (Parametrisation == PsiParametrisation.BSpline ? 0.5 : 1e-3);

@@ -13,8 +13,8 @@ namespace HessianML.Geometry;
 /// <summary>
 /// Fits the log-partition psi (METHOD §3, §8) to posteriors on a K x K grid: reads <c>t</c> (Float32[2]),
 /// <c>posterior</c> (Float32[K*K], grid index i*K + j as <see cref="ParameterBox.CellCentres"/>) and the schema
-/// metadata <c>posterior.grid</c> (K) and <c>posterior.box</c> ("lo1,hi1,lo2,hi2"); only rows with <c>split</c> ==
-/// false when that column exists. Returns a <see cref="LogPartitionTransformer"/> holding the fitted psi.
+/// metadata <c>posterior.grid</c> (K) and <c>posterior.box</c> ("lo1,hi1,lo2,hi2"); when a <c>split</c> column exists,
+/// only the rows <see cref="LogPartitionOptions.Rows"/> picks by it. Returns a <see cref="LogPartitionTransformer"/> holding the fitted psi.
 /// </summary>
 public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
 {
@@ -85,9 +85,14 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
         if (input.Schema.Contains(_o.SplitColumnName))
         {
             var split = input.GetColumn<bool>(_o.SplitColumnName).ToArray();
-            rows = rows.Where(r => !split[r]).ToList();
+            rows = _o.Rows switch
+            {
+                PsiRows.Training => rows.Where(r => !split[r]).ToList(),
+                PsiRows.HeldOut => rows.Where(r => split[r]).ToList(),
+                _ => rows,
+            };
         }
-        if (rows.Count == 0) throw new ArgumentException($"{Name}: no training rows (every row is held out or the view is empty)");
+        if (rows.Count == 0) throw new ArgumentException($"{Name}: no rows to fit on (Rows = {_o.Rows}, {input.RowCount} rows in the view)");
         int kk = k * k, n = rows.Count;
         var t = new double[2 * n];
         var p = new float[n * kk];

@@ -82,6 +82,9 @@ public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer
         var x = new float[bs * kb * n];
         var y = new float[bs * cells];
         var clock = Stopwatch.StartNew();
+        double bestHeld = double.PositiveInfinity;
+        int bestEpoch = 0;
+        List<(string, Tensor<float>)>? best = null;
         for (int epoch = 0; epoch < _o.Epochs; epoch++)
         {
             var bundles = PosteriorGridTransformer.Draw(trainNeighbours, kb, _seed + 7919 * (epoch + 1));
@@ -106,13 +109,20 @@ public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer
                 lossSum += loss.Value[0] * b;
                 seen += b;
             }
-            if (_o.Progress is not null)
-            {
-                double held = testBundles.Length > 0 ? model.CrossEntropy(states.Span, labels, testBundles) : double.NaN;
-                _o.Progress(string.Create(CultureInfo.InvariantCulture,
-                    $"PosteriorGrid epoch {epoch + 1}/{_o.Epochs}: train loss {lossSum / seen:F4}, held-out CE {held:F4} (uniform {Math.Log(cells):F4}), {clock.Elapsed.TotalSeconds:F1} s"));
-            }
+            bool validate = testBundles.Length > 0 && (_o.KeepBestEpoch || _o.Progress is not null);
+            double held = validate ? model.CrossEntropy(states.Span, labels, testBundles) : double.NaN;
+            if (_o.KeepBestEpoch && held < bestHeld)
+                (bestHeld, bestEpoch, best) = (held, epoch + 1, net.NamedParameters().Select(p => (p.Name, p.Value.Clone())).ToList());
+            _o.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"PosteriorGrid epoch {epoch + 1}/{_o.Epochs}: train loss {lossSum / seen:F4}, held-out CE {held:F4} (uniform {Math.Log(cells):F4}), {clock.Elapsed.TotalSeconds:F1} s"));
         }
+        if (best is not null && bestEpoch < _o.Epochs)
+        {
+            net.LoadParameters(best);
+            _o.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                $"PosteriorGrid: kept epoch {bestEpoch} (lowest held-out CE {bestHeld:F4})"));
+        }
+        model.BestEpoch = best is null ? _o.Epochs : bestEpoch;
         model.TrainCrossEntropy = model.CrossEntropy(states.Span, labels, PosteriorGridTransformer.Draw(trainNeighbours, kb, _seed));
         model.HeldOutCrossEntropy = testBundles.Length > 0 ? model.CrossEntropy(states.Span, labels, testBundles) : double.NaN;
         model.TrainingSeconds = clock.Elapsed.TotalSeconds;

@@ -9,13 +9,17 @@ namespace HessianML.Posterior;
 /// [B, K*K]. Convolutional: circular pad -> 3x3 conv (K_bundle -> C) -> ReLU -> circular pad -> 3x3 conv (C -> C) ->
 /// ReLU -> global average pool -> Linear (C -> H) -> ReLU -> Linear (H -> K*K). The lattice is a torus, so circular
 /// padding keeps every site equivalent, and with global pooling the net can represent the Ising sufficient
-/// statistics (bond sum and magnetisation per member) exactly. Dense: an MLP on the flattened bundle (for open
-/// chains like TASEP, where a site's position matters).
+/// statistics (bond sum and magnetisation per member) exactly. Dense (open chains like TASEP, where a site's
+/// position matters): a member encoder Linear (n -> H) -> ReLU -> Linear (H -> H) -> ReLU shared by the bundle's
+/// members, their mean, then Linear (H -> H) -> ReLU -> Linear (H -> K*K). WHY a shared encoder and a mean: the members
+/// are exchangeable draws, so the posterior must not depend on their order; an MLP on the flattened bundle had 4x the
+/// first-layer weights and memorised the training bundles (TASEP L = 40: train CE 3.0, held-out 6.1 against a
+/// uniform 6.36, best held-out 4.98 at epoch 3).
 /// </summary>
 internal sealed class PosteriorGridNetwork : Module<float>
 {
     private readonly Conv2d<float>? _conv1, _conv2;
-    private readonly Linear<float>? _dense1, _dense2;
+    private readonly Linear<float>? _member1, _member2;
     private readonly Linear<float> _hidden, _out;
 
     public bool Convolutional { get; }
@@ -32,9 +36,9 @@ internal sealed class PosteriorGridNetwork : Module<float>
         }
         else
         {
-            _dense1 = AddModule("dense1", new Linear<float>(bundle * height * width, hidden, rng));
-            _dense2 = AddModule("dense2", new Linear<float>(hidden, hidden, rng));
-            _hidden = _dense2;
+            _member1 = AddModule("member1", new Linear<float>(height * width, hidden, rng));
+            _member2 = AddModule("member2", new Linear<float>(hidden, hidden, rng));
+            _hidden = AddModule("hidden", new Linear<float>(hidden, hidden, rng));
         }
         _out = AddModule("out", new Linear<float>(hidden, cells, rng));
     }
@@ -50,9 +54,12 @@ internal sealed class PosteriorGridNetwork : Module<float>
             h = Ops.Relu(_hidden.Forward(h));
             return _out.Forward(h);
         }
-        var d = Ops.Reshape(x, x.Value.Shape[0], -1);
-        d = Ops.Relu(_dense1!.Forward(d));
-        d = Ops.Relu(_dense2!.Forward(d));
+        int b = x.Value.Shape[0], members = x.Value.Shape[1];
+        var d = Ops.Reshape(x, b * members, -1);
+        d = Ops.Relu(_member1!.Forward(d));
+        d = Ops.Relu(_member2!.Forward(d));
+        d = Ops.Mean(Ops.Reshape(d, b, members, -1), axis: 1);
+        d = Ops.Relu(_hidden.Forward(d));
         return _out.Forward(d);
     }
 

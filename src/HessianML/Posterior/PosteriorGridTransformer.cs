@@ -53,6 +53,9 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
     /// <summary>The cross-entropy of the uniform posterior, log(K^2): the no-skill yardstick.</summary>
     public double UniformCrossEntropy => Math.Log((double)Grid * Grid);
 
+    /// <summary>The epoch whose network was kept (see <see cref="PosteriorGridOptions.KeepBestEpoch"/>); 0 for a loaded model.</summary>
+    public int BestEpoch { get; internal set; }
+
     /// <summary>Wall time of the fit (0 for a loaded model).</summary>
     public double TrainingSeconds { get; internal set; }
 

@@ -182,6 +182,13 @@ public sealed class LogPartitionTests
         CollectionAssert.AreEqual(((SplinePsi)b.Psi).Spline.Coefficients, ((SplinePsi)a.Psi).Spline.Coefficients);
         var c = new LogPartitionTrainer(o).Fit(view);
         CollectionAssert.AreNotEqual(((SplinePsi)c.Psi).Spline.Coefficients, ((SplinePsi)a.Psi).Spline.Coefficients);
+
+        // Rows = HeldOut fits the odd rows only, Rows = All every row.
+        var held = new LogPartitionTrainer(new LogPartitionOptions { SplineCount = 5, Epochs = 3, Rows = PsiRows.HeldOut }).Fit(withSplit);
+        var odd = new LogPartitionTrainer(o).Fit(view.SelectRows(Enumerable.Range(0, 20).Select(i => 2 * i + 1).ToArray()));
+        CollectionAssert.AreEqual(((SplinePsi)odd.Psi).Spline.Coefficients, ((SplinePsi)held.Psi).Spline.Coefficients);
+        var all = new LogPartitionTrainer(new LogPartitionOptions { SplineCount = 5, Epochs = 3, Rows = PsiRows.All }).Fit(withSplit);
+        CollectionAssert.AreEqual(((SplinePsi)c.Psi).Spline.Coefficients, ((SplinePsi)all.Psi).Spline.Coefficients);
     }
 
     [TestMethod]

@@ -143,8 +143,29 @@ public sealed class PosteriorGridTests
         o.Progress = lines.Add;
         var m = new PosteriorGridEstimator(o).Fit(_data);
         Assert.IsFalse(m.Convolutional);
-        Assert.AreEqual(3, lines.Count, "one progress line per epoch");
+        var epochs = lines.Where(l => l.StartsWith("PosteriorGrid epoch", StringComparison.Ordinal)).ToList();
+        Assert.AreEqual(3, epochs.Count, "one progress line per epoch");
         Assert.IsTrue(m.HeldOutCrossEntropy < 0.95 * m.UniformCrossEntropy, $"held-out CE {m.HeldOutCrossEntropy}");
+
+        // KeepBestEpoch (default): the network kept is the epoch with the lowest held-out CE among those reported.
+        var held = epochs.Select(l => double.Parse(l.Split("held-out CE ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.AreEqual(held.Min(), m.HeldOutCrossEntropy, 1e-4);
+        Assert.AreEqual(held.IndexOf(held.Min()) + 1, m.BestEpoch);
+    }
+
+    [TestMethod]
+    public void DenseNetworkIgnoresTheOrderOfBundleMembers()
+    {
+        // Members are exchangeable draws: the shared encoder + mean must give the same logits for any order.
+        var net = new PosteriorGridNetwork(false, 4, 1, 10, 8, 16, 9, 7);
+        var rng = new Random(3);
+        var x = Enumerable.Range(0, 2 * 4 * 10).Select(_ => (float)rng.Next(2)).ToArray();
+        var swapped = (float[])x.Clone();
+        for (int s = 0; s < 10; s++) (swapped[s], swapped[3 * 10 + s]) = (x[3 * 10 + s], x[s]); // members 0 and 3 of bundle 0
+        using var _ = HessianML.Autodiff.GradMode.NoGrad();
+        var a = net.Forward(HessianML.Autodiff.Var<float>.Constant(new HessianML.Tensors.Tensor<float>(x, 2, 4, 1, 10))).Value.Data;
+        var b = net.Forward(HessianML.Autodiff.Var<float>.Constant(new HessianML.Tensors.Tensor<float>(swapped, 2, 4, 1, 10))).Value.Data;
+        for (int i = 0; i < a.Length; i++) Assert.AreEqual(a[i], b[i], 1e-5f, $"logit {i}");
     }
 
     private static double Correlation(List<double> a, List<double> b)
