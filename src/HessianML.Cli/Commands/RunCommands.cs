@@ -39,7 +39,7 @@ internal static class RunCommands
         public readonly Option<int> Epochs = CliOptions.Value("--epochs", "passes of the posterior network over its training rows", new PosteriorGridOptions().Epochs);
         public readonly Option<string> Labels = Choice("--labels", "posterior training labels: hard (true cell) or smoothed (eq. 128)", "hard", "hard", "smoothed");
         public readonly Option<string> Psi = Choice("--psi", "psi parametrisation: spline (cubic B-spline), mlp (the paper's ReLU MLP) or smooth-mlp (softplus)", "spline", "spline", "mlp", "smooth-mlp");
-        public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3), lsq (log-posterior least squares, METHOD §8) or projection (exponential-family projection, free eta per row); lsq and projection need --psi spline", "jsd", "jsd", "lsq", "projection");
+        public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3) or lsq (log-posterior least squares, METHOD §8; spline only)", "jsd", "jsd", "lsq");
         public readonly Option<string> PsiRows = Choice("--psi-rows", "rows whose posteriors psi is fitted to: training (the network's own), held-out or all", "training", "training", "held-out", "all");
         public readonly Option<int> Threads = CliOptions.Value("--threads", "simulation threads (0 = all cores)", 0);
 
@@ -59,14 +59,9 @@ internal static class RunCommands
                 "smooth-mlp" => PsiParametrisation.SmoothMlp,
                 _ => PsiParametrisation.BSpline,
             };
-            var fit = parse.GetValue(Fit) switch
-            {
-                "lsq" => PsiFit.LogPosteriorLeastSquares,
-                "projection" => PsiFit.ExponentialFamilyProjection,
-                _ => PsiFit.Jsd,
-            };
-            if (fit != PsiFit.Jsd && psi != PsiParametrisation.BSpline)
-                throw new CliException($"--fit {parse.GetValue(Fit)} needs --psi spline (it fits spline coefficients directly), got --psi {parse.GetValue(Psi)}");
+            var fit = parse.GetValue(Fit) == "lsq" ? PsiFit.LogPosteriorLeastSquares : PsiFit.Jsd;
+            if (fit == PsiFit.LogPosteriorLeastSquares && psi != PsiParametrisation.BSpline)
+                throw new CliException($"--fit lsq needs --psi spline (the least-squares fit solves for grid values, then a spline), got --psi {parse.GetValue(Psi)}");
             return new EndToEndOptions
             {
                 Posterior = new PosteriorGridOptions

@@ -26,13 +26,6 @@ public enum PsiFit
     /// through them. Exact for exponential families with calibrated posteriors; B-spline parametrisation only.
     /// </summary>
     LogPosteriorLeastSquares,
-
-    /// <summary>
-    /// <see cref="Geometry.ExponentialFamilyProjection"/>: cross-entropy of the posteriors against softmax(&lt;eta_i, t'&gt; - psi)
-    /// with a free natural parameter eta_i per row, so no row is forced to centre at its true t (the JSD fit's blur,
-    /// METHOD §8), each cell weighed by the posterior's mass. B-spline parametrisation only.
-    /// </summary>
-    ExponentialFamilyProjection,
 }
 
 /// <summary>Which rows' posteriors psi is fitted to, by the <see cref="LogPartitionOptions.SplitColumnName"/> flag.</summary>

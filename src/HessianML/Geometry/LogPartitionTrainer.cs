@@ -31,8 +31,8 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
     public LogPartitionTrainer(LogPartitionOptions? options = null)
     {
         _o = (options ?? new LogPartitionOptions()).Clone();
-        if (_o.Fit != PsiFit.Jsd && _o.Parametrisation != PsiParametrisation.BSpline)
-            throw new ArgumentException($"{Name}: the {_o.Fit} fit needs Parametrisation = BSpline, got {_o.Parametrisation}");
+        if (_o.Fit == PsiFit.LogPosteriorLeastSquares && _o.Parametrisation != PsiParametrisation.BSpline)
+            throw new ArgumentException($"{Name}: the log-posterior least-squares fit needs Parametrisation = BSpline, got {_o.Parametrisation}");
         if (_o.Hidden < 1 || _o.Depth < 1) throw new ArgumentOutOfRangeException(nameof(options), "Hidden and Depth must be >= 1");
         if (_o.EffectiveEpochs < 1 || _o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Epochs and BatchSize must be >= 1");
         if (_o.SplineCount < 4) throw new ArgumentOutOfRangeException(nameof(options), "SplineCount must be >= 4");
@@ -124,8 +124,6 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
             options.Progress?.Invoke($"{Name}: log-posterior least squares on {n} rows, {k}x{k} grid: {sw.Elapsed.TotalSeconds:F2} s");
             return new SplinePsi(SplineLeastSquares(box, options.SplineCount, grid, phi));
         }
-        if (options.Fit == PsiFit.ExponentialFamilyProjection)
-            return new SplinePsi(ExponentialFamilyProjection.Fit(options, box, grid, posteriors, n));
         return options.Parametrisation == PsiParametrisation.BSpline
             ? FitSplineJsd(options, box, grid, t, posteriors)
             : FitMlpJsd(options, box, grid, t, posteriors);
@@ -209,32 +207,17 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
     /// Cosine decay from the learning rate to 1/20 of it: large early steps reach the scale of N psi quickly, small late
     /// steps average out minibatch noise (measured: constant-rate Adam stalls at a visibly worse metric error).
     /// </summary>
-    internal static double Schedule(LogPartitionOptions o, int step, int total) =>
+    private static double Schedule(LogPartitionOptions o, int step, int total) =>
         o.EffectiveLearningRate * (0.05 + 0.95 * 0.5 * (1 + Math.Cos(Math.PI * step / Math.Max(1, total))));
 
     /// <summary>About 20 progress lines per fit whatever the epoch count (a line per epoch floods a terminal at 100 epochs).</summary>
-    internal static void Report(LogPartitionOptions o, int epoch, int epochs, double loss, Stopwatch sw, string lossName = "JSD")
+    private static void Report(LogPartitionOptions o, int epoch, int epochs, double loss, Stopwatch sw)
     {
         if (o.Progress is not null && ((epoch + 1) % Math.Max(1, epochs / 20) == 0 || epoch + 1 == epochs))
-            o.Progress(string.Create(CultureInfo.InvariantCulture, $"{Name}: epoch {epoch + 1}/{epochs} {lossName} {loss:F5} ({sw.Elapsed.TotalSeconds:F1} s)"));
+            o.Progress(string.Create(CultureInfo.InvariantCulture, $"{Name}: epoch {epoch + 1}/{epochs} JSD {loss:F5} ({sw.Elapsed.TotalSeconds:F1} s)"));
     }
 
-    /// <summary>The dense K*K x C matrix of spline basis values at the grid points (C = coefficient count).</summary>
-    internal static double[] GridBasis(TensorBSpline spline, double[] grid)
-    {
-        int kk = grid.Length / 2, cc = spline.CoefficientCount;
-        Span<int> idx = stackalloc int[16];
-        Span<double> w = stackalloc double[16 * 6];
-        var bg = new double[kk * cc];
-        for (int i = 0; i < kk; i++)
-        {
-            spline.BasisRow(grid[2 * i], grid[2 * i + 1], idx, w[..16], w[16..32], w[32..48], w[48..64], w[64..80], w[80..]);
-            for (int r = 0; r < 16; r++) bg[i * cc + idx[r]] += w[r];
-        }
-        return bg;
-    }
-
-    internal static int[] Order(SplitMix64 rng, int n)
+    private static int[] Order(SplitMix64 rng, int n)
     {
         var order = Enumerable.Range(0, n).ToArray();
         for (int i = n - 1; i > 0; i--)
@@ -294,9 +277,14 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
         int n = t.Length / 2, kk = grid.Length / 2;
         var spline = new TensorBSpline(box, o.SplineCount, o.SplineCount);
         int cc = spline.CoefficientCount;
-        var bg = GridBasis(spline, grid);
         Span<int> idx = stackalloc int[16];
         Span<double> w = stackalloc double[16 * 6];
+        var bg = new double[kk * cc];
+        for (int i = 0; i < kk; i++)
+        {
+            spline.BasisRow(grid[2 * i], grid[2 * i + 1], idx, w[..16], w[16..32], w[32..48], w[48..64], w[64..80], w[80..]);
+            for (int r = 0; r < 16; r++) bg[i * cc + idx[r]] += w[r];
+        }
         // Gradient rows for every training t: row 2i = d/dt1 basis, 2i + 1 = d/dt2 basis (dense; C is a few hundred).
         var bd = new double[2 * n * cc];
         for (int i = 0; i < n; i++)

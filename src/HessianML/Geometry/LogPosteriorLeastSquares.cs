@@ -90,7 +90,7 @@ public static class LogPosteriorLeastSquares
         return CholeskySolve(s, r, k);
     }
 
-    internal static (double[] A1, double[] A2) StandardisedCoordinates(ReadOnlySpan<double> grid, int k)
+    private static (double[] A1, double[] A2) StandardisedCoordinates(ReadOnlySpan<double> grid, int k)
     {
         double m1 = 0, m2 = 0, v1 = 0, v2 = 0;
         for (int c = 0; c < k; c++) { m1 += grid[2 * c]; m2 += grid[2 * c + 1]; }
