@@ -68,8 +68,8 @@ public static class NeighbourBundles
 
     /// <summary>
     /// For each sample, <paramref name="bundleSize"/> members drawn without replacement from its neighbours, always
-    /// including the sample itself first (its own t is the bundle's label). Seeded per sample, so the bundles do not
-    /// depend on the thread count.
+    /// including the sample itself first (its own t is the bundle's label). Seeded per (seed, sample) by SplitMix64, so
+    /// the bundles are the same in every process and for any thread count.
     /// </summary>
     public static int[][] Draw(int[][] neighbours, int bundleSize, int seed)
     {
@@ -79,7 +79,9 @@ public static class NeighbourBundles
             var nb = neighbours[i];
             if (bundleSize < 1 || bundleSize > nb.Length)
                 throw new ArgumentOutOfRangeException(nameof(bundleSize), $"bundle size {bundleSize} must be in [1, {nb.Length}] (the neighbour count)");
-            var rng = new Random(HashCode.Combine(seed, i));
+            // WHY not HashCode.Combine: .NET randomises it per process, which made every run's bundles different.
+            ulong state = (ulong)(uint)seed << 32 | (uint)i;
+            var rng = new Random(unchecked((int)Systems.SampleRandom.SplitMix64(ref state)));
             var pool = nb[1..];
             rng.Shuffle(pool);
             bundles[i] = [nb[0], .. pool[..(bundleSize - 1)]];
