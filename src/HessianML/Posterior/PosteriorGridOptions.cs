@@ -21,6 +21,14 @@ public enum PosteriorArchitecture
 
     /// <summary>An MLP on the flattened bundle (TASEP: open boundaries, so position matters and pooling would lose it).</summary>
     Dense,
+
+    /// <summary>
+    /// METHOD §8's exponential-family head, opt-in: logits_k = &lt;T_hat(bundle), u_k&gt; - phi(t'_k), T_hat a learned statistic
+    /// summed over sites and members, phi a B-spline (<see cref="PosteriorGridOptions.HeadSplineCount"/>). The posterior
+    /// then has the exact Bayes form of an exponential family, so log-posterior least squares recovers phi (= N psi up to
+    /// affine) from it exactly. Right for Ising (an exponential family); worse than the paper's network on TASEP (§8).
+    /// </summary>
+    ExponentialFamily,
 }
 
 /// <summary>Options of <see cref="PosteriorGridEstimator"/> (METHOD.md §4a). Every default is stated with its reason.</summary>
@@ -64,6 +72,15 @@ public sealed class PosteriorGridOptions
     /// <summary>Hidden width H of the head (and of the dense network). Default 128.</summary>
     public int Hidden { get; set; } = 128;
 
+    /// <summary>
+    /// B-spline basis functions per axis of phi in the <see cref="PosteriorArchitecture.ExponentialFamily"/> head. Default
+    /// 16, LogPartition's own <see cref="Geometry.LogPartitionOptions.SplineCount"/> default: with the same count (and the
+    /// same box) the psi spline LogPartition fits through the least-squares grid values holds phi exactly. 16 per axis is
+    /// 256 coefficients, fewer than the 576 cells of the default 24 x 24 grid (phi stays smooth between cells), with a knot
+    /// spacing under two cells (enough for the h = 0 ridge of Ising to be as sharp as the grid shows it).
+    /// </summary>
+    public int HeadSplineCount { get; set; } = 16;
+
     /// <summary>Network shape. Default <see cref="PosteriorArchitecture.Auto"/> (from the schema's <c>system</c> metadata).</summary>
     public PosteriorArchitecture Architecture { get; set; } = PosteriorArchitecture.Auto;
 
@@ -93,5 +110,7 @@ public sealed class PosteriorGridOptions
         Check(BatchSize >= 1, $"BatchSize {BatchSize} must be >= 1");
         Check(LearningRate > 0 && double.IsFinite(LearningRate), $"LearningRate {LearningRate} must be positive");
         Check(Channels >= 1 && Hidden >= 1, $"Channels {Channels} and Hidden {Hidden} must be >= 1");
+        Check(HeadSplineCount >= 4, $"HeadSplineCount {HeadSplineCount} must be >= 4 (a cubic spline needs 4 basis functions per axis)");
+        Check(Enum.IsDefined(Architecture), $"Architecture {Architecture} is not a PosteriorArchitecture");
     }
 }
