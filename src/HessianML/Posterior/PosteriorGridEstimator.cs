@@ -13,7 +13,9 @@ namespace HessianML.Posterior;
 /// over a K x K grid of the box given a bundle of K_bundle samples from a parameter-space neighbourhood. Fit splits the
 /// rows (seeded, <see cref="PosteriorGridOptions.TestFraction"/> held out), draws bundles within each part (so held-out
 /// bundles never see a training sample), and trains by cross-entropy against the labels with Adam; bundles of the
-/// training rows are redrawn every epoch (fresh combinations of the same neighbours: cheap augmentation).
+/// training rows are redrawn every epoch (fresh combinations of the same neighbours: cheap augmentation). The
+/// <see cref="PosteriorArchitecture.ExponentialFamily"/> head also decays the learning rate (cosine) and trains with the
+/// labels' empirical log-prior as a logit offset (<see cref="EmpiricalLogPrior"/>).
 /// </summary>
 public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer>
 {

@@ -27,6 +27,11 @@ public enum PosteriorArchitecture
     /// summed over sites and members, phi a B-spline (<see cref="PosteriorGridOptions.HeadSplineCount"/>). The posterior
     /// then has the exact Bayes form of an exponential family, so log-posterior least squares recovers phi (= N psi up to
     /// affine) from it exactly. Right for Ising (an exponential family); worse than the paper's network on TASEP (§8).
+    /// Trained by the same loop and options, with two head-only details: the learning rate is cosine-decayed to 1/20
+    /// over the epochs, and the training logits carry the labels' empirical log-prior (see the estimator). Measured with
+    /// the shared defaults (20 epochs, 2e-3) on Ising L = 8, 24 000 samples, 24 x 24 grid, 2 cores: 76 s, held-out CE
+    /// 4.49 against the exact posterior's 4.46; NRMSE psi 0.05, d/dbeta 0.20, d/dh 0.08, metric 0.51 (the 16-spline
+    /// floor) on the inner 80% after LogPartition(LogPosteriorLeastSquares). More epochs help d/dbeta (60: 0.13).
     /// </summary>
     ExponentialFamily,
 }
@@ -66,10 +71,13 @@ public sealed class PosteriorGridOptions
     /// <summary>Adam step size. Default 2e-3: Adam's usual 1e-3 doubled, stable for this small network and shortens the run.</summary>
     public double LearningRate { get; set; } = 2e-3;
 
-    /// <summary>Convolution channels C. Default 32: ample for the two Ising sufficient statistics (bond sum, magnetisation).</summary>
+    /// <summary>
+    /// Convolution channels C (also the per-site channels of the <see cref="PosteriorArchitecture.ExponentialFamily"/>
+    /// head). Default 32: ample for the two Ising sufficient statistics (bond sum, magnetisation).
+    /// </summary>
     public int Channels { get; set; } = 32;
 
-    /// <summary>Hidden width H of the head (and of the dense network). Default 128.</summary>
+    /// <summary>Hidden width H of the head (and of the dense network). Default 128. Unused by the exponential-family head.</summary>
     public int Hidden { get; set; } = 128;
 
     /// <summary>

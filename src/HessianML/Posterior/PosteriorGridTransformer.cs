@@ -286,6 +286,8 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
         var o = context.GetOptions<Saved>();
         if (o.Box is not { Length: 4 }) throw context.Fail("has no box of 4 numbers");
         var box = new ParameterBox(o.Box[0], o.Box[1], o.Box[2], o.Box[3]);
+        if (o.Architecture == PosteriorArchitecture.ExponentialFamily && o.HeadSplineCount < 4)
+            throw context.Fail($"has HeadSplineCount {o.HeadSplineCount} (the head's spline needs >= 4)");
         // Files written before the head existed carry no Architecture: Convolutional decides between the other two.
         Module<float> net = o.Architecture == PosteriorArchitecture.ExponentialFamily
             ? new ExponentialFamilyNetwork(o.Height > 1, o.BundleSize, o.Height, o.Width, Math.Max(1, o.Channels), box, o.Grid, o.HeadSplineCount, 0)
