@@ -59,3 +59,14 @@ public sealed class Adam<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 }
+
+/// <summary>Learning-rate schedules shared by the trainers.</summary>
+public static class LearningRateSchedule
+{
+    /// <summary>
+    /// Cosine decay from <paramref name="peak"/> at step 0 to peak / 20 at <paramref name="total"/>: large early steps
+    /// reach the scale of the answer quickly, small late steps average out minibatch noise.
+    /// </summary>
+    public static double Cosine(double peak, int step, int total) =>
+        peak * (0.05 + 0.95 * 0.5 * (1 + Math.Cos(Math.PI * step / Math.Max(1, total))));
+}

@@ -208,7 +208,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
     /// steps average out minibatch noise (measured: constant-rate Adam stalls at a visibly worse metric error).
     /// </summary>
     private static double Schedule(LogPartitionOptions o, int step, int total) =>
-        o.EffectiveLearningRate * (0.05 + 0.95 * 0.5 * (1 + Math.Cos(Math.PI * step / Math.Max(1, total))));
+        LearningRateSchedule.Cosine(o.EffectiveLearningRate, step, total);
 
     /// <summary>About 20 progress lines per fit whatever the epoch count (a line per epoch floods a terminal at 100 epochs).</summary>
     private static void Report(LogPartitionOptions o, int epoch, int epochs, double loss, Stopwatch sw)

@@ -64,7 +64,7 @@ internal sealed class PosteriorGridNetwork : Module<float>
     }
 
     /// <summary>Wraps one site around each side of axes 2 and 3 (periodic boundary), so a 3x3 conv keeps the size.</summary>
-    private static Var<float> CircularPad(Var<float> x)
+    internal static Var<float> CircularPad(Var<float> x)
     {
         for (int axis = 2; axis <= 3; axis++)
         {

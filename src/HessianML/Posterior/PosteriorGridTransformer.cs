@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using HessianML.Autodiff;
+using HessianML.Autodiff.Layers;
 using HessianML.Data;
 using HessianML.Pipeline;
 using HessianML.Tensors;
@@ -20,9 +21,9 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
     public const string PosteriorColumn = "posterior";
     public const string SplitColumn = "split";
     private const int EvalBatch = 512;
-    private readonly PosteriorGridNetwork _net;
+    private readonly Module<float> _net;
 
-    internal PosteriorGridTransformer(PosteriorGridNetwork net, ParameterBox box, int grid, int bundleSize, int neighbourCount,
+    internal PosteriorGridTransformer(Module<float> net, ParameterBox box, int grid, int bundleSize, int neighbourCount,
         double testFraction, int seed, int height, int width, int stateLength, PosteriorLabels labels, double sigma)
     {
         (_net, Box, Grid, BundleSize, NeighbourCount, TestFraction, Seed) = (net, box, grid, bundleSize, neighbourCount, testFraction, seed);
@@ -41,8 +42,24 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
     internal int Height { get; }
     internal int Width { get; }
 
-    /// <summary>True when the network is the convolutional one (else the dense MLP).</summary>
-    public bool Convolutional => _net.Convolutional;
+    /// <summary>True when the network is the convolutional one (false for the dense MLP and the exponential-family head).</summary>
+    public bool Convolutional => Architecture == PosteriorArchitecture.Convolutional;
+
+    /// <summary>The network's shape as resolved at fit time: Convolutional, Dense or ExponentialFamily (never Auto).</summary>
+    public PosteriorArchitecture Architecture => _net switch
+    {
+        ExponentialFamilyNetwork => PosteriorArchitecture.ExponentialFamily,
+        PosteriorGridNetwork { Convolutional: true } => PosteriorArchitecture.Convolutional,
+        _ => PosteriorArchitecture.Dense,
+    };
+
+    /// <summary>The exponential-family head's phi on the K*K cell centres (the logits are &lt;T_hat, u_k&gt; - phi_k); null for other networks.</summary>
+    internal float[]? HeadPhi()
+    {
+        if (_net is not ExponentialFamilyNetwork head) return null;
+        using var _ = GradMode.NoGrad();
+        return head.Phi().Value.Data.ToArray();
+    }
 
     /// <summary>Mean cross-entropy against the training labels on the training rows (bundles drawn with the seed), after fitting.</summary>
     public double TrainCrossEntropy { get; internal set; } = double.NaN;
@@ -249,16 +266,17 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
 
     private sealed record Saved(int Grid, double[] Box, int BundleSize, int NeighbourCount, double TestFraction, int Seed,
         bool Convolutional, int Height, int Width, int StateLength, int Channels, int Hidden, PosteriorLabels Labels, double Sigma,
-        double? TrainCrossEntropy, double? HeldOutCrossEntropy);
+        double? TrainCrossEntropy, double? HeldOutCrossEntropy, PosteriorArchitecture? Architecture = null, int HeadSplineCount = 0);
 
     public void Save(ModelSaveContext context)
     {
         var p = _net.NamedParameters().ToDictionary(x => x.Name, x => x.Value);
-        int channels = Convolutional ? p["conv1.weight"].Dim(0) : 0;
-        int hidden = p["out.weight"].Dim(1);
+        var head = _net as ExponentialFamilyNetwork;
+        int channels = head is not null ? p["local.weight"].Dim(0) : Convolutional ? p["conv1.weight"].Dim(0) : 0;
+        int hidden = head is not null ? 0 : p["out.weight"].Dim(1);
         context.SetOptions(new Saved(Grid, [Box.Lo1, Box.Hi1, Box.Lo2, Box.Hi2], BundleSize, NeighbourCount, TestFraction, Seed,
             Convolutional, Height, Width, StateLength, channels, hidden, LabelKind, Sigma,
-            Finite(TrainCrossEntropy), Finite(HeldOutCrossEntropy)));
+            Finite(TrainCrossEntropy), Finite(HeldOutCrossEntropy), Architecture, head?.SplineCount ?? 0));
         foreach (var (name, value) in p) context.AddTensor("net." + name, value.Data, value.ShapeArray);
     }
 
@@ -270,13 +288,19 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
     {
         var o = context.GetOptions<Saved>();
         if (o.Box is not { Length: 4 }) throw context.Fail("has no box of 4 numbers");
-        var net = new PosteriorGridNetwork(o.Convolutional, o.BundleSize, o.Height, o.Width,
-            Math.Max(1, o.Channels), o.Hidden, o.Grid * o.Grid, 0);
+        var box = new ParameterBox(o.Box[0], o.Box[1], o.Box[2], o.Box[3]);
+        if (o.Architecture == PosteriorArchitecture.ExponentialFamily && o.HeadSplineCount < 4)
+            throw context.Fail($"has HeadSplineCount {o.HeadSplineCount} (the head's spline needs >= 4)");
+        // Files written before the head existed carry no Architecture: Convolutional decides between the other two.
+        Module<float> net = o.Architecture == PosteriorArchitecture.ExponentialFamily
+            ? new ExponentialFamilyNetwork(o.Height > 1, o.BundleSize, o.Height, o.Width, Math.Max(1, o.Channels), box, o.Grid, o.HeadSplineCount, 0)
+            : new PosteriorGridNetwork(o.Convolutional, o.BundleSize, o.Height, o.Width,
+                Math.Max(1, o.Channels), o.Hidden, o.Grid * o.Grid, 0);
         var values = new List<(string, Tensor<float>)>();
         foreach (var (name, value) in net.NamedParameters())
             values.Add((name, new Tensor<float>(context.GetFloatTensor("net." + name, value.ShapeArray), value.ShapeArray)));
         net.LoadParameters(values);
-        return new PosteriorGridTransformer(net, new ParameterBox(o.Box[0], o.Box[1], o.Box[2], o.Box[3]), o.Grid, o.BundleSize,
+        return new PosteriorGridTransformer(net, box, o.Grid, o.BundleSize,
             o.NeighbourCount, o.TestFraction, o.Seed, o.Height, o.Width, o.StateLength, o.Labels, o.Sigma)
         {
             TrainCrossEntropy = o.TrainCrossEntropy ?? double.NaN,
