@@ -29,23 +29,28 @@ internal static class RunCommands
         Tasep(),
     };
 
-    /// <summary>The method's knobs, shared by every system; null means the system's measured default.</summary>
-    private sealed class MethodOptions
+    /// <summary>
+    /// The method's knobs, shared by every system; each system passes its own measured defaults (README, "The method end
+    /// to end"), so `--help` of `run ising` and of `run tasep` each show what that system runs with.
+    /// </summary>
+    private sealed class MethodOptions(string posterior, string fit, string labels, int splines, int epochs)
     {
         public readonly Option<int> Samples = CliOptions.Value("--samples", "number of samples, each at its own uniform t", 24000);
         public readonly Option<int> Grid = CliOptions.Value("--grid", "K: posterior grid and output tables are K x K cells", 24);
         public readonly Option<int> EvalGrid = CliOptions.Value("--eval-grid", "side of the grid the errors are computed on (0 = 2K)", 0);
         public readonly Option<ulong> Seed = CliOptions.Value("--seed", "seed of the samples, the split, every initialisation and minibatch order", 1UL);
-        public readonly Option<int> Epochs = CliOptions.Value("--epochs", "passes of the posterior network over its training rows", new PosteriorGridOptions().Epochs);
-        public readonly Option<string> Labels = Choice("--labels", "posterior training labels: hard (true cell) or smoothed (eq. 128)", "hard", "hard", "smoothed");
+        public readonly Option<string> Posterior = Choice("--posterior", "posterior network: expfam (exponential-family head, METHOD §8), conv, dense or auto (conv for lattices, dense for chains)", posterior, "expfam", "conv", "dense", "auto");
+        public readonly Option<int> Epochs = CliOptions.Value("--epochs", "passes of the posterior network over its training rows", epochs);
+        public readonly Option<string> Labels = Choice("--labels", "posterior training labels: hard (true cell) or smoothed (eq. 128)", labels, "hard", "smoothed");
         public readonly Option<string> Psi = Choice("--psi", "psi parametrisation: spline (cubic B-spline), mlp (the paper's ReLU MLP) or smooth-mlp (softplus)", "spline", "spline", "mlp", "smooth-mlp");
-        public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3) or lsq (log-posterior least squares, METHOD §8; spline only)", "jsd", "jsd", "lsq");
+        public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3) or lsq (log-posterior least squares, METHOD §8; spline only)", fit, "jsd", "lsq");
+        public readonly Option<int> Splines = CliOptions.Value("--splines", "B-spline basis functions per axis of psi (and of the expfam head's phi)", splines);
         public readonly Option<string> PsiRows = Choice("--psi-rows", "rows whose posteriors psi is fitted to: training (the network's own), held-out or all", "training", "training", "held-out", "all");
         public readonly Option<int> Threads = CliOptions.Value("--threads", "simulation threads (0 = all cores)", 0);
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Epochs, Labels, Psi, Fit, PsiRows, Threads }) c.Add(o);
+            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Posterior, Epochs, Labels, Psi, Fit, Splines, PsiRows, Threads }) c.Add(o);
         }
 
         public EndToEndOptions Read(ParseResult parse, ulong seed)
@@ -53,6 +58,7 @@ internal static class RunCommands
             int k = CliOptions.Within(parse.GetValue(Grid), "--grid", 4, 128);
             int evalK = CliOptions.Within(parse.GetValue(EvalGrid), "--eval-grid", 0, 1024);
             if (evalK is 1) throw new CliException("--eval-grid 1: the evaluation grid needs at least 2 cells per side");
+            int splineCount = CliOptions.Within(parse.GetValue(Splines), "--splines", 4, 64);
             var psi = parse.GetValue(Psi) switch
             {
                 "mlp" => PsiParametrisation.PaperMlp,
@@ -70,11 +76,19 @@ internal static class RunCommands
                     Sigma = 0.5 / k,
                     Epochs = CliOptions.Within(parse.GetValue(Epochs), "--epochs", 0, 10000),
                     Labels = parse.GetValue(Labels) == "smoothed" ? PosteriorLabels.Smoothed : PosteriorLabels.Hard,
+                    Architecture = parse.GetValue(Posterior) switch
+                    {
+                        "expfam" => PosteriorArchitecture.ExponentialFamily,
+                        "conv" => PosteriorArchitecture.Convolutional,
+                        "dense" => PosteriorArchitecture.Dense,
+                        _ => PosteriorArchitecture.Auto,
+                    },
+                    HeadSplineCount = splineCount,
                     Seed = unchecked((int)seed),
                 },
                 LogPartition = new LogPartitionOptions
                 {
-                    Parametrisation = psi, Fit = fit, Seed = seed,
+                    Parametrisation = psi, Fit = fit, Seed = seed, SplineCount = splineCount,
                     Rows = parse.GetValue(PsiRows) switch { "held-out" => Geometry.PsiRows.HeldOut, "all" => Geometry.PsiRows.All, _ => Geometry.PsiRows.Training },
                 },
                 Baseline = new MeanAsStatOptions { Seed = seed },
@@ -90,10 +104,12 @@ internal static class RunCommands
             ["grid"] = parse.GetValue(Grid),
             ["eval_grid"] = parse.GetValue(EvalGrid) == 0 ? 2 * parse.GetValue(Grid) : parse.GetValue(EvalGrid),
             ["seed"] = parse.GetValue(Seed),
+            ["posterior"] = parse.GetValue(Posterior),
             ["epochs"] = parse.GetValue(Epochs),
             ["labels"] = parse.GetValue(Labels),
             ["psi"] = parse.GetValue(Psi),
             ["fit"] = parse.GetValue(Fit),
+            ["splines"] = parse.GetValue(Splines),
             ["psi_rows"] = parse.GetValue(PsiRows),
         };
     }
@@ -122,7 +138,7 @@ internal static class RunCommands
         var size = CliOptions.Value("--size", $"lattice side L (L x L torus; exact answer for L <= {IsingExact.MaxSize})", 8);
         var beta = CliOptions.Range("--beta", "inverse temperature beta, uniform over the range", "0.25:0.65");
         var field = CliOptions.Range("--field", "field h (natural parameter), uniform over the range", "-0.3:0.3");
-        var method = new MethodOptions();
+        var method = new MethodOptions(posterior: "expfam", fit: "lsq", labels: "hard", splines: 24, epochs: 30);
         var output = OutOption("ising");
         var command = new Command("ising",
             "2D Ising on an L x L torus, t = (beta, h): the method against the exact transfer-matrix metric.") { size, beta, field, output };
@@ -168,7 +184,7 @@ internal static class RunCommands
         var size = CliOptions.Value("--size", "number of lattice sites L", 40);
         var alpha = CliOptions.Range("--alpha", "injection rate alpha, in (0, 1]", "0.05:0.95");
         var beta = CliOptions.Range("--beta", "extraction rate beta, in (0, 1]", "0.05:0.95");
-        var method = new MethodOptions();
+        var method = new MethodOptions(posterior: "auto", fit: "jsd", labels: "hard", splines: 16, epochs: 20);
         var output = OutOption("tasep");
         var command = new Command("tasep",
             "Open-boundary TASEP, t = (alpha, beta): the method against the exact (1/L) log Z_L (not an exponential family).") { size, alpha, beta, output };

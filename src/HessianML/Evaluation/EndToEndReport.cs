@@ -80,7 +80,7 @@ public static class EndToEndReport
             ["posterior"] = new JsonObject
             {
                 ["grid"] = r.Grid,
-                ["network"] = post.Convolutional ? "convolutional" : "dense",
+                ["network"] = post.Architecture.ToString(),
                 ["labels"] = post.LabelKind.ToString(),
                 ["train_cross_entropy"] = Finite(post.TrainCrossEntropy),
                 ["held_out_cross_entropy"] = Finite(post.HeldOutCrossEntropy),

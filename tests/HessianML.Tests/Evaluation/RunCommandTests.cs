@@ -63,6 +63,10 @@ public sealed class RunCommandTests
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName)));
         var root = doc.RootElement;
         Assert.AreEqual("ising", root.GetProperty("system").GetString());
+        // The Ising defaults: the exponential-family head, fitted by log-posterior least squares on a 24-per-axis spline.
+        Assert.AreEqual("ExponentialFamily", root.GetProperty("posterior").GetProperty("network").GetString());
+        Assert.AreEqual("lsq", root.GetProperty("settings").GetProperty("fit").GetString());
+        Assert.AreEqual(24, root.GetProperty("settings").GetProperty("splines").GetInt32());
         Assert.AreEqual(8, root.GetProperty("evaluation").GetProperty("grid").GetInt32());
         var loaded = LogPartitionTransformer.FindIn(new HessianContext().Model.Load(Path.Combine(dir, EndToEndReport.ModelFileName), out _));
         var recomputed = EndToEndRun.Compare(IsingExact.Field(4, box, 8, 8), loaded.Psi, box).Interior;
@@ -83,6 +87,8 @@ public sealed class RunCommandTests
         Assert.AreEqual(0, r.Code, r.Err);
         foreach (string f in Files) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
         StringAssert.Contains(r.Out, "NRMSE d/dalpha");
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName))))
+            Assert.AreEqual("Dense", doc.RootElement.GetProperty("posterior").GetProperty("network").GetString(), "TASEP: the shared-encoder network");
         var exact = MetricField.ReadCsv(Path.Combine(dir, EndToEndReport.ExactFileName));
         var direct = TasepExact.MetricFieldOnGrid(6, new ParameterBox(0.05, 0.95, 0.05, 0.95), 5);
         for (int i = 0; i < exact.Count; i++) Assert.AreEqual(direct.Psi[i], exact.Psi[i], 1e-12);
