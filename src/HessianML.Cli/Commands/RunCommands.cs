@@ -118,7 +118,7 @@ internal static class RunCommands
     {
         var o = new Option<string>(name)
         {
-            Description = $"{description} (default {defaultValue})",
+            Description = description,
             DefaultValueFactory = _ => defaultValue,
         };
         o.AcceptOnlyFromAmong(values);
@@ -127,7 +127,7 @@ internal static class RunCommands
 
     private static Option<string> OutOption(string system) => new("--out")
     {
-        Description = $"output folder (default runs/{system}); files in it are replaced only when the run succeeds",
+        Description = "output folder; files in it are replaced only when the run succeeds",
         HelpName = "DIR",
         DefaultValueFactory = _ => Path.Combine("runs", system),
     };
@@ -138,7 +138,7 @@ internal static class RunCommands
         var size = CliOptions.Value("--size", $"lattice side L (L x L torus; exact answer for L <= {IsingExact.MaxSize})", 8);
         var beta = CliOptions.Range("--beta", "inverse temperature beta, uniform over the range", "0.25:0.65");
         var field = CliOptions.Range("--field", "field h (natural parameter), uniform over the range", "-0.3:0.3");
-        var method = new MethodOptions(posterior: "expfam", fit: "lsq", labels: "hard", splines: 24, epochs: 30);
+        var method = new MethodOptions(posterior: "expfam", fit: "lsq", labels: "hard", splines: 24, epochs: 60);
         var output = OutOption("ising");
         var command = new Command("ising",
             "2D Ising on an L x L torus, t = (beta, h): the method against the exact transfer-matrix metric.") { size, beta, field, output };

@@ -32,7 +32,7 @@ public static class CliOptions
 {
     public static Option<ParamRange> Range(string name, string description, string defaultValue) => new(name)
     {
-        Description = $"{description} (LO:HI, or one value; default {defaultValue})",
+        Description = $"{description} (LO:HI, or one value)",
         HelpName = "LO:HI",
         DefaultValueFactory = _ => ParamRange.Parse(defaultValue, name),
         CustomParser = result => ParseToken(result, name),
@@ -40,7 +40,7 @@ public static class CliOptions
 
     public static Option<T> Value<T>(string name, string description, T defaultValue) => new(name)
     {
-        Description = $"{description} (default {Convert.ToString(defaultValue, CultureInfo.InvariantCulture)})",
+        Description = description, // the parser appends [default: ...] itself
         DefaultValueFactory = _ => defaultValue,
     };
 

@@ -138,7 +138,7 @@ public static class EndToEndRun
             exactField = onGrid;
             ours = Compare(onEval, psi, box, options.InteriorFraction);
             theirs = Compare(onEval, baselinePsi, box, options.InteriorFraction);
-            var floorPsi = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount, box.CellCentres(k, k), onGrid.Psi));
+            var floorPsi = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount, box.CellCentres(k, k), onGrid.Psi, options.LogPartition.Smoothness));
             floor = Compare(onEval, floorPsi, box, options.InteriorFraction);
         }
         return new EndToEndResult

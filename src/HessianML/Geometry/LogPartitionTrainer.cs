@@ -35,6 +35,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
             throw new ArgumentException($"{Name}: the log-posterior least-squares fit needs Parametrisation = BSpline, got {_o.Parametrisation}");
         if (_o.Hidden < 1 || _o.Depth < 1) throw new ArgumentOutOfRangeException(nameof(options), "Hidden and Depth must be >= 1");
         if (_o.EffectiveEpochs < 1 || _o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Epochs and BatchSize must be >= 1");
+        if (!(_o.Smoothness >= 0 && double.IsFinite(_o.Smoothness))) throw new ArgumentOutOfRangeException(nameof(options), $"Smoothness {_o.Smoothness} must be finite and >= 0");
         if (_o.SplineCount < 4) throw new ArgumentOutOfRangeException(nameof(options), "SplineCount must be >= 4");
         if (!(_o.EffectiveLearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(options), "LearningRate must be > 0");
     }
@@ -122,7 +123,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
             var sw = Stopwatch.StartNew();
             var phi = LogPosteriorLeastSquares.Solve(posteriors, n, grid);
             options.Progress?.Invoke($"{Name}: log-posterior least squares on {n} rows, {k}x{k} grid: {sw.Elapsed.TotalSeconds:F2} s");
-            return new SplinePsi(SplineLeastSquares(box, options.SplineCount, grid, phi));
+            return new SplinePsi(SplineLeastSquares(box, options.SplineCount, grid, phi, options.Smoothness));
         }
         return options.Parametrisation == PsiParametrisation.BSpline
             ? FitSplineJsd(options, box, grid, t, posteriors)
@@ -130,10 +131,11 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
     }
 
     /// <summary>
-    /// Least-squares spline through values at points (grid is K x 2 flattened), with a tiny second-difference penalty
-    /// on the coefficients so that basis functions barely touched by the points stay determined.
+    /// Least-squares spline through values at points (grid is K x 2 flattened), with a third-difference penalty on the
+    /// coefficients of weight <paramref name="smoothness"/> relative to the mean diagonal of the normal equations (see
+    /// <see cref="LogPartitionOptions.Smoothness"/>); it also keeps basis functions barely touched by the points determined.
     /// </summary>
-    public static TensorBSpline SplineLeastSquares(ParameterBox box, int count, double[] grid, double[] values)
+    public static TensorBSpline SplineLeastSquares(ParameterBox box, int count, double[] grid, double[] values, double smoothness)
     {
         var spline = new TensorBSpline(box, count, count);
         int c = spline.CoefficientCount, m = values.Length;
@@ -152,20 +154,22 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
         }
         double trace = 0;
         for (int i = 0; i < c; i++) trace += a[i * c + i];
-        double lambda = 1e-8 * trace / c;
-        // Second differences along each axis: D^T D added with weight lambda.
-        void Penalise(int i0, int i1, int i2)
+        double lambda = smoothness * trace / c;
+        // Third differences along each axis: D^T D added with weight lambda. WHY third, not second: quadratics (constant
+        // curvature) pass unpenalised, so a smooth psi's Hessian is not biased; only cell-to-cell wiggles of the
+        // curvature are damped.
+        void Penalise(int i0, int i1, int i2, int i3)
         {
-            int[] ix = [i0, i1, i2];
-            double[] d = [1, -2, 1];
-            for (int r = 0; r < 3; r++)
-                for (int s = 0; s < 3; s++) a[ix[r] * c + ix[s]] += lambda * d[r] * d[s];
+            int[] ix = [i0, i1, i2, i3];
+            double[] d = [-1, 3, -3, 1];
+            for (int r = 0; r < 4; r++)
+                for (int s = 0; s < 4; s++) a[ix[r] * c + ix[s]] += lambda * d[r] * d[s];
         }
         for (int i = 0; i < count; i++)
-            for (int j = 0; j + 2 < count; j++)
+            for (int j = 0; j + 3 < count; j++)
             {
-                Penalise(i * count + j, i * count + j + 1, i * count + j + 2);
-                Penalise(j * count + i, (j + 1) * count + i, (j + 2) * count + i);
+                Penalise(i * count + j, i * count + j + 1, i * count + j + 2, i * count + j + 3);
+                Penalise(j * count + i, (j + 1) * count + i, (j + 2) * count + i, (j + 3) * count + i);
             }
         for (int i = 0; i < c; i++) a[i * c + i] += 1e-12 * trace / c;
         CholeskySolve(a, rhs, c);

@@ -79,6 +79,24 @@ public sealed class LogPartitionTests
     }
 
     [TestMethod]
+    public void SmoothnessDampsNoisyCurvatureWithoutBiasingAQuadratic()
+    {
+        // Grid values of the quadratic plus independent noise, through a near-interpolating spline (12 per axis on a
+        // 12 x 12 grid): the third-difference penalty leaves the noise-free quadratic's metric exact and cuts the noisy
+        // one's metric error tenfold (measured: 0.70 -> 0.065 at the default 1e-2).
+        const int k = 12;
+        var grid = UnitBox.CellCentres(k, k);
+        var rng = new Random(4);
+        var clean = Enumerable.Range(0, k * k).Select(i => QuadPsi(grid[2 * i], grid[2 * i + 1])).ToArray();
+        var noisy = clean.Select(v => v + 0.01 * (rng.NextDouble() - 0.5)).ToArray();
+        double Error(double[] values, double smoothness) => LogPartitionEvaluation.Compare(QuadraticExact(16),
+            new SplinePsi(LogPartitionTrainer.SplineLeastSquares(UnitBox, k, grid, values, smoothness)), UnitBox).Interior.MetricError;
+        Assert.IsLessThan(1e-6, Error(clean, 1e-2), "a quadratic passes the penalty untouched");
+        double rough = Error(noisy, 1e-10), smooth = Error(noisy, 1e-2);
+        Assert.IsLessThan(rough / 5, smooth, $"noisy values: metric error {rough} without the penalty, {smooth} with it");
+    }
+
+    [TestMethod]
     public void SmoothMlpJsdRecoversQuadraticMetric()
     {
         const int k = 10;
