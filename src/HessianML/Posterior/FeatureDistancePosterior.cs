@@ -58,6 +58,28 @@ public sealed class FeatureDistancePosterior
         return new FeatureDistancePosterior(box, k1, k2, lambda, mu, count);
     }
 
+    /// <summary>
+    /// Mean over the samples of ||f(x_i) - mu(cell of t_i)||^2: the within-cell spread of the features, whose
+    /// Gaussian reading (f ~ N(mu, s^2 I_d), so the mean is d s^2) gives the default lambda = d / (2 * mean).
+    /// </summary>
+    public double MeanSquaredDistanceToOwnCell(ReadOnlySpan<float> features, ReadOnlySpan<float> t)
+    {
+        int n = t.Length / 2;
+        if (features.Length != n * Dimension)
+            throw new ArgumentException($"features have {features.Length} numbers; expected {n} samples x {Dimension}");
+        if (n == 0) throw new ArgumentException("no samples");
+        double total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var mu = Centroids.AsSpan(Box.CellOf(t[2 * i], t[2 * i + 1], K1, K2) * Dimension, Dimension);
+            for (int d = 0; d < Dimension; d++) total += Sq(features[i * Dimension + d] - mu[d]);
+        }
+        return total / n;
+    }
+
+    /// <summary>The same centroids with another inverse temperature.</summary>
+    public FeatureDistancePosterior WithLambda(double lambda) => new(Box, K1, K2, lambda, Centroids, CellCounts);
+
     /// <summary>Writes the posterior over the grid for one feature vector into <paramref name="posterior"/>.</summary>
     public void Posterior(ReadOnlySpan<float> feature, Span<float> posterior)
     {

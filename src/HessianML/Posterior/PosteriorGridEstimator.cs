@@ -174,7 +174,8 @@ public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer
 
     private static int Side(int n) => (int)Math.Round(Math.Sqrt(n));
 
-    private static ParameterBox BoundingBox(float[] t)
+    /// <summary>The smallest box holding every t (n x 2, row-major).</summary>
+    internal static ParameterBox BoundingBox(ReadOnlySpan<float> t)
     {
         double lo1 = double.PositiveInfinity, hi1 = double.NegativeInfinity, lo2 = double.PositiveInfinity, hi2 = double.NegativeInfinity;
         for (int i = 0; i < t.Length; i += 2)

@@ -1,0 +1,206 @@
+using HessianML.Data;
+using HessianML.Evaluation;
+using HessianML.Geometry;
+using HessianML.Pipeline;
+using HessianML.Posterior;
+using HessianML.Tensors;
+
+namespace HessianML.Tests.Posterior;
+
+/// <summary>The §4b estimator/transformer: schema checks, the PosteriorGrid contract, centroids from training rows, save/load, and an exact-answer pipeline.</summary>
+[TestClass]
+public sealed class FeatureDistancePosteriorPipelineTests
+{
+    private static readonly ParameterBox UnitBox = new(-1, 1, -1, 1);
+
+    /// <summary>
+    /// x ~ N(t, s^2 I_2), t uniform in <paramref name="box"/>: columns t, features = x, and an Int32 id (to see that
+    /// input columns pass through).
+    /// </summary>
+    private static DataView Gaussian(ParameterBox box, double s, int rows, ulong seed)
+    {
+        var rng = new SplitMix64(seed);
+        var t = new float[2 * rows];
+        var x = new float[2 * rows];
+        for (int i = 0; i < rows; i++)
+        {
+            double t1 = rng.NextUniform(box.Lo1, box.Hi1), t2 = rng.NextUniform(box.Lo2, box.Hi2);
+            (t[2 * i], t[2 * i + 1]) = ((float)t1, (float)t2);
+            (x[2 * i], x[2 * i + 1]) = ((float)(t1 + s * rng.NextNormal()), (float)(t2 + s * rng.NextNormal()));
+        }
+        return new DataView.Builder().AddVector("t", 2, t).AddVector("features", 2, x)
+            .AddScalar("id", Enumerable.Range(0, rows).ToArray()).AddMetadata("system", "gaussian").Build();
+    }
+
+    private static FeatureDistancePosteriorOptions Options(int grid = 6, double? lambda = null) =>
+        new() { Grid = grid, Lambda = lambda, Seed = 5 };
+
+    [TestMethod]
+    public void SchemaErrorsNameTheColumnBeforeAnyWork()
+    {
+        var data = Gaussian(UnitBox, 0.3, 50, 1);
+        var est = new HessianContext(1).Transforms.FeatureDistancePosterior(Options());
+        void Expect(string column, Action act)
+        {
+            var ex = Assert.ThrowsExactly<SchemaException>(act);
+            Assert.AreEqual(column, ex.ColumnName, ex.Message);
+            StringAssert.Contains(ex.Message, $"'{column}'");
+        }
+        Expect("features", () => est.Fit(data.DropColumns("features")));
+        Expect("t", () => est.GetOutputSchema(data.DropColumns("t").Schema));
+        Expect("features", () => est.Fit(data.DropColumns("features").WithVectorColumn("features", 2, new double[100])));
+        Expect("t", () => est.Fit(data.DropColumns("t").WithVectorColumn("t", 3, new float[150])));
+        var renamed = new FeatureDistancePosteriorOptions { FeaturesColumnName = "f", Seed = 1 };
+        Expect("f", () => new FeatureDistancePosteriorEstimator(renamed).Fit(data));
+
+        // The fitted transformer needs only the features, of the fitted length.
+        var model = est.Fit(data);
+        Expect("features", () => model.Transform(data.DropColumns("features")));
+        Expect("features", () => model.Transform(data.DropColumns("features").WithVectorColumn("features", 3, new float[150])));
+        var noT = model.Transform(data.DropColumns("t"));
+        Assert.AreEqual(36, noT.Schema["posterior"].Type.VectorLength, "rows of unknown t still get a posterior");
+
+        // A chain reports it before any step fits.
+        var ctx = new HessianContext(1);
+        var chain = ctx.Transforms.FeatureDistancePosterior(Options()).Append(ctx.Trainers.LogPartition());
+        Expect("features", () => chain.Fit(data.DropColumns("features")));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FeatureDistancePosteriorEstimator(new FeatureDistancePosteriorOptions { Lambda = 0 }));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new FeatureDistancePosteriorEstimator(new FeatureDistancePosteriorOptions { TestFraction = 1 }));
+    }
+
+    [TestMethod]
+    public void RowsSumToOneWithContractMetadataAndSplit()
+    {
+        const int k = 6, rows = 600;
+        var data = Gaussian(UnitBox, 0.3, rows, 2);
+        var est = new FeatureDistancePosteriorEstimator(Options(k));
+        var model = est.Fit(data);
+        var output = model.Transform(data).ToDataView();
+        Assert.IsTrue(output.Schema.SameAs(model.GetOutputSchema(data.Schema)));
+        Assert.AreEqual(k * k, output.Schema["posterior"].Type.VectorLength);
+        var p = output.GetColumn<float>("posterior").Span;
+        for (int r = 0; r < rows; r++)
+        {
+            double sum = 0;
+            foreach (float v in p.Slice(r * k * k, k * k)) { Assert.IsTrue(v >= 0); sum += v; }
+            Assert.AreEqual(1.0, sum, 1e-5, $"row {r}");
+        }
+        var (grid, box, bundle) = PosteriorGridMetadata.Read(output.Schema);
+        (int kk, ParameterBox box2) = LogPartitionTrainer.ReadGridMetadata(output.Schema);
+        Assert.AreEqual(k, grid);
+        Assert.AreEqual(k, kk);
+        Assert.AreEqual(1, bundle, "each posterior is conditioned on one sample");
+        Assert.AreEqual(model.Box, box, "the box round-trips exactly through the metadata text");
+        Assert.AreEqual(box, box2);
+        var t = data.GetColumn<float>("t").Span;
+        float lo = float.MaxValue, hi = float.MinValue;
+        for (int i = 0; i < t.Length; i += 2) { lo = Math.Min(lo, t[i]); hi = Math.Max(hi, t[i]); }
+        Assert.AreEqual(lo, box.Lo1, 1e-9, "box from the data's t range");
+        Assert.AreEqual(hi, box.Hi1, 1e-9);
+        Assert.AreEqual("gaussian", output.Schema.Metadata["system"], "input metadata kept");
+        CollectionAssert.AreEqual(data.GetColumn<int>("id").ToArray(), output.GetColumn<int>("id").ToArray(), "input columns kept");
+
+        // split: 20% held out, by PosteriorGrid's seeded rule, so the same seed splits the same rows in both.
+        var split = output.GetColumn<bool>("split").ToArray();
+        Assert.AreEqual(120, split.Count(b => b));
+        CollectionAssert.AreEqual(PosteriorGridTransformer.SplitRows(rows, 0.2, 5), split);
+
+        // With the box given, the estimator announces the whole contract before fitting; without it, grid and bundle.
+        var o = Options(k);
+        o.Box = UnitBox;
+        var announced = new FeatureDistancePosteriorEstimator(o).GetOutputSchema(data.Schema);
+        Assert.AreEqual((k, UnitBox, 1), PosteriorGridMetadata.Read(announced));
+        Assert.IsFalse(est.GetOutputSchema(data.Schema).Metadata.ContainsKey(PosteriorGridMetadata.BoxKey));
+        Assert.AreEqual("1", est.GetOutputSchema(data.Schema).Metadata[PosteriorGridMetadata.BundleKey]);
+    }
+
+    [TestMethod]
+    public void CentroidsComeFromTrainingRowsOnly()
+    {
+        const int k = 5, rows = 400;
+        var data = Gaussian(UnitBox, 0.3, rows, 3);
+        var o = Options(k);
+        o.Box = UnitBox;
+        var model = new FeatureDistancePosteriorEstimator(o).Fit(data);
+        var split = PosteriorGridTransformer.SplitRows(rows, o.TestFraction, 5);
+        int[] train = [.. Enumerable.Range(0, rows).Where(r => !split[r])];
+        var trainView = data.SelectRows(train);
+        var tTrain = trainView.GetColumn<float>("t").ToArray();
+        var fTrain = trainView.GetColumn<float>("features").ToArray();
+        var direct = FeatureDistancePosterior.Fit(fTrain, 2, tTrain, UnitBox, k, k, 1);
+        CollectionAssert.AreEqual(direct.Centroids, model.Posterior.Centroids);
+        CollectionAssert.AreEqual(direct.CellCounts, model.Posterior.CellCounts);
+        Assert.AreEqual(train.Length, model.Posterior.CellCounts.Sum());
+
+        // Default lambda: d / (2 m), m the training rows' mean squared distance to their own cell's centroid.
+        Assert.AreEqual(2 / (2 * direct.MeanSquaredDistanceToOwnCell(fTrain, tTrain)), model.Lambda, 1e-12);
+
+        // Wild features on the held-out rows change neither the centroids nor lambda.
+        var f = data.GetColumn<float>("features").ToArray();
+        for (int r = 0; r < rows; r++)
+            if (split[r]) (f[2 * r], f[2 * r + 1]) = (1000f, -1000f);
+        var poisoned = new FeatureDistancePosteriorEstimator(o).Fit(data.WithVectorColumn("features", 2, f));
+        CollectionAssert.AreEqual(model.Posterior.Centroids, poisoned.Posterior.Centroids);
+        Assert.AreEqual(model.Lambda, poisoned.Lambda);
+    }
+
+    [TestMethod]
+    public void SaveLoadGivesIdenticalPosteriors()
+    {
+        var ctx = new HessianContext(3);
+        var data = Gaussian(UnitBox, 0.3, 300, 4);
+        var model = ctx.Transforms.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = 7, FeaturesColumnName = "features" }).Fit(data);
+        var before = model.Transform(data);
+        using var stream = new MemoryStream();
+        ctx.Model.Save(model, data.Schema, stream);
+        stream.Position = 0;
+        var loaded = ctx.Model.Load(stream, out var schema);
+        Assert.IsTrue(schema.SameAs(data.Schema));
+        var inner = (FeatureDistancePosteriorTransformer)((TransformerChain<ITransformer>)loaded).LastTransformer!;
+        CollectionAssert.AreEqual(model.Posterior.Centroids, inner.Posterior.Centroids);
+        CollectionAssert.AreEqual(model.Posterior.CellCounts, inner.Posterior.CellCounts);
+        Assert.AreEqual(model.Lambda, inner.Lambda);
+        Assert.AreEqual(model.Box, inner.Box);
+        Assert.AreEqual((model.Grid, model.Seed, model.TestFraction), (inner.Grid, inner.Seed, inner.TestFraction));
+        var after = loaded.Transform(data);
+        Assert.IsTrue(after.Schema.SameAs(before.Schema));
+        CollectionAssert.AreEqual(before.GetColumn<float>("posterior").ToArray(), after.GetColumn<float>("posterior").ToArray());
+        CollectionAssert.AreEqual(before.GetColumn<bool>("split").ToArray(), after.GetColumn<bool>("split").ToArray());
+    }
+
+    [TestMethod]
+    public void GaussianLocationFamilyGivesItsConstantIsotropicMetric()
+    {
+        // f(x) = x, x ~ N(t, s^2 I_2): with mu(t') = t' and lambda = 1/(2 s^2), exp(-lambda ||x - t'||^2) is the exact
+        // posterior of an exponential family (statistic x / s^2) with psi(t) = |t|^2 / (2 s^2): metric I / s^2 everywhere.
+        const double s = 0.25;
+        const int k = 12;
+        var ctx = new HessianContext(1);
+        var data = Gaussian(UnitBox, s, 12_000, 6);
+        var pipeline = ctx.Transforms.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = UnitBox, Lambda = 1 / (2 * s * s) })
+            .Append(ctx.Trainers.LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, SplineCount = SplineCountForTest }))
+            .Append(ctx.Transforms.FisherMetric());
+        var model = pipeline.Fit(data);
+        var psi = model.LastTransformer!.LogPartition.Psi;
+        var (inner, whole) = LogPartitionEvaluation.Compare(Exact(16, s), psi, UnitBox);
+        var g = model.Transform(data).GetColumn<double>("g").ToArray();
+        Console.WriteLine($"splines {SplineCountForTest}: inner {inner}; whole {whole}; g11 mean {Enumerable.Range(0, g.Length / 3).Average(i => g[3 * i])}");
+    }
+
+    internal static int SplineCountForTest = 6;
+
+    /// <summary>psi = |t|^2 / (2 s^2) at the n x n cell centres of the unit box.</summary>
+    private static MetricField Exact(int n, double s)
+    {
+        var c = UnitBox.CellCentres(n, n);
+        var f = MetricField.AtPoints([.. Enumerable.Range(0, n * n).Select(i => c[2 * i])], [.. Enumerable.Range(0, n * n).Select(i => c[2 * i + 1])]);
+        for (int i = 0; i < n * n; i++)
+        {
+            double t1 = f.T1[i], t2 = f.T2[i], a = 1 / (s * s);
+            f.Psi[i] = 0.5 * a * (t1 * t1 + t2 * t2);
+            (f.Dpsi1[i], f.Dpsi2[i]) = (a * t1, a * t2);
+            (f.G11[i], f.G12[i], f.G22[i]) = (a, 0, a);
+        }
+        return f;
+    }
+}
