@@ -138,7 +138,10 @@ public static class EndToEndRun
             exactField = onGrid;
             ours = Compare(onEval, psi, box, options.InteriorFraction);
             theirs = Compare(onEval, baselinePsi, box, options.InteriorFraction);
-            var floorPsi = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount, box.CellCentres(k, k), onGrid.Psi, options.LogPartition.Smoothness));
+            // The penalty only where the fit itself uses it (least squares); a JSD spline is fitted without one.
+            double smoothness = options.LogPartition.Fit == PsiFit.LogPosteriorLeastSquares ? options.LogPartition.Smoothness : 1e-8;
+            var floorPsi = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount,
+                box.CellCentres(k, k), onGrid.Psi, smoothness));
             floor = Compare(onEval, floorPsi, box, options.InteriorFraction);
         }
         return new EndToEndResult
