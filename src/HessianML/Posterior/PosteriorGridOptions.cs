@@ -32,6 +32,8 @@ public enum PosteriorArchitecture
     /// the shared defaults (20 epochs, 2e-3) on Ising L = 8, 24 000 samples, 24 x 24 grid, 2 cores: 76 s, held-out CE
     /// 4.49 against the exact posterior's 4.46; NRMSE psi 0.05, d/dbeta 0.20, d/dh 0.08, metric 0.51 (the 16-spline
     /// floor) on the inner 80% after LogPartition(LogPosteriorLeastSquares). More epochs help d/dbeta (60: 0.13).
+    /// Pair it with <c>LogPartitionOptions { Fit = LogPosteriorLeastSquares, SplineCount = HeadSplineCount }</c>: the
+    /// default JSD fit would blur the exact form away (METHOD §8). `hessian run ising` uses 24 splines and 60 epochs.
     /// </summary>
     ExponentialFamily,
 }
