@@ -95,6 +95,22 @@ public sealed class RunCommandTests
     }
 
     [TestMethod]
+    public void WithoutAnExactAnswerTheRunStillWritesEverythingElse()
+    {
+        // L = 13 is past the transfer matrix (2^L row states): no exact.csv, errors left out and said so.
+        string dir = Path.Combine(_dir, "big");
+        var r = CliRunner.Run("run", "ising", "--size", "13", "--samples", "300", "--grid", "4", "--eval-grid", "4",
+            "--epochs", "1", "--out", dir);
+        Assert.AreEqual(0, r.Code, r.Err);
+        StringAssert.Contains(r.Out, "no exact answer");
+        Assert.IsFalse(File.Exists(Path.Combine(dir, EndToEndReport.ExactFileName)));
+        foreach (string f in Files.Where(f => f != EndToEndReport.ExactFileName))
+            Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName)));
+        Assert.AreEqual(JsonValueKind.Null, doc.RootElement.GetProperty("methods").ValueKind);
+    }
+
+    [TestMethod]
     public void BadInputIsOneLineAndWritesNothing()
     {
         string file = Path.Combine(_dir, "a-file");
