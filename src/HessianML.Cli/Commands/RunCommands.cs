@@ -41,6 +41,7 @@ internal static class RunCommands
         public readonly Option<ulong> Seed = CliOptions.Value("--seed", "seed of the samples, the split, every initialisation and minibatch order", 1UL);
         public readonly Option<string> Posterior = Choice("--posterior", "posterior network: expfam (exponential-family head, METHOD §8), conv, dense or auto (conv for lattices, dense for chains)", posterior, "expfam", "conv", "dense", "auto");
         public readonly Option<int> Epochs = CliOptions.Value("--epochs", "passes of the posterior network over its training rows", epochs);
+        public readonly Option<double> LearningRate = CliOptions.Value("--learning-rate", "peak Adam step of the posterior network", new PosteriorGridOptions().LearningRate);
         public readonly Option<string> Labels = Choice("--labels", "posterior training labels: hard (true cell) or smoothed (eq. 128)", labels, "hard", "smoothed");
         public readonly Option<string> Psi = Choice("--psi", "psi parametrisation: spline (cubic B-spline), mlp (the paper's ReLU MLP) or smooth-mlp (softplus)", "spline", "spline", "mlp", "smooth-mlp");
         public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3) or lsq (log-posterior least squares, METHOD §8; spline only)", fit, "jsd", "lsq");
@@ -50,7 +51,7 @@ internal static class RunCommands
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Posterior, Epochs, Labels, Psi, Fit, Splines, PsiRows, Threads }) c.Add(o);
+            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Posterior, Epochs, LearningRate, Labels, Psi, Fit, Splines, PsiRows, Threads }) c.Add(o);
         }
 
         public EndToEndOptions Read(ParseResult parse, ulong seed)
@@ -75,6 +76,8 @@ internal static class RunCommands
                     Grid = k,
                     Sigma = 0.5 / k,
                     Epochs = CliOptions.Within(parse.GetValue(Epochs), "--epochs", 0, 10000),
+                    LearningRate = parse.GetValue(LearningRate) is var lr && lr > 0 && double.IsFinite(lr)
+                        ? lr : throw new CliException($"--learning-rate {lr} must be a positive number"),
                     Labels = parse.GetValue(Labels) == "smoothed" ? PosteriorLabels.Smoothed : PosteriorLabels.Hard,
                     Architecture = parse.GetValue(Posterior) switch
                     {
@@ -106,6 +109,7 @@ internal static class RunCommands
             ["seed"] = parse.GetValue(Seed),
             ["posterior"] = parse.GetValue(Posterior),
             ["epochs"] = parse.GetValue(Epochs),
+            ["learning_rate"] = parse.GetValue(LearningRate),
             ["labels"] = parse.GetValue(Labels),
             ["psi"] = parse.GetValue(Psi),
             ["fit"] = parse.GetValue(Fit),

@@ -124,6 +124,8 @@ public sealed class RunCommandTests
                      new[] { "run", "ising", "--beta", "0.4", "--out", dir },
                      new[] { "run", "tasep", "--alpha", "0:0.5", "--out", dir },
                      new[] { "run", "tasep", "--psi", "cubic", "--out", dir },
+                     new[] { "run", "tasep", "--learning-rate", "-1", "--out", dir },
+                     new[] { "run", "ising", "--splines", "3", "--out", dir },
                  })
         {
             var r = CliRunner.Run(args);
