@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace HessianML.Cli;
 
-/// <summary>The command groups, in the order the story is told: simulate -> exact -> run -> metric -> bench.</summary>
+/// <summary>The command groups, in the order the story is told: simulate -> exact -> run -> metric -> geodesic -> bench.</summary>
 internal static class Commands
 {
     public static IEnumerable<Command> All()
@@ -19,6 +19,7 @@ internal static class Commands
         };
         yield return RunCommands.Create();
         yield return MetricCommand.Create();
+        yield return GeodesicCommand.Create();
         yield return BenchCommand.Create();
     }
 }

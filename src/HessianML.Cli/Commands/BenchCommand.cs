@@ -16,6 +16,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure speed against the paper's reference implementations in one run.");
         bench.Add(PsiStep());
         bench.Add(IsingCommands.Bench());
+        bench.Add(GeodesicBench.Create());
         return bench;
     }
 

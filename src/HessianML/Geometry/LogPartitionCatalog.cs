@@ -19,3 +19,14 @@ public static class FisherMetricCatalog
     public static FisherMetricEstimator FisherMetric(this TransformsCatalog catalog, FisherMetricOptions? options = null,
         LogPartitionTransformer? logPartition = null) => new(options, logPartition);
 }
+
+/// <summary>The geodesic transform on <see cref="TransformsCatalog"/>: <c>ctx.Transforms.Geodesic(options)</c>.</summary>
+public static class GeodesicCatalog
+{
+    /// <summary>
+    /// Endpoint pairs (<c>from</c>, <c>to</c>) -> globally shortest paths under g = Hessian psi. Append it right after
+    /// <c>ctx.Trainers.LogPartition(...)</c>, or pass an already fitted <paramref name="logPartition"/>.
+    /// </summary>
+    public static Geometry.Geodesics.GeodesicEstimator Geodesic(this TransformsCatalog catalog,
+        Geometry.Geodesics.GeodesicOptions? options = null, LogPartitionTransformer? logPartition = null) => new(options, logPartition);
+}

@@ -380,7 +380,7 @@ public sealed class LogPartitionTransformer : ISavableTransformer
     public MetricField Field(ParameterBox box, int k) => Psi.Field(box, k);
 
     /// <summary>
-    /// The fitted psi inside a model (a loaded model file, a chain): its last FisherMetric or LogPartition component.
+    /// The fitted psi inside a model (a loaded model file, a chain): its last FisherMetric, LogPartition or Geodesic component.
     /// Throws an <see cref="ArgumentException"/> naming the components when there is none.
     /// </summary>
     public static LogPartitionTransformer FindIn(ITransformer model)
@@ -391,6 +391,7 @@ public sealed class LogPartitionTransformer : ISavableTransformer
         {
             if (parts[i] is FisherMetricTransformer f) return f.LogPartition;
             if (parts[i] is LogPartitionTransformer l) return l;
+            if (parts[i] is Geodesics.GeodesicTransformer g) return g.LogPartition;
         }
         throw new ArgumentException(
             $"the model has no LogPartition or FisherMetric component ({string.Join(" -> ", parts.Select(p => (p as ISavableTransformer)?.Kind ?? p.GetType().Name))})");

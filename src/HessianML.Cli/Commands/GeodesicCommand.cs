@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using HessianML.Cli.Infrastructure;
+using HessianML.Data;
+using HessianML.Geometry;
+using HessianML.Geometry.Geodesics;
+using HessianML.Pipeline;
+
+namespace HessianML.Cli;
+
+/// <summary>
+/// `hessian geodesic --model DIR/model.zip --from A,B --to C,D [--points N] --out FILE.csv`: the shortest path
+/// between two parameter points under the fitted Fisher metric, as `index,t1,t2,cumulative_length` (N rows; the first
+/// and last rows are the given endpoints exactly).
+/// </summary>
+internal static class GeodesicCommand
+{
+    internal static Command Create()
+    {
+        var model = CliOptions.RequiredPath("--model", "a model file written by `hessian run` (or any saved pipeline with a LogPartition, FisherMetric or Geodesic component)");
+        var from = new Option<string>("--from") { Description = "start point T1,T2 (inside the box psi was fitted on)", HelpName = "T1,T2", Required = true };
+        var to = new Option<string>("--to") { Description = "end point T1,T2 (inside the box psi was fitted on)", HelpName = "T1,T2", Required = true };
+        var points = CliOptions.Value("--points", "points on the path, ends included (90: the released code's n)", 90);
+        var resolution = CliOptions.Value("--resolution", "nodes per side of the grid the metric is tabulated on", 129);
+        var method = CliOptions.Value("--method", "global (Dijkstra + energy refinement) or adam (the released optimiser)", GeodesicMethod.Global);
+        var output = CliOptions.RequiredPath("--out", "path CSV: index,t1,t2,cumulative_length");
+        var command = new Command("geodesic",
+            "The globally shortest path between two points under a fitted model's Fisher metric g = Hessian psi, as a CSV.")
+        {
+            model, from, to, points, resolution, method, output,
+        };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(output)!;
+            OutputFiles.FormatOf(path, allowArrow: false);
+            int n = CliOptions.Within(parse.GetValue(points), "--points", 2, 100000);
+            int r = CliOptions.Within(parse.GetValue(resolution), "--resolution", 3, 4097);
+            var (a1, a2) = ParsePoint(parse.GetValue(from)!, "--from");
+            var (b1, b2) = ParsePoint(parse.GetValue(to)!, "--to");
+            string modelPath = parse.GetValue(model)!;
+            if (!File.Exists(modelPath)) throw new CliException($"--model {modelPath}: no such file");
+            LogPartitionTransformer psi;
+            try { psi = LogPartitionTransformer.FindIn(ModelFile.Load(modelPath, out _)); }
+            catch (Exception ex) when (ex is ArgumentException or InvalidDataException or IOException)
+            {
+                throw new CliException($"--model {modelPath}: {CliErrors.OneLine(ex.Message)}");
+            }
+            var box = psi.Box;
+            if (!box.Contains(a1, a2)) throw new CliException(Invariant($"--from {a1},{a2}: outside the box psi was fitted on, {box}"));
+            if (!box.Contains(b1, b2)) throw new CliException(Invariant($"--to {b1},{b2}: outside the box psi was fitted on, {box}"));
+            OutputFiles.EnsureWritable(path);
+            var geodesic = new GeodesicTransformer(psi, new GeodesicOptions { Points = n, Resolution = r, Method = parse.GetValue(method) });
+            var p = geodesic.Solve(a1, a2, b1, b2);
+            var t1 = (double[])p.T1.Clone();
+            var t2 = (double[])p.T2.Clone();
+            (t1[0], t2[0], t1[^1], t2[^1]) = (a1, a2, b1, b2); // the inputs themselves, not computed values
+            var view = new DataView.Builder()
+                .AddScalar("index", Enumerable.Range(0, n).ToArray())
+                .AddScalar("t1", t1)
+                .AddScalar("t2", t2)
+                .AddScalar("cumulative_length", p.CumulativeLength)
+                .Build();
+            CsvDataFile.Write(view, path);
+            Console.Out.WriteLine(Invariant(
+                $"wrote a {n}-point geodesic of {modelPath} from ({a1}, {a2}) to ({b1}, {b2}) to {path}: length {p.Length:G6}, energy {p.Energy:G6}, curvature {p.Curvature:G6}"));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>`A,B` -> (A, B): two finite numbers.</summary>
+    internal static (double, double) ParsePoint(string text, string option)
+    {
+        var parts = text.Split(',');
+        if (parts.Length == 2
+            && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && double.IsFinite(x)
+            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double y) && double.IsFinite(y))
+            return (x, y);
+        throw new CliException($"{option} '{text}' is not a point T1,T2 of two numbers");
+    }
+}

@@ -1,0 +1,135 @@
+using HessianML.Data;
+using HessianML.Pipeline;
+
+namespace HessianML.Geometry.Geodesics;
+
+/// <summary>
+/// Pairs of endpoints -> geodesics under the Fisher metric g = Hessian psi of a fitted psi. Like
+/// <see cref="FisherMetricEstimator"/> it takes the psi explicitly or, right after <c>ctx.Trainers.LogPartition</c> in a
+/// chain, from the view the fitted <see cref="LogPartitionTransformer"/> produced. Fitting does no work on the pairs.
+/// </summary>
+public sealed class GeodesicEstimator : IEstimator<GeodesicTransformer>
+{
+    internal const string Name = "Geodesic";
+    private readonly GeodesicOptions _o;
+    private readonly LogPartitionTransformer? _psi;
+
+    public GeodesicEstimator(GeodesicOptions? options = null, LogPartitionTransformer? logPartition = null)
+    {
+        _o = (options ?? new GeodesicOptions()).Clone();
+        _o.Validate();
+        _psi = logPartition;
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => GeodesicTransformer.OutputSchema(inputSchema, _o);
+
+    public GeodesicTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(input.Schema);
+        var psi = _psi ?? LogPartitionTransformer.ProducerOf(input)
+            ?? throw new InvalidOperationException(
+                $"{Name}: no fitted psi: append it right after ctx.Trainers.LogPartition(...) in a chain, or pass the fitted " +
+                "LogPartitionTransformer to ctx.Transforms.Geodesic(options, logPartition)");
+        return new GeodesicTransformer(psi, _o);
+    }
+}
+
+/// <summary>
+/// Adds per row (a pair of Float32[2] columns <c>from</c>, <c>to</c>): <c>path</c> (Float32 vector of 2N: t1, t2
+/// interleaved, ends = the inputs), <c>cumulative_length</c> (Float64 vector N), <c>length</c>, <c>energy</c> and
+/// <c>curvature</c> (Float64). All rows share one tabulation of the metric (made on the first Transform and kept).
+/// Savable (kind "Geodesic"; it stores its options and the psi it wraps).
+/// </summary>
+public sealed class GeodesicTransformer : ISavableTransformer
+{
+    public const string KindName = "Geodesic";
+
+    public GeodesicTransformer(LogPartitionTransformer logPartition, GeodesicOptions? options = null)
+    {
+        LogPartition = logPartition ?? throw new ArgumentNullException(nameof(logPartition));
+        Solver = new GeodesicSolver(new PsiMetricSource(logPartition.Psi), options);
+    }
+
+    public LogPartitionTransformer LogPartition { get; }
+
+    /// <summary>The solver (and its cached precomputation) all rows use.</summary>
+    public GeodesicSolver Solver { get; }
+
+    public GeodesicOptions Options => Solver.Options.Clone();
+
+    public string Kind => KindName;
+
+    /// <summary>The geodesic from a to b (double endpoints, used as they are: the path's ends are these numbers).</summary>
+    public GeodesicPath Solve(double a1, double a2, double b1, double b2) => Solver.Solve(a1, a2, b1, b2);
+
+    internal static DataViewSchema OutputSchema(DataViewSchema input, GeodesicOptions o)
+    {
+        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(o.FromColumnName, 2, DataKind.Float32));
+        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(o.ToColumnName, 2, DataKind.Float32));
+        return input.WithColumn("path", ColumnType.Vector(DataKind.Float32, 2 * o.Points))
+            .WithColumn("cumulative_length", ColumnType.Vector(DataKind.Float64, o.Points))
+            .WithColumn("length", ColumnType.Scalar(DataKind.Float64))
+            .WithColumn("energy", ColumnType.Scalar(DataKind.Float64))
+            .WithColumn("curvature", ColumnType.Scalar(DataKind.Float64));
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => OutputSchema(inputSchema, Solver.Options);
+
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(input.Schema);
+        var o = Solver.Options;
+        var from = input.GetColumn<float>(o.FromColumnName).ToArray();
+        var to = input.GetColumn<float>(o.ToColumnName).ToArray();
+        int rows = input.RowCount, n = o.Points;
+        var box = LogPartition.Box;
+        for (int r = 0; r < rows; r++) // check every pair before any work
+            foreach (var (p, q, col) in new[] { (from[2 * r], from[2 * r + 1], o.FromColumnName), (to[2 * r], to[2 * r + 1], o.ToColumnName) })
+                if (!box.Contains(p, q))
+                    throw new ArgumentException($"{KindName}: row {r}: {col} ({p}, {q}) is outside the box psi was fitted on, {box}");
+        Solver.Prepare();
+        var paths = new GeodesicPath[rows];
+        Parallel.For(0, rows, r => paths[r] = Solver.Solve(from[2 * r], from[2 * r + 1], to[2 * r], to[2 * r + 1]));
+        var path = new float[rows * 2 * n];
+        var cumulative = new double[rows * n];
+        var length = new double[rows];
+        var energy = new double[rows];
+        var curvature = new double[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var p = paths[r];
+            for (int i = 0; i < n; i++)
+            {
+                path[r * 2 * n + 2 * i] = (float)p.T1[i];
+                path[r * 2 * n + 2 * i + 1] = (float)p.T2[i];
+                cumulative[r * n + i] = p.CumulativeLength[i];
+            }
+            (length[r], energy[r], curvature[r]) = (p.Length, p.Energy, p.Curvature);
+        }
+        return input.ToDataView()
+            .WithColumn("path", ColumnType.Vector(DataKind.Float32, 2 * n), path)
+            .WithColumn("cumulative_length", ColumnType.Vector(DataKind.Float64, n), cumulative)
+            .WithColumn("length", ColumnType.Scalar(DataKind.Float64), length)
+            .WithColumn("energy", ColumnType.Scalar(DataKind.Float64), energy)
+            .WithColumn("curvature", ColumnType.Scalar(DataKind.Float64), curvature);
+    }
+
+    private sealed record SavedBoth(GeodesicOptions Geodesic, LogPartitionTransformer.Saved Psi);
+
+    public void Save(ModelSaveContext context)
+    {
+        context.SetOptions(new SavedBoth(Solver.Options, new LogPartitionTransformer.Saved(
+            LogPartition.Psi.Describe(), LogPartition.Grid, LogPartition.ParameterColumnName)));
+        LogPartition.Psi.Save(context, "psi.");
+    }
+
+    [ModelLoader(KindName)]
+    internal static ITransformer Load(ModelLoadContext context)
+    {
+        var s = context.GetOptions<SavedBoth>();
+        var lp = new LogPartitionTransformer(FittedPsi.Load(context, s.Psi.Psi, "psi."), s.Psi.Grid, s.Psi.ParameterColumnName);
+        return new GeodesicTransformer(lp, s.Geodesic);
+    }
+}

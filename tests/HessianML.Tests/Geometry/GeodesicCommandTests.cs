@@ -1,0 +1,80 @@
+using System.Globalization;
+using HessianML.Geometry.Geodesics;
+using HessianML.Pipeline;
+
+namespace HessianML.Tests.Geometry;
+
+/// <summary>`hessian geodesic` through the real command line: the CSV contract (exact endpoints, N rows, cumulative
+/// length from 0 to the length) and one-line errors with exit code 2 and nothing written.</summary>
+[TestClass]
+public sealed class GeodesicCommandTests
+{
+    private string _dir = "";
+    private string _model = "";
+
+    [TestInitialize]
+    public void Init()
+    {
+        Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), $"geodesic-cli-{Guid.NewGuid():N}"));
+        _model = Path.Combine(_dir, "model.zip");
+        var psi = GeodesicTests.SplinePsi();
+        var schema = new HessianML.Data.DataView.Builder().AddVector("t", 2, new float[] { 0.5f, 0f }).Build().Schema;
+        ModelFile.Save(psi, schema, _model);
+    }
+
+    [TestCleanup]
+    public void Cleanup() => Directory.Delete(_dir, recursive: true);
+
+    [TestMethod]
+    public void WritesThePathWithTheExactEndpoints()
+    {
+        string csv = Path.Combine(_dir, "path.csv");
+        var r = CliRunner.Run("geodesic", "--model", _model, "--from", "0.1,-0.3", "--to", "0.93,0.41", "--points", "17", "--out", csv);
+        Assert.AreEqual(0, r.Code, r.Err);
+        var lines = File.ReadAllLines(csv);
+        Assert.AreEqual("index,t1,t2,cumulative_length", lines[0]);
+        Assert.AreEqual(18, lines.Length);
+        double[] Row(int i) => lines[i].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        CollectionAssert.AreEqual(new[] { 0, 0.1, -0.3, 0 }, Row(1));
+        var last = Row(17);
+        Assert.AreEqual((16.0, 0.93, 0.41), (last[0], last[1], last[2]));
+        // Same numbers as the library's solver on the same psi.
+        var p = new GeodesicTransformer(GeodesicTests.SplinePsi(), new GeodesicOptions { Points = 17 }).Solve(0.1, -0.3, 0.93, 0.41);
+        Assert.AreEqual(p.Length, last[3]);
+        for (int i = 1; i < 16; i++) Assert.AreEqual(p.T1[i], Row(i + 1)[1]);
+        StringAssert.Contains(r.Out, "length");
+    }
+
+    [TestMethod]
+    public void BadInputIsOneLineExitTwoAndNothingWritten()
+    {
+        string csv = Path.Combine(_dir, "bad.csv");
+        string junk = Path.Combine(_dir, "junk.zip");
+        File.WriteAllText(junk, "not a model");
+        string[][] cases =
+        [
+            ["--model", _model, "--from", "0.1,-0.6", "--to", "0.5,0", "--out", csv], // outside the box (t2 in [-0.5, 0.5])
+            ["--model", _model, "--from", "0.1,0", "--to", "1.5,0", "--out", csv],
+            ["--model", _model, "--from", "0.1,0", "--to", "0.5,0", "--points", "1", "--out", csv],
+            ["--model", junk, "--from", "0.1,0", "--to", "0.5,0", "--out", csv],
+            ["--model", Path.Combine(_dir, "missing.zip"), "--from", "0.1,0", "--to", "0.5,0", "--out", csv],
+            ["--model", _model, "--from", "0.1;0", "--to", "0.5,0", "--out", csv],
+        ];
+        foreach (var args in cases)
+        {
+            var r = CliRunner.Run(["geodesic", .. args]);
+            Assert.AreEqual(2, r.Code, string.Join(' ', args) + ": " + r.Err);
+            Assert.AreEqual(1, r.Err.Trim().Split('\n').Length, r.Err);
+            Assert.IsFalse(File.Exists(csv), string.Join(' ', args));
+        }
+    }
+
+    [TestMethod]
+    public void AdamMethodRunsFromTheCommandLine()
+    {
+        string csv = Path.Combine(_dir, "adam.csv");
+        var r = CliRunner.Run("geodesic", "--model", _model, "--from", "0.2,0", "--to", "0.8,0.2", "--points", "10", "--method", "adam", "--out", csv);
+        Assert.AreEqual(0, r.Code, r.Err);
+        Assert.AreEqual(11, File.ReadAllLines(csv).Length);
+    }
+}
