@@ -115,6 +115,43 @@ public sealed class GeodesicTests
     }
 
     [TestMethod]
+    public void LongSegmentsAreSubdividedSoTheirEnergyAndGradientSeeTheWholeSegment()
+    {
+        // Four points on a 9 x 9 table: segments span 2-3 cells, so each is cut into sub-segments (Subdivisions > 1).
+        var box = new ParameterBox(-1, 1, 0.2, 1.2);
+        var metric = TabulatedMetric.Create(new AnalyticMetric(box, (x, y) => (1 / (y * y) + x * x, 0.3 * x * y, 2 + Math.Sin(3 * x) / (y * y))), 9);
+        double[] x0 = [-0.83, 0.37, -0.21, 0.93, 0.33, 0.42, 0.77, 1.07];
+        Assert.IsTrue(metric.Subdivisions(x0[0], x0[1], x0[2], x0[3]) > 1);
+        var grad = new double[8];
+        CurveEnergy.Evaluate(metric, x0, 0, grad);
+        const double h = 1e-6; // no sub-midpoint is within 1e-6 of a cell edge, and no segment is near a change of its count
+        for (int k = 0; k < 8; k++)
+        {
+            var plus = (double[])x0.Clone();
+            var minus = (double[])x0.Clone();
+            plus[k] += h;
+            minus[k] -= h;
+            double fd = (CurveEnergy.Evaluate(metric, plus, 0, default) - CurveEnergy.Evaluate(metric, minus, 0, default)) / (2 * h);
+            Assert.AreEqual(fd, grad[k], 1e-6 * (1 + Math.Abs(fd)), $"coordinate {k}");
+        }
+
+        // A narrow costly ridge at t1 = 0.5 that a one-segment path's midpoint (t1 = 0.4) would miss: the segment's length
+        // equals that of the same line cut into 600 short pieces (to the table's own interpolation, 1e-3).
+        var unit = new ParameterBox(0, 1, 0, 1);
+        var ridge = TabulatedMetric.Create(new AnalyticMetric(unit, (x, _) =>
+        {
+            double bump = 1 + 400 * Math.Exp(-Math.Pow((x - 0.5) / 0.02, 2));
+            return (bump, 0, bump);
+        }), 129);
+        double one = ridge.SegmentLength(0.1, 0.5, 0.7, 0.5);
+        var fine = new double[2 * 601];
+        for (int i = 0; i <= 600; i++) (fine[2 * i], fine[2 * i + 1]) = (0.1 + 0.6 * i / 600, 0.5);
+        double many = CurveEnergy.SegmentLengths(ridge, fine).Sum();
+        Assert.IsTrue(one > 0.6 * 1.5, $"the ridge adds to the length: {one}");
+        Assert.AreEqual(many, one, 1e-3 * many);
+    }
+
+    [TestMethod]
     public void IndefiniteMetricIsFlooredToPositiveDefinite()
     {
         var box = new ParameterBox(0, 1, 0, 1);

@@ -2,7 +2,8 @@ namespace HessianML.Geometry.Geodesics;
 
 /// <summary>
 /// The discrete curve functionals of METHOD §5 on a polyline t_0..t_{M-1} stored interleaved (t1, t2, t1, t2, ...):
-/// energy with the midpoint metric (optionally plus the released smoothness term), its exact gradient (the metric's
+/// energy with the midpoint metric, segments longer than a table cell subdivided (optionally plus the released
+/// smoothness term), its exact gradient (the metric's
 /// gradient is that of the bilinear interpolant, <see cref="TabulatedMetric.Interpolate"/>), metric length, resampling
 /// to points equidistant in metric length, and the curvature score of METHOD §7.
 /// </summary>
@@ -24,18 +25,29 @@ public static class CurveEnergy
         {
             double p1 = x[2 * j], p2 = x[2 * j + 1], q1 = x[2 * j + 2], q2 = x[2 * j + 3];
             double a = q1 - p1, b = q2 - p2;
-            if (withGrad) metric.Interpolate(0.5 * (p1 + q1), 0.5 * (p2 + q2), g, d1, d2);
-            else metric.Interpolate(0.5 * (p1 + q1), 0.5 * (p2 + q2), g, default, default);
-            double ga = g[0] * a + g[1] * b, gb = g[1] * a + g[2] * b;
+            // Composite midpoint rule over the segment's sub-segments (one for segments within a table cell, so this is
+            // the released midpoint energy there): dt^T gbar dt, gbar the mean of g at the sub-midpoints.
+            int n = metric.Subdivisions(p1, p2, q1, q2);
+            double g11 = 0, g12 = 0, g22 = 0, mp1 = 0, mp2 = 0, mq1 = 0, mq2 = 0;
+            for (int s = 0; s < n; s++)
+            {
+                double w = (s + 0.5) / n;
+                metric.Interpolate(p1 + w * a, p2 + w * b, g, withGrad ? d1 : default, withGrad ? d2 : default);
+                g11 += g[0] / n; g12 += g[1] / n; g22 += g[2] / n;
+                if (!withGrad) continue;
+                // d/dpoint of dt^T g dt at this sub-midpoint, shared between the ends by its weights (1 - w, w).
+                double v1 = (a * a * d1[0] + 2 * a * b * d1[1] + b * b * d1[2]) / n;
+                double v2 = (a * a * d2[0] + 2 * a * b * d2[1] + b * b * d2[2]) / n;
+                mp1 += (1 - w) * v1; mp2 += (1 - w) * v2;
+                mq1 += w * v1; mq2 += w * v2;
+            }
+            double ga = g11 * a + g12 * b, gb = g12 * a + g22 * b;
             e += a * ga + b * gb;
             if (!withGrad) continue;
-            // d/dmid of dt^T g dt; mid moves by half of each end's move.
-            double m1 = 0.5 * (a * a * d1[0] + 2 * a * b * d1[1] + b * b * d1[2]);
-            double m2 = 0.5 * (a * a * d2[0] + 2 * a * b * d2[1] + b * b * d2[2]);
-            grad[2 * j] += -2 * ga + m1;
-            grad[2 * j + 1] += -2 * gb + m2;
-            grad[2 * j + 2] += 2 * ga + m1;
-            grad[2 * j + 3] += 2 * gb + m2;
+            grad[2 * j] += -2 * ga + mp1;
+            grad[2 * j + 1] += -2 * gb + mp2;
+            grad[2 * j + 2] += 2 * ga + mq1;
+            grad[2 * j + 3] += 2 * gb + mq2;
         }
         if (smoothness != 0)
             for (int j = 0; j < m - 2; j++)

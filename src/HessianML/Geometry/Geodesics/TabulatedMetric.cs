@@ -137,11 +137,25 @@ public sealed class TabulatedMetric
         }
     }
 
-    /// <summary>Metric length sqrt(d^T g(mid) d) of the straight segment p -> q (midpoint rule).</summary>
+    /// <summary>
+    /// Sub-segments a straight segment p -> q is cut into so that each spans at most one table cell per axis. WHY: the
+    /// table is bilinear, so a segment longer than a cell can jump over a costly ridge or into a cheap (floored) region
+    /// that its midpoint alone does not see; refined paths make such long segments exactly where the metric is small.
+    /// </summary>
+    public int Subdivisions(double p1, double p2, double q1, double q2) =>
+        Math.Max(1, (int)Math.Ceiling(Math.Max(Math.Abs(q1 - p1) / Step1, Math.Abs(q2 - p2) / Step2) - 1e-9));
+
+    /// <summary>Metric length of the straight segment p -> q: the midpoint rule on each of its <see cref="Subdivisions"/>.</summary>
     public double SegmentLength(double p1, double p2, double q1, double q2)
     {
-        var (a, b, c) = At(0.5 * (p1 + q1), 0.5 * (p2 + q2));
-        double d1 = q1 - p1, d2 = q2 - p2;
-        return Math.Sqrt(Math.Max(0, a * d1 * d1 + 2 * b * d1 * d2 + c * d2 * d2));
+        int n = Subdivisions(p1, p2, q1, q2);
+        double d1 = (q1 - p1) / n, d2 = (q2 - p2) / n, length = 0;
+        for (int s = 0; s < n; s++)
+        {
+            double w = (s + 0.5) / n;
+            var (a, b, c) = At(p1 + w * (q1 - p1), p2 + w * (q2 - p2));
+            length += Math.Sqrt(Math.Max(0, a * d1 * d1 + 2 * b * d1 * d2 + c * d2 * d2));
+        }
+        return length;
     }
 }
