@@ -39,10 +39,7 @@ public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(input.Schema);
-        var psi = _psi ?? LogPartitionTransformer.ProducerOf(input)
-            ?? throw new InvalidOperationException(
-                $"{Name}: no fitted psi: append it right after ctx.Trainers.LogPartition(...) in a chain, or pass the fitted " +
-                "LogPartitionTransformer to ctx.Transforms.FisherMetric(options, logPartition)");
+        var psi = LogPartitionTransformer.Require(_psi, input, Name, "ctx.Transforms.FisherMetric(options, logPartition)");
         return new FisherMetricTransformer(psi, _o.ParameterColumnName);
     }
 }

@@ -397,6 +397,15 @@ public sealed class LogPartitionTransformer : ISavableTransformer
             $"the model has no LogPartition or FisherMetric component ({string.Join(" -> ", parts.Select(p => (p as ISavableTransformer)?.Kind ?? p.GetType().Name))})");
     }
 
+    /// <summary>
+    /// The psi a psi-consuming estimator (FisherMetric, Geodesic) fits with: the one it was given, else the one that
+    /// produced <paramref name="view"/> in a chain; otherwise an error saying how to supply it.
+    /// </summary>
+    internal static LogPartitionTransformer Require(LogPartitionTransformer? given, IDataView view, string component, string catalogCall) =>
+        given ?? ProducerOf(view) ?? throw new InvalidOperationException(
+            $"{component}: no fitted psi: append it right after ctx.Trainers.LogPartition(...) in a chain, or pass the fitted " +
+            $"LogPartitionTransformer to {catalogCall}");
+
     internal static LogPartitionTransformer? ProducerOf(IDataView view) => Produced.TryGetValue(view, out var t) ? t : null;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)

@@ -27,10 +27,7 @@ public sealed class GeodesicEstimator : IEstimator<GeodesicTransformer>
     {
         ArgumentNullException.ThrowIfNull(input);
         GetOutputSchema(input.Schema);
-        var psi = _psi ?? LogPartitionTransformer.ProducerOf(input)
-            ?? throw new InvalidOperationException(
-                $"{Name}: no fitted psi: append it right after ctx.Trainers.LogPartition(...) in a chain, or pass the fitted " +
-                "LogPartitionTransformer to ctx.Transforms.Geodesic(options, logPartition)");
+        var psi = LogPartitionTransformer.Require(_psi, input, Name, "ctx.Transforms.Geodesic(options, logPartition)");
         return new GeodesicTransformer(psi, _o);
     }
 }
