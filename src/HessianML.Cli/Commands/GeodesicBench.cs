@@ -63,6 +63,7 @@ internal static class GeodesicBench
             double a1 = b.Lo1 + 0.2 * b.Width1, a2 = b.Lo2 + 0.3 * b.Width2, e1 = b.Lo1 + 0.8 * b.Width1, e2 = b.Lo2 + 0.7 * b.Width2;
             output.WriteLine($"geodesic bench: {what} ({psi.Psi.Parametrisation}), {n} points, {np} pair(s) per cold run, " +
                              $"{Environment.ProcessorCount} cores");
+            double globalSeconds = double.NaN;
             foreach (var method in new[] { GeodesicMethod.Global, GeodesicMethod.Adam })
             {
                 var times = new List<double>();
@@ -85,6 +86,15 @@ internal static class GeodesicBench
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"hessianml {method,-6}: {median / np:F3} s per geodesic incl. precomputation (median of {reps}; precomputation {prepare:F3} s; " +
                     $"length {last!.Length:G6}, energy {last.Energy:G6}; {clamped} of {n2} grid metrics floored as indefinite)"));
+                if (method == GeodesicMethod.Global)
+                {
+                    globalSeconds = median / np;
+                    // The yardstick: the straight segment's metric length under the same tabulated metric.
+                    var table = new GeodesicTransformer(psi, new GeodesicOptions { Points = n }).Solver;
+                    table.Prepare();
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"straight line: length {table.Metric.SegmentLength(a1, a2, e1, e2):G6}"));
+                }
             }
             if (parse.GetValue(noPeer)) return 0;
             int steps = CliOptions.Within(parse.GetValue(peerSteps), "--peer-steps", 1, 100000);
@@ -97,6 +107,8 @@ internal static class GeodesicBench
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"pytorch (released, MLP 512x4, 5000 Adam steps): {peer.Value * 5000 / 1000:F1} s per geodesic  ({detail})"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ratio: pytorch / hessianml Global = {peer.Value * 5 / globalSeconds:F0}x per geodesic (the peer's psi is its own MLP, ours the model above)"));
             return 0;
         });
         return command;
