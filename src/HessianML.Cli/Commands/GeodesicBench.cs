@@ -41,12 +41,7 @@ internal static class GeodesicBench
             string what;
             if (parse.GetValue(model) is { } path)
             {
-                if (!File.Exists(path)) throw new CliException($"--model {path}: no such file");
-                try { psi = LogPartitionTransformer.FindIn(ModelFile.Load(path, out _)); }
-                catch (Exception ex) when (ex is ArgumentException or InvalidDataException or IOException)
-                {
-                    throw new CliException($"--model {path}: {CliErrors.OneLine(ex.Message)}");
-                }
+                psi = ModelInput.LoadPsi(path);
                 what = path;
             }
             else

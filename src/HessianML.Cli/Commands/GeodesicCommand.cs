@@ -38,13 +38,7 @@ internal static class GeodesicCommand
             var (a1, a2) = ParsePoint(parse.GetValue(from)!, "--from");
             var (b1, b2) = ParsePoint(parse.GetValue(to)!, "--to");
             string modelPath = parse.GetValue(model)!;
-            if (!File.Exists(modelPath)) throw new CliException($"--model {modelPath}: no such file");
-            LogPartitionTransformer psi;
-            try { psi = LogPartitionTransformer.FindIn(ModelFile.Load(modelPath, out _)); }
-            catch (Exception ex) when (ex is ArgumentException or InvalidDataException or IOException)
-            {
-                throw new CliException($"--model {modelPath}: {CliErrors.OneLine(ex.Message)}");
-            }
+            var psi = ModelInput.LoadPsi(modelPath);
             var box = psi.Box;
             if (!box.Contains(a1, a2)) throw new CliException(Invariant($"--from {a1},{a2}: outside the box psi was fitted on, {box}"));
             if (!box.Contains(b1, b2)) throw new CliException(Invariant($"--to {b1},{b2}: outside the box psi was fitted on, {box}"));

@@ -28,11 +28,7 @@ internal static class MetricCommand
             OutputFiles.FormatOf(path, allowArrow: false);
             int k = CliOptions.Within(parse.GetValue(grid), "--grid", 1, 4096);
             string modelPath = parse.GetValue(model)!;
-            if (!File.Exists(modelPath)) throw new CliException($"--model {modelPath}: no such file");
-            var loaded = ModelFile.Load(modelPath, out _);
-            FittedPsi psi;
-            try { psi = LogPartitionTransformer.FindIn(loaded).Psi; }
-            catch (ArgumentException ex) { throw new CliException($"--model {modelPath}: {ex.Message}"); }
+            var psi = ModelInput.LoadPsi(modelPath).Psi;
             var fitted = psi.Box;
             var r1 = parse.GetValue(t1) is { } s1 ? ParamRange.Parse(s1, "--t1") : new ParamRange(fitted.Lo1, fitted.Hi1);
             var r2 = parse.GetValue(t2) is { } s2 ? ParamRange.Parse(s2, "--t2") : new ParamRange(fitted.Lo2, fitted.Hi2);
