@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using HessianML.Autodiff.Layers;
 using HessianML.Cli.Infrastructure;
 using HessianML.Geometry;
 using HessianML.Geometry.Geodesics;
@@ -25,11 +26,18 @@ internal static class GeodesicBench
         var pairs = CliOptions.Value("--pairs", "geodesics per cold run (they share the precomputation)", 1);
         var peerSteps = CliOptions.Value("--peer-steps", "Adam steps the peer times (its per-step time x 5000 = per geodesic)", 20);
         var threads = CliOptions.Value("--peer-threads", "torch threads for the peer", 2);
+        var psiKind = new Option<string>("--psi")
+        {
+            Description = "without --model: spline (the default model above) or paper-mlp (an untrained 2 -> 4 x 512 LayerNorm/ReLU -> 1 " +
+                          "network on the same box, the peer's own psi architecture: like for like)",
+            DefaultValueFactory = _ => "spline",
+        };
+        psiKind.AcceptOnlyFromAmong("spline", "paper-mlp");
         var noPeer = new Option<bool>("--no-peer") { Description = "skip the PyTorch peer" };
         var command = new Command("geodesic",
             "Seconds per 90-point geodesic including the per-model precomputation, ours beside the released PyTorch optimiser.")
         {
-            model, points, repeats, pairs, peerSteps, threads, noPeer,
+            model, psiKind, points, repeats, pairs, peerSteps, threads, noPeer,
         };
         command.SetAction(parse =>
         {
@@ -43,6 +51,11 @@ internal static class GeodesicBench
             {
                 psi = ModelInput.LoadPsi(path);
                 what = path;
+            }
+            else if (parse.GetValue(psiKind) == "paper-mlp")
+            {
+                psi = new LogPartitionTransformer(MlpPsi.Untrained(new ParameterBox(0.25, 0.65, -0.3, 0.3), 512, 4, ActivationKind.Relu, 0), 32);
+                what = "untrained paper MLP psi (2 -> 4 x 512 LayerNorm/ReLU -> 1, seed 0)";
             }
             else
             {

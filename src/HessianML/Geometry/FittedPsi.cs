@@ -74,6 +74,18 @@ public sealed class MlpPsi : FittedPsi
 
     public override PsiParametrisation Parametrisation { get; }
 
+    /// <summary>
+    /// An untrained network on <paramref name="box"/> (LayerNorm after each hidden layer, the paper's shape), initialised
+    /// from <paramref name="seed"/>. For benchmarks that need an MLP psi's cost without fitting one (e.g. the geodesic
+    /// bench beside the released PyTorch optimiser, whose psi is an untrained network too).
+    /// </summary>
+    public static MlpPsi Untrained(ParameterBox box, int hidden, int depth, ActivationKind activation, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        return new(box, activation == ActivationKind.Relu ? PsiParametrisation.PaperMlp : PsiParametrisation.SmoothMlp,
+            hidden, depth, activation, true, Mlp.Create<float>(2, hidden, depth, 1, activation, layerNorm: true, seed));
+    }
+
     public int Hidden { get; }
 
     public int Depth { get; }

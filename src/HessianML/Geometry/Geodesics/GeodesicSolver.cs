@@ -26,7 +26,18 @@ public sealed class GeodesicSolver
         _graph = new(() => new MetricGraph(_metric.Value, Options.Neighbours));
     }
 
+    /// <summary>A solver whose tabulation is already done (read back from a model file): the source is never sampled.</summary>
+    internal GeodesicSolver(IMetricSource source, GeodesicOptions options, TabulatedMetric table) : this(source, options)
+    {
+        if (table.Resolution != Options.Resolution)
+            throw new InvalidDataException($"metric table has {table.Resolution} nodes per side, the options say {Options.Resolution}");
+        _metric = new(table); // (the graph's Lazy from the chained constructor reads this field, so it uses the table)
+    }
+
     public IMetricSource Source { get; }
+
+    /// <summary>Whether the metric has been tabulated (or read back with the model), so no more source evaluations are needed.</summary>
+    public bool IsTabulated => _metric.IsValueCreated;
 
     public GeodesicOptions Options { get; }
 

@@ -36,7 +36,8 @@ public sealed class GeodesicEstimator : IEstimator<GeodesicTransformer>
 /// Adds per row (a pair of Float32[2] columns <c>from</c>, <c>to</c>): <c>path</c> (Float32 vector of 2N: t1, t2
 /// interleaved, ends = the inputs), <c>cumulative_length</c> (Float64 vector N), <c>length</c>, <c>energy</c> and
 /// <c>curvature</c> (Float64). All rows share one tabulation of the metric (made on the first Transform and kept).
-/// Savable (kind "Geodesic"; it stores its options and the psi it wraps).
+/// Savable (kind "Geodesic"; it stores its options, the psi it wraps and the tabulated metric, so a loaded model does
+/// no per-model precomputation but the graph's edge costs).
 /// </summary>
 public sealed class GeodesicTransformer : ISavableTransformer
 {
@@ -113,13 +114,26 @@ public sealed class GeodesicTransformer : ISavableTransformer
             .WithColumn("curvature", ColumnType.Scalar(DataKind.Float64), curvature);
     }
 
-    private sealed record SavedBoth(GeodesicOptions Geodesic, LogPartitionTransformer.Saved Psi);
+    private GeodesicTransformer(LogPartitionTransformer logPartition, GeodesicOptions options, TabulatedMetric table)
+    {
+        LogPartition = logPartition;
+        Solver = new GeodesicSolver(new PsiMetricSource(logPartition.Psi), options, table);
+    }
 
+    private sealed record SavedBoth(GeodesicOptions Geodesic, LogPartitionTransformer.Saved Psi, int TableClamped, double TableFloor);
+
+    /// <summary>
+    /// Saves the options, the psi and the tabulated metric (tabulating it now if no Transform has yet). WHY the table:
+    /// it is the per-model precomputation, and for an MLP psi (a double-backward Hessian at R^2 points) it costs seconds;
+    /// a loaded model answers its first geodesic without it.
+    /// </summary>
     public void Save(ModelSaveContext context)
     {
+        var table = Solver.Metric;
         context.SetOptions(new SavedBoth(Solver.Options, new LogPartitionTransformer.Saved(
-            LogPartition.Psi.Describe(), LogPartition.Grid, LogPartition.ParameterColumnName)));
+            LogPartition.Psi.Describe(), LogPartition.Grid, LogPartition.ParameterColumnName), table.ClampedCount, table.Floor));
         LogPartition.Psi.Save(context, "psi.");
+        context.AddTensor("metric.table", table.Values, table.Resolution, table.Resolution, 3);
     }
 
     [ModelLoader(KindName)]
@@ -127,6 +141,8 @@ public sealed class GeodesicTransformer : ISavableTransformer
     {
         var s = context.GetOptions<SavedBoth>();
         var lp = new LogPartitionTransformer(FittedPsi.Load(context, s.Psi.Psi, "psi."), s.Psi.Grid, s.Psi.ParameterColumnName);
-        return new GeodesicTransformer(lp, s.Geodesic);
+        int r = s.Geodesic.Resolution;
+        var values = context.GetDoubleTensor("metric.table", r, r, 3);
+        return new GeodesicTransformer(lp, s.Geodesic, TabulatedMetric.Restore(lp.Box, r, values, s.TableClamped, s.TableFloor));
     }
 }

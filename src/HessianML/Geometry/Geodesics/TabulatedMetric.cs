@@ -96,6 +96,23 @@ public sealed class TabulatedMetric
         return new TabulatedMetric(box, r, g, clamped, floor);
     }
 
+    /// <summary>The table itself: g11, g12, g22 per node, node = i * R + j (i along t1). Saved with a geodesic model.</summary>
+    internal ReadOnlySpan<double> Values => _g;
+
+    /// <summary>A table read back from a model file (see <see cref="Values"/>); refuses a wrong size or a non-SPD entry.</summary>
+    internal static TabulatedMetric Restore(ParameterBox box, int resolution, double[] values, int clamped, double floor)
+    {
+        if (resolution < 3 || values.Length != 3L * resolution * resolution)
+            throw new InvalidDataException($"metric table: {values.Length} values do not fill a {resolution} x {resolution} grid");
+        for (int k = 0; k < values.Length; k += 3)
+        {
+            double a = values[k], b = values[k + 1], c = values[k + 2];
+            if (!(a > 0 && c > 0 && a * c - b * b > 0))
+                throw new InvalidDataException($"metric table: node {k / 3} ({a}, {b}, {c}) is not positive definite");
+        }
+        return new TabulatedMetric(box, resolution, values, clamped, floor);
+    }
+
     /// <summary>Tabulated g at node (i, j).</summary>
     public (double G11, double G12, double G22) Node(int i, int j)
     {
