@@ -55,6 +55,10 @@ internal static class GeodesicCommand
                 .AddScalar("cumulative_length", p.CumulativeLength)
                 .Build();
             CsvDataFile.Write(view, path);
+            var table = geodesic.Solver.Metric;
+            if (table.ClampedCount > 0) // not an error: a fitted psi is indefinite where the true metric is nearly degenerate
+                Console.Out.WriteLine(Invariant(
+                    $"note: g = Hessian psi is indefinite at {table.ClampedCount} of {table.Resolution * table.Resolution} grid nodes; floored there to {table.Floor:G3} (1e-6 x its largest eigenvalue; see README, Geodesics)"));
             Console.Out.WriteLine(Invariant(
                 $"wrote a {n}-point geodesic of {modelPath} from ({a1}, {a2}) to ({b1}, {b2}) to {path}: length {p.Length:G6}, energy {p.Energy:G6}, curvature {p.Curvature:G6}"));
             return 0;
