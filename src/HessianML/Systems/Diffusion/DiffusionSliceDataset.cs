@@ -28,6 +28,9 @@ public sealed record DiffusionSliceSettings
     /// <summary>DDIM eta in [0, 1]. Default 0 (deterministic).</summary>
     public double Eta { get; init; }
 
+    /// <summary>Eta convention (only matters for eta &gt; 0). Default METHOD §6's; see <see cref="Diffusion.EtaConvention"/>.</summary>
+    public EtaConvention EtaConvention { get; init; } = EtaConvention.Method;
+
     /// <summary>Cells per side G of the grid of cell centres; 0 when <see cref="Samples"/> random points are asked for. Default 32.</summary>
     public int Grid { get; init; } = 32;
 
@@ -83,7 +86,8 @@ public static class DiffusionSliceDataset
         var mixture = new GaussianMixture(settings.MixtureOptions());
         var generator = new KnownScoreDiffusionGenerator(new KnownScoreDiffusionOptions
         {
-            Mixture = mixture, DdimSteps = settings.DdimSteps, Eta = settings.Eta, Seed = settings.Seed,
+            Mixture = mixture, DdimSteps = settings.DdimSteps, Eta = settings.Eta, EtaConvention = settings.EtaConvention,
+            Seed = settings.Seed,
         });
         return (mixture, generator, LatentSlice.Random(settings.Dimension, settings.Seed));
     }
@@ -188,6 +192,7 @@ public static class DiffusionSliceDataset
             .AddMetadata("image", string.Create(inv, $"{h}x{w}x3 (H x W x RGB, row-major, values in [-1, 1])"))
             .AddMetadata("std", settings.Std.ToString("R", inv))
             .AddMetadata("eta", settings.Eta.ToString("R", inv))
+            .AddMetadata("eta_convention", settings.EtaConvention == EtaConvention.Method ? "method" : "ddim-paper")
             .AddMetadata("steps", settings.DdimSteps.ToString(inv))
             .AddMetadata("seed", settings.Seed.ToString(inv))
             .AddMetadata(settings.Grid > 0 ? "grid" : "samples", (settings.Grid > 0 ? settings.Grid : settings.Samples).ToString(inv))
