@@ -67,8 +67,8 @@ public static class TwoModeLyapunov
     public static double MeasuredDdimGain(KnownScoreDiffusionGenerator generator)
     {
         ArgumentNullException.ThrowIfNull(generator);
-        if (generator.LatentDimension != 1 || !generator.IsDeterministic)
-            throw new ArgumentException("the boundary gain is for a deterministic (eta = 0) generator of a 1D mixture");
+        if (generator.LatentDimension != 1 || generator.Mixture.Components != 2 || !generator.IsDeterministic)
+            throw new ArgumentException("the boundary gain is for a deterministic (eta = 0) generator of a 1D two-component mixture (GaussianMixture.TwoModes1D)");
         double mu = Math.Abs(generator.Mixture.Mean(1)[0] - generator.Mixture.Mean(0)[0]) / 2;
         double h = 1e-3, gain = 0;
         for (int it = 0; it < 60; it++)
