@@ -28,8 +28,8 @@ public sealed record DiffusionSliceSettings
     /// <summary>DDIM eta in [0, 1]. Default 0 (deterministic).</summary>
     public double Eta { get; init; }
 
-    /// <summary>Eta convention (only matters for eta &gt; 0). Default METHOD §6's; see <see cref="Diffusion.EtaConvention"/>.</summary>
-    public EtaConvention EtaConvention { get; init; } = EtaConvention.Method;
+    /// <summary>Eta convention (only matters for eta &gt; 0). Default DDIM's own (consistent); see <see cref="Diffusion.EtaConvention"/>.</summary>
+    public EtaConvention EtaConvention { get; init; } = EtaConvention.DdimPaper;
 
     /// <summary>Cells per side G of the grid of cell centres; 0 when <see cref="Samples"/> random points are asked for. Default 32.</summary>
     public int Grid { get; init; } = 32;
