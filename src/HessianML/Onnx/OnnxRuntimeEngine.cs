@@ -83,7 +83,7 @@ public sealed class OnnxRuntimeEngine : IOnnxInferenceEngine
 
     private OnnxRuntimeSession Wrap(OrtSessionHandle session, string provider, string? cudaReason)
     {
-        try { return new OnnxRuntimeSession(_api, session, _cpu, provider, cudaReason); }
+        try { return new OnnxRuntimeSession(_api, _env, session, _cpu, provider, cudaReason); }
         catch { session.Dispose(); throw; }
     }
 
@@ -99,19 +99,22 @@ internal sealed class OnnxRuntimeSession : IOnnxSession
 {
     private readonly OrtApi _api;
     private readonly OrtSessionHandle _session;
-    private readonly OrtMemoryInfoHandle _cpu;
     private readonly string[] _outputNames;
+    private readonly IntPtr _cpu;
 
-    public OnnxRuntimeSession(OrtApi api, OrtSessionHandle session, OrtMemoryInfoHandle cpu, string provider, string? cudaReason)
+    public OnnxRuntimeSession(OrtApi api, OrtEnvHandle env, OrtSessionHandle session, OrtMemoryInfoHandle cpu, string provider,
+        string? cudaReason)
     {
         _api = api;
         _session = session;
-        _cpu = cpu;
         ExecutionProvider = provider;
         CudaUnavailableReason = cudaReason;
         Inputs = Describe(api.SessionInputCount(session), input: true);
         Outputs = Describe(api.SessionOutputCount(session), input: false);
         _outputNames = Outputs.Select(o => o.Name).ToArray();
+        // The environment and the CPU memory info live until the session is released, even if the engine goes first.
+        session.KeepAlive(env);
+        _cpu = session.KeepAlive(cpu);
     }
 
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
@@ -138,6 +141,7 @@ internal sealed class OnnxRuntimeSession : IOnnxSession
         IReadOnlyList<string>? outputNames = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        using var alive = _session.Lease(); // the session, and with it _cpu, stays valid for the whole run
         var names = outputNames ?? _outputNames;
         var inputNames = new List<string>(inputs.Count);
         var values = new List<OrtValueHandle>(inputs.Count);

@@ -37,7 +37,7 @@ internal sealed unsafe class OrtApi
     private static readonly ConcurrentDictionary<string, Lazy<OrtApi>> Loaded = new(StringComparer.Ordinal);
 
     private readonly IntPtr* _api;
-    private readonly delegate* unmanaged<IntPtr, int, int> _sessionOptionsAppendCuda;
+    private readonly delegate* unmanaged<IntPtr, int, IntPtr> _sessionOptionsAppendCuda;
 
     private OrtApi(string libraryPath, IntPtr library)
     {
@@ -56,7 +56,7 @@ internal sealed unsafe class OrtApi
                 $"ONNX Runtime {Version} at '{libraryPath}' does not offer C API version {RequestedApiVersion}: use 1.20 or newer (HessianML fetches 1.30.0).");
         // Exported beside OrtGetApiBase in every ORT build; without the CUDA provider it returns an error status.
         if (NativeLibrary.TryGetExport(library, "OrtSessionOptionsAppendExecutionProvider_CUDA", out var cuda))
-            _sessionOptionsAppendCuda = (delegate* unmanaged<IntPtr, int, int>)cuda;
+            _sessionOptionsAppendCuda = (delegate* unmanaged<IntPtr, int, IntPtr>)cuda;
     }
 
     public string LibraryPath { get; }
@@ -158,6 +158,18 @@ internal sealed unsafe class OrtApi
         if (_sessionOptionsAppendCuda == null)
         {
             reason = "this ONNX Runtime library has no CUDA execution provider entry point";
+            return false;
+        }
+        // ORT loads the CUDA provider from libraries beside its own; without them it would only log and fail.
+        string folder = Path.GetDirectoryName(LibraryPath)!;
+        string[] needed = OperatingSystem.IsWindows()
+            ? ["onnxruntime_providers_shared.dll", "onnxruntime_providers_cuda.dll"]
+            : ["libonnxruntime_providers_shared.so", "libonnxruntime_providers_cuda.so"];
+        var missing = needed.Where(n => !File.Exists(Path.Combine(folder, n))).ToArray();
+        if (missing.Length > 0)
+        {
+            reason = $"no CUDA execution provider beside {LibraryPath} (missing {string.Join(", ", missing)}; " +
+                     "the onnxruntime-node npm build ships without it)";
             return false;
         }
         using var o = options.Lease();
@@ -283,16 +295,16 @@ internal sealed unsafe class OrtApi
     }
 
     /// <summary>
-    /// A tensor over caller-owned memory: <paramref name="data"/> must stay pinned and alive until the value is released.
+    /// A tensor over caller-owned memory: <c>data</c> must stay pinned and alive until the value is released;
+    /// <c>memoryInfo</c> is a CPU OrtMemoryInfo the caller keeps alive.
     /// </summary>
-    public OrtValueHandle CreateTensorOverData(OrtMemoryInfoHandle memoryInfo, void* data, long byteLength,
+    public OrtValueHandle CreateTensorOverData(IntPtr memoryInfo, void* data, long byteLength,
         ReadOnlySpan<long> shape, OnnxElementType type)
     {
-        using var m = memoryInfo.Lease();
         IntPtr value;
         fixed (long* s = shape)
             Check(((delegate* unmanaged<IntPtr, void*, nuint, long*, nuint, int, IntPtr*, IntPtr>)F(IxCreateTensorWithDataAsOrtValue))(
-                m.Pointer, data, (nuint)byteLength, s, (nuint)shape.Length, (int)type, &value));
+                memoryInfo, data, (nuint)byteLength, s, (nuint)shape.Length, (int)type, &value));
         return new OrtValueHandle(this, value);
     }
 

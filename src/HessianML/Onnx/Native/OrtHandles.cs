@@ -47,7 +47,29 @@ internal sealed class OrtSessionOptionsHandle(OrtApi api, IntPtr handle) : OrtHa
 
 internal sealed class OrtSessionHandle(OrtApi api, IntPtr handle) : OrtHandle(api, handle)
 {
-    protected override bool ReleaseHandle() { Api.ReleaseSession(handle); return true; }
+    private readonly List<HandleLease> _keptAlive = [];
+
+    /// <summary>
+    /// Keeps <paramref name="owner"/> (the environment, the CPU memory info) alive until this session is released, and
+    /// returns its pointer: valid for as long as a lease on this session is held.
+    /// </summary>
+    public IntPtr KeepAlive(OrtHandle owner)
+    {
+        var lease = owner.Lease();
+        lock (_keptAlive) _keptAlive.Add(lease);
+        return lease.Pointer;
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        Api.ReleaseSession(handle);
+        lock (_keptAlive)
+        {
+            foreach (var lease in _keptAlive) lease.Dispose();
+            _keptAlive.Clear();
+        }
+        return true;
+    }
 }
 
 internal sealed class OrtMemoryInfoHandle(OrtApi api, IntPtr handle) : OrtHandle(api, handle)
