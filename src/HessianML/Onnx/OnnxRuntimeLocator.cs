@@ -131,9 +131,10 @@ public static class OnnxRuntimeLocator
             else
             {
                 string? xdg = env("XDG_CACHE_HOME");
-                root = !string.IsNullOrWhiteSpace(xdg)
-                    ? Path.Combine(xdg, "hessianml")
-                    : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "hessianml");
+                string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+                root = !string.IsNullOrWhiteSpace(xdg) ? Path.Combine(xdg, "hessianml")
+                    : !string.IsNullOrWhiteSpace(home) ? Path.Combine(home, ".cache", "hessianml")
+                    : Path.Combine(Path.GetTempPath(), "hessianml-cache"); // no home directory (some CI users)
             }
         }
         return Path.GetFullPath(Path.Combine(root, "onnxruntime", Version, platform.Rid));
