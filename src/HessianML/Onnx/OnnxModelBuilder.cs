@@ -155,6 +155,20 @@ public sealed class OnnxModelBuilder
         return name;
     }
 
+    /// <summary>A double constant of the graph (e.g. spline coefficients computed in double); returns its name.</summary>
+    public string AddInitializer(string name, double[] data, params long[] dims)
+    {
+        Define(name);
+        CheckCount(name, data.Length, dims);
+        var t = new TensorProto { Name = name, DataType = OnnxElementType.Double };
+        t.Dims.AddRange(dims);
+        var bytes = new byte[data.Length * sizeof(double)];
+        for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8 * i), data[i]);
+        t.RawData = ByteString.CopyFrom(bytes);
+        _initializers.Add(t);
+        return name;
+    }
+
     /// <summary>An int64 constant of the graph (shapes, axes); returns its name.</summary>
     public string AddInitializer(string name, long[] data, params long[] dims)
     {
