@@ -43,6 +43,14 @@ public sealed record DiffusionSliceSettings
     /// </summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Whether the slice's corners are chosen to generate three different phases (<see cref="LatentSlice.ThroughDistinctPhases"/>).
+    /// Default true: WHY: three random latents often land in one or two phases (seed 1 of the default mixture: two), so
+    /// the square shows few boundaries; the paper's slices go through three pictures of different things. False: three
+    /// plain random latents (<see cref="LatentSlice.Random"/>).
+    /// </summary>
+    public bool DistinctCornerPhases { get; init; } = true;
+
     /// <summary>Largest G accepted (G^2 rows).</summary>
     public const int MaxGrid = 4096;
 
@@ -89,7 +97,10 @@ public static class DiffusionSliceDataset
             Mixture = mixture, DdimSteps = settings.DdimSteps, Eta = settings.Eta, EtaConvention = settings.EtaConvention,
             Seed = settings.Seed,
         });
-        return (mixture, generator, LatentSlice.Random(settings.Dimension, settings.Seed));
+        var slice = settings.DistinctCornerPhases
+            ? LatentSlice.ThroughDistinctPhases(generator, mixture.Phase, settings.Seed, out _)
+            : LatentSlice.Random(settings.Dimension, settings.Seed);
+        return (mixture, generator, slice);
     }
 
     /// <summary>The G x G cell centres of [0, 1]^2, row r = iy * G + ix at ((ix + 1/2) / G, (iy + 1/2) / G).</summary>
@@ -197,10 +208,11 @@ public static class DiffusionSliceDataset
             .AddMetadata("seed", settings.Seed.ToString(inv))
             .AddMetadata(settings.Grid > 0 ? "grid" : "samples", (settings.Grid > 0 ? settings.Grid : settings.Samples).ToString(inv))
             .AddMetadata("t_names", "a,b")
-            .AddMetadata("slice", "z(a,b) = z0 + a (z1 - z0) + b (z2 - z0), divided by its own standard deviation (d - 1 denominator); z0, z1, z2 ~ N(0, I) from the seed")
+            .AddMetadata("slice", "z(a,b) = z0 + a (z1 - z0) + b (z2 - z0), divided by its own standard deviation (d - 1 denominator); z0, z1, z2 ~ N(0, I) from the seed"
+                + (settings.DistinctCornerPhases ? ", the first candidates whose samples are of three different phases" : ""))
             .AddMetadata("points", settings.Grid > 0 ? "G x G cell centres of [0,1]^2, row = iy * G + ix" : "uniform in [0,1]^2, point i from stream i")
             .AddMetadata("mixture", "sum_k w_k N(mu_k, s^2 I), equal weights, mu_k = colour pattern k (GaussianMixture.PatternMean)")
-            .AddMetadata("sampler", "DDIM with the exact mixture score, linear VP schedule 1000 steps beta 1e-4..0.02, timesteps (S-1)r..r,0 with r = 1000/S, abar_prev = 1 at the end; eta as METHOD §6")
+            .AddMetadata("sampler", "DDIM with the exact mixture score, linear VP schedule 1000 steps beta 1e-4..0.02, timesteps (S-1)r..r,0 with r = 1000/S, abar_prev = 1 at the end; eta per eta_convention")
             .AddMetadata("phase", "index of the component with the highest responsibility at t = 0")
             .AddMetadata("rng", "xoshiro256** per row, seeded by SplitMix64(derived seed, row index)")
             .Build();

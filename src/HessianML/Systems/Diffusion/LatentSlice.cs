@@ -65,6 +65,43 @@ public sealed class LatentSlice
         return new LatentSlice(z[0], z[1], z[2], normalize);
     }
 
+    /// <summary>
+    /// A slice whose three corners generate samples of three different phases, as the paper's slices are chosen through
+    /// three pictures of different things, so the square shows (at least) three phases and the boundaries between them.
+    /// Candidate latents are drawn from N(0, I_d) one by one (candidate j from stream j of a seed derived from
+    /// <paramref name="seed"/>) and each corner takes the first candidate whose phase (of the generator's sample at
+    /// the candidate, rescaled as the slice rescales, noise stream 0) no earlier corner has. If fewer distinct phases
+    /// turn up within <paramref name="maxCandidates"/> (K &lt; 3, or one phase dominating), the remaining corners take
+    /// the earliest unused candidates; <paramref name="distinctPhases"/> says how many corners differ.
+    /// </summary>
+    public static LatentSlice ThroughDistinctPhases(IGenerator generator, PhaseLabeller phaseOf, ulong seed,
+        out int distinctPhases, int maxCandidates = 64, bool normalize = true)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(phaseOf);
+        if (maxCandidates < 3) throw new ArgumentOutOfRangeException(nameof(maxCandidates), $"{maxCandidates} candidates: a slice needs 3");
+        int d = generator.LatentDimension;
+        ulong s = Gaussian.Derive(seed, 0x636F726E6572UL); // "corner"
+        var candidates = new List<double[]>();
+        var corners = new List<(double[] Z, int Phase)>();
+        var output = new double[generator.OutputDimension];
+        for (int j = 0; j < maxCandidates && corners.Count < 3; j++)
+        {
+            var z = new double[d];
+            var rng = SampleRandom.ForStream(s, (ulong)j);
+            Gaussian.Fill(ref rng, z);
+            candidates.Add(z);
+            var probe = new LatentSlice(z, z, z, normalize).Latent(0, 0); // the corner as the slice will generate it
+            generator.Generate(probe, output, 0);
+            int phase = phaseOf(output);
+            if (corners.TrueForAll(c => c.Phase != phase)) corners.Add((z, phase));
+        }
+        distinctPhases = corners.Count;
+        foreach (var z in candidates)
+            if (corners.Count < 3 && !corners.Exists(c => ReferenceEquals(c.Z, z))) corners.Add((z, -1));
+        return new LatentSlice(corners[0].Z, corners[1].Z, corners[2].Z, normalize);
+    }
+
     /// <summary>Writes z(a, b) into <paramref name="z"/> (length <see cref="Dimension"/>).</summary>
     public void Latent(double a, double b, Span<double> z)
     {

@@ -56,6 +56,27 @@ public sealed class DiffusionSliceDatasetTests
     }
 
     [TestMethod]
+    public void DefaultSliceCornersGenerateThreeDifferentPhases()
+    {
+        foreach (ulong seed in new ulong[] { 1, 2, 3 })
+        {
+            var settings = Small with { Components = 4, Seed = seed };
+            var (mixture, g, slice) = DiffusionSliceDataset.CreateSystem(settings);
+            var corners = new[] { (0.0, 0.0), (1.0, 0.0), (0.0, 1.0) }.Select(c => mixture.Phase(g.Generate(slice.Latent(c.Item1, c.Item2)))).ToArray();
+            Assert.AreEqual(3, corners.Distinct().Count(), $"seed {seed}: corner phases {string.Join(",", corners)}");
+            // Plain random latents are what the option replaces: same seed, other corners.
+            var (_, _, plain) = DiffusionSliceDataset.CreateSystem(settings with { DistinctCornerPhases = false });
+            Assert.AreNotEqual(slice.Z0[0], plain.Z0[0]);
+        }
+        // Two components: only two corners can differ; the slice is still made, and says so.
+        var two = new GaussianMixture(new GaussianMixtureOptions { Components = 2, Dimension = 27 });
+        var sampler = new KnownScoreDiffusionGenerator(new KnownScoreDiffusionOptions { Mixture = two, DdimSteps = 20 });
+        var s2 = LatentSlice.ThroughDistinctPhases(sampler, two.Phase, 1, out int distinct);
+        Assert.AreEqual(2, distinct);
+        Assert.AreEqual(27, s2.Dimension);
+    }
+
+    [TestMethod]
     public void RandomPointDatasetIsReproducibleAndStochastic()
     {
         var settings = Small with { Grid = 0, Samples = 40, Eta = 0.5 };
