@@ -33,8 +33,8 @@ public sealed class RgbImage
 /// Pillow's BICUBIC is Keys' cubic with a = -0.5 (Catmull-Rom), widened by the scale factor when shrinking
 /// (antialiasing), applied horizontally then vertically with an 8-bit rounded intermediate image, its weights
 /// normalised to sum 1 and rounded to 22-bit fixed point. ImageMagick's Catrom filter is the same kernel but differs in
-/// those details (its own support window, pass order chosen by cost, Q8 rounding), measured at up to a few levels of
-/// 255 on the same pixels. Given the same decoded bytes this port reproduces Pillow 9.4's <c>Image.resize(..., BICUBIC)</c>
+/// those details (its own support window, pass order chosen by cost, Q8 rounding): on a smooth 640 x 480 image resized
+/// to 298 x 224 a fifth of its bytes differ from Pillow's by one level (measured in the tests). Given the same decoded bytes this port reproduces Pillow 9.4's <c>Image.resize(..., BICUBIC)</c>
 /// exactly (tested against bytes Pillow wrote).
 /// </para>
 /// </summary>
