@@ -81,6 +81,11 @@ public static class ImageDecoder
             error = null;
             return true;
         }
+        catch (MagickMissingDelegateErrorException)
+        {
+            error = "is not an image (its content matches no format ImageMagick reads)";
+            return false;
+        }
         catch (MagickException ex)
         {
             error = $"is damaged or not an image ({Reason(ex)})";
