@@ -109,10 +109,11 @@ public static partial class ImageDataset
         return Build(images, t, Path.GetFullPath(folder));
     }
 
-    // a<number>_b<number>, delimited by the start of the name or '_' / '-' before, and '_' / '-' / '.' or the end after.
+    // a<number>_b<number> in the name without its extension, delimited by the start or '_' / '-' before, and '_' / '-'
+    // or the end after (so "b0.2x" is no number, rather than a "b0" followed by junk).
     private const string NumberPattern = @"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?";
 
-    [GeneratedRegex(@"(?:^|[_\-])a(?<a>" + NumberPattern + @")_b(?<b>" + NumberPattern + @")(?=$|[_\-.])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?:^|[_\-])a(?<a>" + NumberPattern + @")_b(?<b>" + NumberPattern + @")(?=$|[_\-])", RegexOptions.CultureInvariant)]
     private static partial Regex CoordinatesRegex();
 
     /// <summary>
