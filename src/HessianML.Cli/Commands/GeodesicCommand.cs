@@ -45,16 +45,7 @@ internal static class GeodesicCommand
             OutputFiles.EnsureWritable(path);
             var geodesic = new GeodesicTransformer(psi, new GeodesicOptions { Points = n, Resolution = r, Method = parse.GetValue(method) });
             var p = geodesic.Solve(a1, a2, b1, b2);
-            var t1 = (double[])p.T1.Clone();
-            var t2 = (double[])p.T2.Clone();
-            (t1[0], t2[0], t1[^1], t2[^1]) = (a1, a2, b1, b2); // the inputs themselves, not computed values
-            var view = new DataView.Builder()
-                .AddScalar("index", Enumerable.Range(0, n).ToArray())
-                .AddScalar("t1", t1)
-                .AddScalar("t2", t2)
-                .AddScalar("cumulative_length", p.CumulativeLength)
-                .Build();
-            CsvDataFile.Write(view, path);
+            WriteCsv(p, (a1, a2), (b1, b2), path);
             var table = geodesic.Solver.Metric;
             if (table.ClampedCount > 0) // not an error: a fitted psi is indefinite where the true metric is nearly degenerate
                 Console.Out.WriteLine(Invariant(
@@ -64,6 +55,21 @@ internal static class GeodesicCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Writes a path in the geodesic contract `index,t1,t2,cumulative_length`, its ends exactly the given points.</summary>
+    internal static void WriteCsv(GeodesicPath p, (double T1, double T2) from, (double T1, double T2) to, string path)
+    {
+        var t1 = (double[])p.T1.Clone();
+        var t2 = (double[])p.T2.Clone();
+        (t1[0], t2[0], t1[^1], t2[^1]) = (from.T1, from.T2, to.T1, to.T2); // the inputs themselves, not computed values
+        var view = new DataView.Builder()
+            .AddScalar("index", Enumerable.Range(0, p.Count).ToArray())
+            .AddScalar("t1", t1)
+            .AddScalar("t2", t2)
+            .AddScalar("cumulative_length", p.CumulativeLength)
+            .Build();
+        CsvDataFile.Write(view, path);
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
