@@ -260,7 +260,8 @@ internal static class ImageCommands
         }
         // t is stored as float: widen each bound by its shortest decimal form, so the box prints as the data reads (0.0017, not 0.0017000000225380063).
         static double D(double f) => double.Parse(((float)f).ToString("R", Inv), Inv);
-        return new ParameterBox(D(lo1), D(hi1), D(lo2), D(hi2));
+        // ... but never inside the data: a bound that the short form moved inwards stays as it was.
+        return new ParameterBox(Math.Min(D(lo1), lo1), Math.Max(D(hi1), hi1), Math.Min(D(lo2), lo2), Math.Max(D(hi2), hi2));
     }
 
     /// <summary>psi, g11, g12, g22 and det g (log10 when it spans decades) side by side.</summary>
