@@ -22,6 +22,7 @@ internal static class Commands
         yield return RunCommands.Create();
         yield return MetricCommand.Create();
         yield return GeodesicCommand.Create();
+        yield return ExportCommand.Create();
         yield return BenchCommand.Create();
     }
 }

@@ -27,6 +27,7 @@ internal static class RunCommands
     {
         Ising(),
         Tasep(),
+        DiffusionRunCommand.Create(),
         ImageCommands.RunImages(),
     };
 

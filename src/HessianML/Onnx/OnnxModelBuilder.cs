@@ -155,15 +155,29 @@ public sealed class OnnxModelBuilder
         return name;
     }
 
+    /// <summary>A double constant of the graph (e.g. spline coefficients computed in double); returns its name.</summary>
+    public string AddInitializer(string name, double[] data, params long[] dims)
+    {
+        var bytes = new byte[data.Length * sizeof(double)];
+        for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8 * i), data[i]);
+        return AddRawInitializer(name, OnnxElementType.Double, data.Length, bytes, dims);
+    }
+
     /// <summary>An int64 constant of the graph (shapes, axes); returns its name.</summary>
     public string AddInitializer(string name, long[] data, params long[] dims)
     {
-        Define(name);
-        CheckCount(name, data.Length, dims);
-        var t = new TensorProto { Name = name, DataType = OnnxElementType.Int64 };
-        t.Dims.AddRange(dims);
         var bytes = new byte[data.Length * sizeof(long)];
         for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8 * i), data[i]);
+        return AddRawInitializer(name, OnnxElementType.Int64, data.Length, bytes, dims);
+    }
+
+    /// <summary>An initializer given as little-endian bytes (<paramref name="count"/> elements of <paramref name="type"/>).</summary>
+    private string AddRawInitializer(string name, OnnxElementType type, int count, byte[] bytes, long[] dims)
+    {
+        Define(name);
+        CheckCount(name, count, dims);
+        var t = new TensorProto { Name = name, DataType = type };
+        t.Dims.AddRange(dims);
         t.RawData = ByteString.CopyFrom(bytes);
         _initializers.Add(t);
         return name;

@@ -77,4 +77,49 @@ public sealed class GeodesicCommandTests
         Assert.AreEqual(0, r.Code, r.Err);
         Assert.AreEqual(11, File.ReadAllLines(csv).Length);
     }
+
+    [TestMethod]
+    public void PairsFromACsvShareOneTabulationAndEachPathKeepsItsEnds()
+    {
+        string pairs = Path.Combine(_dir, "pairs.csv"), csv = Path.Combine(_dir, "paths.csv");
+        File.WriteAllText(pairs, "from_t1,from_t2,to_t1,to_t2\n0.1,-0.3,0.93,0.41\n0.5,0.25,0.2,-0.4\n0.7,0,0.7,0\n");
+        var r = CliRunner.Run("geodesic", "--model", _model, "--pairs", pairs, "--points", "11", "--out", csv);
+        Assert.AreEqual(0, r.Code, r.Err);
+        StringAssert.Contains(r.Out, "wrote 3 geodesics of 11 points");
+        var lines = File.ReadAllLines(csv);
+        Assert.AreEqual("pair,index,t1,t2,cumulative_length", lines[0]);
+        Assert.AreEqual(1 + 3 * 11, lines.Length);
+        double[] Row(int i) => lines[i].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        CollectionAssert.AreEqual(new[] { 1, 0, 0.5, 0.25, 0 }, Row(1 + 11).Select(x => Math.Round(x, 6)).ToArray());
+        var end = Row(1 + 2 * 11 - 1);
+        Assert.AreEqual((1.0, 10.0, 0.2, -0.4), (end[0], end[1], Math.Round(end[2], 6), Math.Round(end[3], 6)));
+        Assert.AreEqual(0, Row(3 * 11)[4]); // from == to: length 0
+        // The first pair's length equals the one-path command's (same endpoints up to float rounding of the CSV's).
+        var single = CliRunner.Run("geodesic", "--model", _model, "--from", "0.1,-0.3", "--to", "0.93,0.41", "--points", "11", "--out", Path.Combine(_dir, "one.csv"));
+        double oneLength = double.Parse(File.ReadAllLines(Path.Combine(_dir, "one.csv"))[^1].Split(',')[3], CultureInfo.InvariantCulture);
+        Assert.AreEqual(oneLength, Row(11)[4], 1e-5 * oneLength, single.Out);
+    }
+
+    [TestMethod]
+    public void BadPairsAreOneLineErrors()
+    {
+        string pairs = Path.Combine(_dir, "pairs.csv"), csv = Path.Combine(_dir, "paths.csv");
+        File.WriteAllText(pairs, "from_t1,from_t2,to_t1,to_t2\n0.1,-0.3,0.93,0.41\n0.5,0.25,1.5,-0.4\n");
+        File.WriteAllText(Path.Combine(_dir, "nocol.csv"), "a,b\n1,2\n");
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["--pairs", pairs], "row 1"),
+            (["--pairs", Path.Combine(_dir, "nocol.csv")], "from_t1"),
+            (["--pairs", Path.Combine(_dir, "none.csv")], "no such file"),
+            (["--pairs", pairs, "--from", "0.1,0.1"], "either --from and --to"),
+            (["--from", "0.1,0.1"], "either --from and --to"),
+        })
+        {
+            var r = CliRunner.Run(["geodesic", "--model", _model, "--out", csv, .. args]);
+            Assert.AreEqual(2, r.Code, $"{string.Join(' ', args)}: {r.Err}");
+            Assert.AreEqual(1, r.Err.Trim().Split('\n').Length, r.Err);
+            StringAssert.Contains(r.Err, message);
+            Assert.IsFalse(File.Exists(csv));
+        }
+    }
 }

@@ -1,0 +1,250 @@
+using System.Globalization;
+using HessianML.Autodiff.Layers;
+using HessianML.Geometry;
+
+namespace HessianML.Onnx;
+
+/// <summary>
+/// Writes a fitted psi as an ONNX model any ONNX consumer can run (ML.NET's ApplyOnnxModel, Python's onnxruntime, our
+/// own <see cref="OnnxRuntimeEngine"/>): input <c>t</c> float [batch, 2]; outputs <c>psi</c> float [batch] and
+/// <c>grad_psi</c> float [batch, 2] (d psi / d t1, d psi / d t2, the expectation parameters), and for a spline psi also
+/// <c>metric</c> float [batch, 3] (g11, g12, g22 = the Hessian, exact for a spline). The model's metadata holds the box
+/// and the parametrisation.
+/// <para>
+/// WHY the gradient is written out as graph nodes (not left to the consumer): ONNX has no autodiff at inference, and
+/// grad psi is what users of an exponential family want next to psi. A spline psi is evaluated exactly as ours
+/// (the same piece selection, so also outside the box) in double inside the graph, cast to float at the outputs; an MLP
+/// psi runs in float, as it was trained, with its hand-written backward pass (Linear, LayerNorm, activation).
+/// </para>
+/// </summary>
+public static class PsiOnnxExporter
+{
+    /// <summary>Names of the graph's input and outputs (the contract consumers script against).</summary>
+    public const string InputName = "t", PsiName = "psi", GradientName = "grad_psi", MetricName = "metric";
+
+    /// <summary>The ONNX model of <paramref name="psi"/>.</summary>
+    public static OnnxModelBuilder Build(FittedPsi psi)
+    {
+        ArgumentNullException.ThrowIfNull(psi);
+        var b = new OnnxModelBuilder("psi") { DocString = "log-partition function psi(t) of a HessianML model, with its gradient" };
+        b.AddInput(InputName, "batch", 2);
+        var box = psi.Box;
+        b.Metadata["hessianml.psi"] = psi.Parametrisation.ToString();
+        b.Metadata["hessianml.box"] = string.Create(CultureInfo.InvariantCulture, $"{box.Lo1}:{box.Hi1},{box.Lo2}:{box.Hi2}");
+        switch (psi)
+        {
+            case SplinePsi spline:
+                new Graph(b).Spline(spline.Spline);
+                b.AddOutput(MetricName, "batch", 3);
+                break;
+            case MlpPsi mlp:
+                new Graph(b).Mlp(mlp);
+                break;
+            default:
+                throw new NotSupportedException($"ONNX export of a {psi.Parametrisation} psi is not implemented");
+        }
+        b.AddOutput(PsiName, "batch");
+        b.AddOutput(GradientName, "batch", 2);
+        return b;
+    }
+
+    /// <summary>Writes the ONNX model of <paramref name="psi"/> to <paramref name="stream"/>.</summary>
+    public static void Write(FittedPsi psi, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var bytes = Build(psi).ToBytes();
+        stream.Write(bytes);
+    }
+
+    /// <summary>Node-writing helpers over one builder (names are made unique by a counter).</summary>
+    private sealed class Graph(OnnxModelBuilder b)
+    {
+        private int _n;
+
+        private string Name(string stem) => $"{stem}_{_n++}";
+
+        private string Scalar(double value) => b.AddInitializer(Name("c"), new[] { value });
+
+        private string ScalarF(float value) => b.AddInitializer(Name("c"), new[] { value });
+
+        private string Axes(params long[] axes) => b.AddInitializer(Name("axes"), axes, axes.Length);
+
+        private string Unsqueeze(string x, long axis) => b.AddNode("Unsqueeze", [x, Axes(axis)], Name("unsq"));
+
+        private string Squeeze(string x, long axis, string? output = null) => b.AddNode("Squeeze", [x, Axes(axis)], output ?? Name("sq"));
+
+        private string RowSum(string x) =>
+            b.AddNode("ReduceSum", [x, Axes(1)], Name("sum"), OnnxAttribute.Int("keepdims", 0));
+
+        private string RowMean(string x) => // opset 17: ReduceMean takes its axes as an attribute
+            b.AddNode("ReduceMean", [x], Name("mean"), OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 1));
+
+        private string Cast(string x, OnnxElementType to, string? output = null) =>
+            b.AddNode("Cast", [x], output ?? Name("cast"), OnnxAttribute.Int("to", (long)to));
+
+        private string Concat(string? output, params string[] xs) =>
+            b.AddNode("Concat", xs, output ?? Name("cat"), OnnxAttribute.Int("axis", 1));
+
+        /// <summary>
+        /// Cubic B-spline basis of one axis at x [N] (double): values, first and second derivatives [N, 4] and the first
+        /// basis index [N, 4] (int64, first + 0..3), exactly as <see cref="CubicBSpline1D.Evaluate"/>: the piece is
+        /// floor((x - Lo) / h) clamped to [0, Count - 4], so points outside the interval extrapolate the end piece.
+        /// </summary>
+        private (string B, string D1, string D2, string Index) Basis(string x, CubicBSpline1D axis)
+        {
+            double h = axis.Spacing;
+            var s = b.Div(b.Sub(x, Scalar(axis.Lo)), Scalar(h));
+            var first = b.AddNode("Clip", [b.AddNode("Floor", [s], Name("floor")), Scalar(0), Scalar(axis.Count - 4)], Name("first"));
+            var u = Unsqueeze(b.Sub(s, first), 1); // [N, 1]
+            // Rows: powers u^0..u^3; columns: the four basis functions (value_k = sum_p M[p, k] u^p).
+            var m = b.AddInitializer(Name("pieces"), new[]
+            {
+                1 / 6.0, 4 / 6.0, 1 / 6.0, 0,
+                -3 / 6.0, 0, 3 / 6.0, 0,
+                3 / 6.0, -6 / 6.0, 3 / 6.0, 0,
+                -1 / 6.0, 3 / 6.0, -3 / 6.0, 1 / 6.0,
+            }, 4, 4);
+            string Powers(double[] exponents, double[] factors) =>
+                b.Mul(b.AddNode("Pow", [u, b.AddInitializer(Name("exp"), exponents, 4L)], Name("pow")), b.AddInitializer(Name("fac"), factors, 4L));
+            var value = b.MatMul(Powers(new double[] { 0, 1, 2, 3 }, new double[] { 1, 1, 1, 1 }), m);
+            var d1 = b.MatMul(Powers(new double[] { 0, 0, 1, 2 }, new[] { 0, 1 / h, 2 / h, 3 / h }), m);
+            var d2 = b.MatMul(Powers(new double[] { 0, 0, 0, 1 }, new[] { 0, 0, 2 / (h * h), 6 / (h * h) }), m);
+            var index = b.Add(Unsqueeze(Cast(first, OnnxElementType.Int64), 1), b.AddInitializer(Name("offsets"), new long[] { 0, 1, 2, 3 }, 4));
+            return (value, d1, d2, index);
+        }
+
+        public void Spline(TensorBSpline spline)
+        {
+            var t = Cast(InputName, OnnxElementType.Double);
+            var t1 = b.AddNode("Gather", [t, b.AddInitializer(Name("i"), new long[] { 0 })], Name("t1"), OnnxAttribute.Int("axis", 1));
+            var t2 = b.AddNode("Gather", [t, b.AddInitializer(Name("i"), new long[] { 1 })], Name("t2"), OnnxAttribute.Int("axis", 1));
+            var (b1, d1b1, d2b1, i1) = Basis(t1, spline.Axis1);
+            var (b2, d1b2, d2b2, i2) = Basis(t2, spline.Axis2);
+            // The 4 x 4 coefficients under each point: c[(first1 + k) * Count2 + first2 + l].
+            var flat = b.Add(b.Mul(Unsqueeze(i1, 2), b.AddInitializer(Name("n2"), new long[] { spline.Axis2.Count })), Unsqueeze(i2, 1));
+            var c = b.AddNode("Gather", [b.AddInitializer("coefficients", spline.Coefficients, spline.Coefficients.Length), flat],
+                Name("c"), OnnxAttribute.Int("axis", 0)); // [N, 4, 4]
+            // r_k = sum_l c_kl B2_l (and with B2', B2''), then contract with the axis-1 basis.
+            string Row(string basis2) => Squeeze(b.MatMul(c, Unsqueeze(basis2, 2)), 2);
+            var r0 = Row(b2);
+            var r1 = Row(d1b2);
+            var r2 = Row(d2b2);
+            string Contract(string r, string basis1) => Unsqueeze(RowSum(b.Mul(r, basis1)), 1);
+            var psi = Contract(r0, b1);
+            Cast(Squeeze(psi, 1), OnnxElementType.Float, PsiName);
+            Cast(Concat(null, Contract(r0, d1b1), Contract(r1, b1)), OnnxElementType.Float, GradientName);
+            Cast(Concat(null, Contract(r0, d2b1), Contract(r1, d1b1), Contract(r2, b1)), OnnxElementType.Float, MetricName);
+        }
+
+        private sealed record Block(Linear<float> Linear, LayerNorm<float>? Norm, ActivationKind Activation,
+            string Input, string? XHat, string? InvStd, string PreActivation);
+
+        public void Mlp(MlpPsi psi)
+        {
+            var box = psi.Box;
+            // The network sees u = (t - centre) * 2 / width (see MlpPsi); d psi / d t = d psi / d u * 2 / width.
+            var scale = b.AddInitializer(Name("scale"), new[] { (float)(2 / box.Width1), (float)(2 / box.Width2) }, 1, 2);
+            var h = b.Mul(b.Add(InputName, b.AddInitializer(Name("shift"),
+                new[] { (float)(-(box.Lo1 + box.Hi1) / 2), (float)(-(box.Lo2 + box.Hi2) / 2) }, 1, 2)), scale);
+            var layers = psi.Network.Layers;
+            var blocks = new List<Block>();
+            int i = 0;
+            while (i < layers.Count - 1)
+            {
+                var linear = (Linear<float>)layers[i++];
+                var z = Affine(h, linear);
+                LayerNorm<float>? norm = null;
+                string? xhat = null, inv = null;
+                if (layers[i] is LayerNorm<float> ln)
+                {
+                    norm = ln;
+                    i++;
+                    var centred = b.Sub(z, RowMean(z));
+                    inv = b.AddNode("Reciprocal", [b.AddNode("Sqrt", [b.Add(RowMean(b.Mul(centred, centred)), ScalarF((float)ln.Eps))], Name("std"))], Name("inv"));
+                    xhat = b.Mul(centred, inv);
+                    z = b.Add(b.Mul(xhat, Weights(ln.Gamma.Value.Data, ln.Gamma.Value.Data.Length)), Weights(ln.Beta.Value.Data, ln.Beta.Value.Data.Length));
+                }
+                var activation = ((Activation<float>)layers[i++]).Kind;
+                blocks.Add(new Block(linear, norm, activation, h, xhat, inv, z));
+                h = Activate(z, activation);
+            }
+            var output = (Linear<float>)layers[^1];
+            if (output.OutFeatures != 1) throw new NotSupportedException($"an MLP psi must end in one output, this one has {output.OutFeatures}");
+            Squeeze(Affine(h, output), 1, PsiName);
+            // Backward pass of the scalar output, row by row: d psi / d h_last = W_out (broadcast over rows).
+            var grad = Weights(output.Weight.Value.Data, 1, output.InFeatures);
+            for (int k = blocks.Count - 1; k >= 0; k--)
+            {
+                var blk = blocks[k];
+                var g = b.Mul(grad, Derivative(blk.PreActivation, blk.Activation));
+                if (blk.Norm is { } ln)
+                {
+                    // LayerNorm backward: gz = inv * (gx - mean(gx) - xhat * mean(gx * xhat)), gx = g * gamma.
+                    var gx = b.Mul(g, Weights(ln.Gamma.Value.Data, ln.Gamma.Value.Data.Length));
+                    g = b.Mul(blk.InvStd!, b.Sub(b.Sub(gx, RowMean(gx)), b.Mul(blk.XHat!, RowMean(b.Mul(gx, blk.XHat!)))));
+                }
+                grad = b.MatMul(g, Weights(blk.Linear.Weight.Value.Data, blk.Linear.OutFeatures, blk.Linear.InFeatures));
+            }
+            b.Mul(grad, scale, GradientName);
+        }
+
+        private string Weights(float[] data, params long[] dims) => b.AddInitializer(Name("w"), data, dims);
+
+        private string Affine(string x, Linear<float> l) =>
+            b.Gemm(x, Weights(l.Weight.Value.Data, l.OutFeatures, l.InFeatures),
+                l.Bias is { } bias ? Weights(bias.Value.Data, l.OutFeatures) : null, transB: true, output: Name("gemm"));
+
+        private string Activate(string x, ActivationKind kind) => kind switch
+        {
+            ActivationKind.Relu => b.Relu(x),
+            ActivationKind.Softplus => b.Softplus(x),
+            ActivationKind.Sigmoid => b.Sigmoid(x),
+            ActivationKind.Tanh => b.Tanh(x),
+            ActivationKind.Silu => b.Mul(x, b.Sigmoid(x)),
+            _ => throw new NotSupportedException($"activation {kind}"),
+        };
+
+        /// <summary>d activation / d x at x (ReLU's derivative at 0 taken as 0, as our autodiff does).</summary>
+        private string Derivative(string x, ActivationKind kind)
+        {
+            switch (kind)
+            {
+                case ActivationKind.Relu:
+                    return Cast(b.AddNode("Greater", [x, ScalarF(0)], Name("pos")), OnnxElementType.Float);
+                case ActivationKind.Softplus:
+                    return b.Sigmoid(x);
+                case ActivationKind.Sigmoid:
+                {
+                    var s = b.Sigmoid(x);
+                    return b.Mul(s, b.Sub(ScalarF(1), s));
+                }
+                case ActivationKind.Tanh:
+                {
+                    var th = b.Tanh(x);
+                    return b.Sub(ScalarF(1), b.Mul(th, th));
+                }
+                case ActivationKind.Silu:
+                {
+                    var s = b.Sigmoid(x);
+                    return b.Add(s, b.Mul(b.Mul(x, s), b.Sub(ScalarF(1), s)));
+                }
+                default:
+                    throw new NotSupportedException($"activation {kind}");
+            }
+        }
+    }
+}
+
+/// <summary>ONNX export on <c>ctx.Model</c>, as ML.NET's OnnxConverter adds <c>mlContext.Model.ConvertToOnnx</c>.</summary>
+public static class OnnxConversionCatalog
+{
+    /// <summary>
+    /// Writes the psi of <paramref name="model"/> (its last LogPartition, FisherMetric or Geodesic component) as ONNX: see
+    /// <see cref="PsiOnnxExporter"/> for the graph's inputs and outputs.
+    /// </summary>
+    public static void ConvertToOnnx(this ModelOperationsCatalog catalog, Pipeline.ITransformer model, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        PsiOnnxExporter.Write(LogPartitionTransformer.FindIn(model).Psi, stream);
+    }
+}
