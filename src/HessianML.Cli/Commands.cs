@@ -18,6 +18,7 @@ internal static class Commands
             IsingCommands.Exact(),
             TasepCommands.Exact(),
         };
+        yield return ImageCommands.Featurize();
         yield return RunCommands.Create();
         yield return MetricCommand.Create();
         yield return GeodesicCommand.Create();

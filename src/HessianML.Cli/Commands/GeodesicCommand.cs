@@ -62,22 +62,28 @@ internal static class GeodesicCommand
             OutputFiles.EnsureWritable(path);
             var geodesic = new GeodesicTransformer(psi, options);
             var p = geodesic.Solve(a1, a2, b1, b2);
-            var t1 = (double[])p.T1.Clone();
-            var t2 = (double[])p.T2.Clone();
-            (t1[0], t2[0], t1[^1], t2[^1]) = (a1, a2, b1, b2); // the inputs themselves, not computed values
-            var view = new DataView.Builder()
-                .AddScalar("index", Enumerable.Range(0, n).ToArray())
-                .AddScalar("t1", t1)
-                .AddScalar("t2", t2)
-                .AddScalar("cumulative_length", p.CumulativeLength)
-                .Build();
-            CsvDataFile.Write(view, path);
+            WriteCsv(p, (a1, a2), (b1, b2), path);
             NoteFloor(geodesic);
             Console.Out.WriteLine(Invariant(
                 $"wrote a {n}-point geodesic of {modelPath} from ({a1}, {a2}) to ({b1}, {b2}) to {path}: length {p.Length:G6}, energy {p.Energy:G6}, curvature {p.Curvature:G6}"));
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Writes a path in the geodesic contract `index,t1,t2,cumulative_length`, its ends exactly the given points.</summary>
+    internal static void WriteCsv(GeodesicPath p, (double T1, double T2) from, (double T1, double T2) to, string path)
+    {
+        var t1 = (double[])p.T1.Clone();
+        var t2 = (double[])p.T2.Clone();
+        (t1[0], t2[0], t1[^1], t2[^1]) = (from.T1, from.T2, to.T1, to.T2); // the inputs themselves, not computed values
+        var view = new DataView.Builder()
+            .AddScalar("index", Enumerable.Range(0, p.Count).ToArray())
+            .AddScalar("t1", t1)
+            .AddScalar("t2", t2)
+            .AddScalar("cumulative_length", p.CumulativeLength)
+            .Build();
+        CsvDataFile.Write(view, path);
     }
 
     /// <summary>Every pair of <paramref name="pairsPath"/> through one <see cref="GeodesicTransformer"/> (one tabulation).</summary>

@@ -28,6 +28,7 @@ internal static class RunCommands
         Ising(),
         Tasep(),
         DiffusionRunCommand.Create(),
+        ImageCommands.RunImages(),
     };
 
     /// <summary>

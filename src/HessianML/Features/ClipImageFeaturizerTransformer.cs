@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using System.Globalization;
+using HessianML.Data;
+using HessianML.Onnx;
+using HessianML.Pipeline;
+
+namespace HessianML.Features;
+
+/// <summary>
+/// An image the featuriser could not read under <see cref="BadImageHandling.Fail"/>: names the file, its row and why.
+/// An <see cref="IOException"/> (InvalidDataException is sealed), so callers that treat unreadable files as bad input catch it.
+/// </summary>
+public sealed class BadImageException(string path, int row, string reason)
+    : IOException($"ClipImageFeaturizer: image '{path}' (row {row}) {reason}")
+{
+    public string ImagePath { get; } = path;
+    public int Row { get; } = row;
+    public string Reason { get; } = reason;
+}
+
+/// <summary>
+/// The CLIP featuriser (kind "ClipImageFeaturizer"): reads the String column of image paths and adds the Float32
+/// vector[D] embedding column (default "features", unit length by default), plus the schema metadata
+/// <c>encoder_path</c>, <c>encoder_sha256</c>, <c>embedding_dim</c> and <c>image_size</c>. Under
+/// <see cref="BadImageHandling.Skip"/> rows whose image cannot be read are left out (<c>skipped_images</c> in the
+/// metadata counts them; <see cref="Transform(IDataView, out ImageFeaturizationReport)"/> lists them).
+/// <para>
+/// Saved models store the encoder's absolute path and SHA-256, not its bytes (a CLIP ViT-B/32 image encoder is about
+/// 350 MB, model files are meant to be small); loading refuses an encoder that is missing or whose bytes changed.
+/// The ONNX session is opened on first use and closed by <see cref="Dispose"/>.
+/// </para>
+/// </summary>
+public sealed class ClipImageFeaturizerTransformer : ISavableTransformer, IDisposable
+{
+    public const string KindName = "ClipImageFeaturizer";
+    public const string EncoderPathKey = "encoder_path";
+    public const string EncoderSha256Key = "encoder_sha256";
+    public const string EmbeddingDimensionKey = "embedding_dim";
+    public const string ImageSizeKey = "image_size";
+    public const string SkippedImagesKey = "skipped_images";
+
+    private static readonly object EngineGate = new();
+    private static IOnnxInferenceEngine? _defaultEngine;
+
+    /// <summary>
+    /// The engine used when the options name none (and by loaded models): ONNX Runtime through our binding, created on
+    /// first use and kept for the process. Set it to route every featuriser through another <see cref="IOnnxInferenceEngine"/>
+    /// (e.g. an adapter over the official Microsoft.ML.OnnxRuntime package).
+    /// </summary>
+    public static IOnnxInferenceEngine DefaultEngine
+    {
+        get
+        {
+            lock (EngineGate) return _defaultEngine ??= new OnnxRuntimeEngine(new OnnxRuntimeOptions { LogSeverity = 3 });
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (EngineGate) _defaultEngine = value;
+        }
+    }
+
+    private readonly ClipImageFeaturizerOptions _o;
+    private readonly EncoderSignature _signature;
+    private readonly object _sessionGate = new();
+    private IOnnxSession? _session;
+    private bool _disposed;
+
+    internal ClipImageFeaturizerTransformer(ClipImageFeaturizerOptions options, string sha256, EncoderSignature signature, IOnnxSession? session)
+    {
+        (_o, EncoderSha256, _signature, _session) = (options, sha256, signature, session);
+    }
+
+    public string Kind => KindName;
+
+    /// <summary>The encoder's absolute path.</summary>
+    public string ModelPath => _o.ModelPath;
+
+    /// <summary>SHA-256 of the encoder file (lower-case hex), as it was when fitted.</summary>
+    public string EncoderSha256 { get; }
+
+    /// <summary>D, the embedding length.</summary>
+    public int EmbeddingDimension => _signature.Dimension;
+
+    public string EncoderInputName => _signature.InputName;
+    public string EncoderOutputName => _signature.OutputName;
+    public int ImageSize => _o.ImageSize;
+    public bool Normalize => _o.Normalize;
+    public BadImageHandling OnBadImage => _o.OnBadImage;
+    public string InputColumnName => _o.InputColumnName;
+    public string OutputColumnName => _o.OutputColumnName;
+
+    /// <summary>Images per encoder call: the encoder's own fixed batch size if it has one, else the option.</summary>
+    public int BatchSize => _signature.FixedBatch ?? _o.BatchSize;
+
+    /// <summary>Receives one line per batch (settable after loading a model, which carries no callback).</summary>
+    public Action<string>? Progress
+    {
+        get => _o.Progress;
+        set => _o.Progress = value;
+    }
+
+    private IReadOnlyDictionary<string, string> Metadata(int? skipped)
+    {
+        var m = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [EncoderPathKey] = ModelPath,
+            [EncoderSha256Key] = EncoderSha256,
+            [EmbeddingDimensionKey] = EmbeddingDimension.ToString(CultureInfo.InvariantCulture),
+            [ImageSizeKey] = ImageSize.ToString(CultureInfo.InvariantCulture),
+        };
+        if (skipped is { } s) m[SkippedImagesKey] = s.ToString(CultureInfo.InvariantCulture);
+        return m;
+    }
+
+    private DataViewSchema OutputSchema(DataViewSchema input, int? skipped)
+    {
+        var s = input.WithColumn(OutputColumnName, ColumnType.Vector(DataKind.Float32, EmbeddingDimension));
+        var meta = new Dictionary<string, string>(s.Metadata);
+        foreach (var kv in Metadata(skipped)) meta[kv.Key] = kv.Value;
+        return s.WithMetadata(meta);
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        SchemaShape.Require(inputSchema, KindName, ColumnRequirement.Scalar(InputColumnName, DataKind.String));
+        return OutputSchema(inputSchema, 0);
+    }
+
+    public IDataView Transform(IDataView input) => Transform(input, out _);
+
+    /// <summary>Featurises every row; <paramref name="report"/> says how many were encoded, which were skipped and how fast.</summary>
+    public IDataView Transform(IDataView input, out ImageFeaturizationReport report)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        GetOutputSchema(input.Schema);
+        var clock = Stopwatch.StartNew();
+        var session = Session();
+        int rows = input.RowCount, size = ImageSize, plane = 3 * size * size, d = EmbeddingDimension, batch = BatchSize;
+        var paths = input.GetColumn<string>(InputColumnName);
+        var features = new float[(long)rows * d];
+        var kept = new List<int>(rows);
+        var skipped = new List<SkippedImage>();
+        int batches = (rows + batch - 1) / batch;
+        float[] mean = _o.Mean, std = _o.Std;
+        for (int b = 0; b < batches; b++)
+        {
+            int start = b * batch, count = Math.Min(batch, rows - start);
+            // A fixed-batch encoder gets zero padding after the last real image.
+            var pixels = new float[(_signature.FixedBatch ?? count) * plane];
+            var errors = new string?[count];
+            var resolved = new string[count];
+            Parallel.For(0, count, i =>
+            {
+                string? raw = paths.Span[start + i];
+                if (string.IsNullOrWhiteSpace(raw))
+                {
+                    resolved[i] = raw ?? "";
+                    errors[i] = "has no path (empty)";
+                    return;
+                }
+                resolved[i] = Resolve(raw);
+                if (ImageDecoder.TryDecode(resolved[i], out var image, out var error))
+                    ClipPreprocessing.Preprocess(image!, size, mean, std, pixels.AsSpan(i * plane, plane));
+                else
+                    errors[i] = error;
+            });
+            int n = 0;
+            var rowsHere = new List<int>(count);
+            for (int i = 0; i < count; i++)
+            {
+                if (errors[i] is { } why)
+                {
+                    if (_o.OnBadImage == BadImageHandling.Fail) throw new BadImageException(resolved[i], start + i, why);
+                    skipped.Add(new SkippedImage(start + i, resolved[i], why));
+                    continue;
+                }
+                if (n != i) Array.Copy(pixels, (long)i * plane, pixels, (long)n * plane, plane);
+                rowsHere.Add(start + i);
+                n++;
+            }
+            if (n > 0)
+            {
+                int run = _signature.FixedBatch ?? n;
+                if (_signature.FixedBatch is null && n < count) pixels = pixels[..(n * plane)];
+                else Array.Clear(pixels, n * plane, pixels.Length - n * plane);
+                var output = Run(session, new OnnxTensor(pixels, run, 3, size, size), run);
+                for (int i = 0; i < n; i++)
+                {
+                    var dst = features.AsSpan((kept.Count + i) * d, d);
+                    output.AsSpan(i * d, d).CopyTo(dst);
+                    if (_o.Normalize) UnitLength(dst);
+                }
+                kept.AddRange(rowsHere);
+            }
+            if (_o.Progress is { } say)
+            {
+                double s = clock.Elapsed.TotalSeconds;
+                say(string.Create(CultureInfo.InvariantCulture,
+                    $"featurize: batch {b + 1}/{batches}, {start + count}/{rows} images ({(start + count) / Math.Max(s, 1e-9):F1}/s){(skipped.Count > 0 ? $", {skipped.Count} skipped" : "")}"));
+            }
+        }
+        var view = input.ToDataView();
+        if (skipped.Count > 0)
+        {
+            view = view.SelectRows(kept);
+            features = features[..(kept.Count * d)];
+        }
+        view = view.WithColumn(OutputColumnName, ColumnType.Vector(DataKind.Float32, d), features);
+        foreach (var kv in Metadata(skipped.Count)) view = view.WithMetadata(kv.Key, kv.Value);
+        report = new ImageFeaturizationReport(rows, kept.Count, skipped, batches, clock.Elapsed.TotalSeconds);
+        return view;
+    }
+
+    private string Resolve(string path) =>
+        Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(_o.ImageFolder ?? Directory.GetCurrentDirectory(), path));
+
+    private float[] Run(IOnnxSession session, OnnxTensor pixels, int n)
+    {
+        var outputs = session.Run(new Dictionary<string, OnnxTensor> { [_signature.InputName] = pixels }, [_signature.OutputName]);
+        var y = outputs[_signature.OutputName];
+        if (y.Rank != 2 || y.Shape[0] != n || y.Shape[1] != EmbeddingDimension)
+            throw new InvalidDataException(
+                $"ClipImageFeaturizer: encoder '{ModelPath}' output '{_signature.OutputName}' has shape [{string.Join(", ", y.Shape)}] for {n} images; expected [{n}, {EmbeddingDimension}]");
+        return y.Data;
+    }
+
+    /// <summary>Scales to unit Euclidean length in double (a zero vector stays zero: it has no direction to keep).</summary>
+    internal static void UnitLength(Span<float> v)
+    {
+        double ss = 0;
+        foreach (float x in v) ss += (double)x * x;
+        if (ss == 0) return;
+        double inv = 1 / Math.Sqrt(ss);
+        for (int i = 0; i < v.Length; i++) v[i] = (float)(v[i] * inv);
+    }
+
+    private IOnnxSession Session()
+    {
+        lock (_sessionGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _session ??= ClipImageFeaturizerEstimator.OpenSession(_o.Engine ?? DefaultEngine, ModelPath, _o.SessionOptions);
+        }
+    }
+
+    /// <summary>Closes the encoder session (a later Transform is refused).</summary>
+    public void Dispose()
+    {
+        lock (_sessionGate)
+        {
+            _disposed = true;
+            _session?.Dispose();
+            _session = null;
+        }
+    }
+
+    // ---- persistence ----
+
+    private sealed record Saved(string ModelPath, string Sha256, string InputName, string OutputName, int Dimension, int? FixedBatch,
+        int ImageSize, int BatchSize, bool Normalize, float[] Mean, float[] Std, BadImageHandling OnBadImage,
+        string InputColumnName, string OutputColumnName, string? ImageFolder);
+
+    public void Save(ModelSaveContext context) => context.SetOptions(new Saved(ModelPath, EncoderSha256, _signature.InputName,
+        _signature.OutputName, _signature.Dimension, _signature.FixedBatch, _o.ImageSize, _o.BatchSize, _o.Normalize, _o.Mean, _o.Std,
+        _o.OnBadImage, _o.InputColumnName, _o.OutputColumnName, _o.ImageFolder));
+
+    [ModelLoader(KindName)]
+    internal static ITransformer Load(ModelLoadContext context)
+    {
+        var s = context.GetOptions<Saved>();
+        var o = new ClipImageFeaturizerOptions
+        {
+            ModelPath = s.ModelPath, ImageSize = s.ImageSize, BatchSize = s.BatchSize, Normalize = s.Normalize, Mean = s.Mean, Std = s.Std,
+            OnBadImage = s.OnBadImage, InputColumnName = s.InputColumnName, OutputColumnName = s.OutputColumnName, ImageFolder = s.ImageFolder,
+        };
+        try
+        {
+            o.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw context.Fail($"has invalid options ({ex.Message})");
+        }
+        if (s.Dimension < 1 || string.IsNullOrEmpty(s.InputName) || string.IsNullOrEmpty(s.OutputName) || s.Sha256 is not { Length: 64 })
+            throw context.Fail("has an incomplete encoder signature");
+        // The encoder is referenced, not embedded: it must be the very file the model was fitted with.
+        if (!File.Exists(s.ModelPath))
+            throw context.Fail($"needs the image encoder '{s.ModelPath}', which is not there (model files store the encoder's path and SHA-256, not its bytes)");
+        string sha = ClipImageFeaturizerEstimator.Sha256Of(s.ModelPath);
+        if (!string.Equals(sha, s.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw context.Fail($"needs the image encoder '{s.ModelPath}' as it was when fitted, but the file has changed (SHA-256 {sha}, expected {s.Sha256})");
+        return new ClipImageFeaturizerTransformer(o, s.Sha256.ToLowerInvariant(), new EncoderSignature(s.InputName, s.OutputName, s.Dimension, s.FixedBatch), null);
+    }
+}
