@@ -32,6 +32,7 @@ public static class LogPosteriorLeastSquares
         Span<double> g = stackalloc double[9];
         Span<double> u = stackalloc double[3];
         Span<double> wal = stackalloc double[3]; // (W A)^T log p
+        int skipped = 0;
         for (int i = 0; i < n; i++)
         {
             var p = posteriors.Slice(i * k, k);
@@ -55,7 +56,10 @@ public static class LogPosteriorLeastSquares
             }
             g[3] = g[1]; g[6] = g[2]; g[7] = g[5];
             if (!Invert3(g))
+            {
+                skipped++;
                 continue; // a posterior on fewer than three non-collinear cells says nothing about curvature
+            }
             // M = W - (W A) G (W A)^T restricted to the kept cells; accumulate S += M and r -= M log p.
             wal.Clear();
             foreach (int c in cells)
@@ -79,6 +83,14 @@ public static class LogPosteriorLeastSquares
                 }
             }
         }
+        // WHY this check: posteriors too sharp to see curvature (one or two cells each, as feature-distance posteriors of
+        // well-separated features are) leave cells with no equation at all, and the solve would fail deep inside.
+        int empty = 0;
+        for (int c = 0; c < k; c++) if (!(s[c * k + c] > 0)) empty++;
+        string Undetermined() => $"log-posterior least squares: {empty} of {k} grid cells get no weight from any posterior " +
+            $"({skipped} of {n} posteriors cover fewer than three non-collinear cells), so psi is undetermined there; " +
+            "use the JSD fit (PsiFit.Jsd) or wider posteriors";
+        if (empty > 0) throw new ArgumentException(Undetermined());
         // Fix the gauge: add the projector onto the affine functions, which leaves the solution on their orthogonal
         // complement unchanged (S annihilates them and r is orthogonal to them) and makes S invertible.
         var basis = OrthonormalAffineBasis(a1, a2, k);
@@ -87,7 +99,14 @@ public static class LogPosteriorLeastSquares
         for (int c = 0; c < k; c++)
             for (int d = 0; d < k; d++)
                 s[c * k + d] += scale * (basis[0][c] * basis[0][d] + basis[1][c] * basis[1][d] + basis[2][c] * basis[2][d]);
-        return CholeskySolve(s, r, k);
+        try
+        {
+            return CholeskySolve(s, r, k);
+        }
+        catch (InvalidOperationException) // cells with weight but too little to tie them to the rest
+        {
+            throw new ArgumentException(Undetermined().Replace($"{empty} of {k} grid cells get no weight from any posterior", "the posteriors do not tie every grid cell to the others"));
+        }
     }
 
     private static (double[] A1, double[] A2) StandardisedCoordinates(ReadOnlySpan<double> grid, int k)

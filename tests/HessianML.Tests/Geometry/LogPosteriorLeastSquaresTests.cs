@@ -53,4 +53,18 @@ public sealed class LogPosteriorLeastSquaresTests
         bad[3] = -1;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => LogPosteriorLeastSquares.Solve(bad, 1, grid)).Message, "row 0");
     }
+
+    [TestMethod]
+    public void PosteriorsTooSharpToSeeCurvatureAreAClearErrorNotACrash()
+    {
+        // One-hot posteriors (each on its own cell, as feature-distance posteriors of well-separated features are):
+        // no bundle covers three cells, so no grid value is determined.
+        var grid = Box.CellCentres(4, 4);
+        var sharp = new float[16 * 16];
+        for (int i = 0; i < 16; i++) sharp[i * 16 + i] = 1;
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => LogPosteriorLeastSquares.Solve(sharp, 16, grid));
+        StringAssert.Contains(ex.Message, "16 of 16 grid cells get no weight");
+        StringAssert.Contains(ex.Message, "16 of 16 posteriors cover fewer than three");
+        StringAssert.Contains(ex.Message, "PsiFit.Jsd");
+    }
 }
