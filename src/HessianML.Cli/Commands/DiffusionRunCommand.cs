@@ -25,7 +25,8 @@ internal static class DiffusionRunCommand
         var eta = CliOptions.Value("--eta", "DDIM eta in [0, 1] (0 = deterministic; > 0: training rows draw their own noise, everything else one fixed noise stream)", defaults.Slice.Eta);
         var grid = CliOptions.Value("--grid", "K: posterior grid, metric.csv and the boundary maps are K x K cells", defaults.Grid);
         var sliceGrid = CliOptions.Value("--slice-grid", "training points: a G x G grid of the slice (0 = 4K, 16 per cell)", 0);
-        var lambda = CliOptions.Value("--lambda", "posterior inverse temperature (0 = the run's phase-scale rule, see DiffusionRun.PhaseScaleLambda)", 0.0);
+        var lambda = CliOptions.Value("--lambda", "posterior inverse temperature (0 = set by --posterior-width)", 0.0);
+        var width = CliOptions.Value("--posterior-width", "standard deviation in cells of a sample's posterior inside a phase (sets lambda; see DiffusionRunOptions.PosteriorWidth)", defaults.PosteriorWidth);
         var epochs = CliOptions.Value("--epochs", "passes of the JSD psi fit over its rows", defaults.LogPartition.Epochs ?? 40);
         var splines = CliOptions.Value("--splines", "B-spline basis functions per axis of psi", defaults.LogPartition.SplineCount);
         var pairs = CliOptions.Value("--pairs", "endpoint pairs of the interpolation comparison", defaults.Pairs);
@@ -41,7 +42,7 @@ internal static class DiffusionRunCommand
             "DDIM with the exact score of a Gaussian mixture over a 2D latent slice: the metric's phase boundaries against the " +
             "true phase map, Lipschitz ratios, and geodesics against the pull-back baselines and the straight line.")
         {
-            components, dim, std, steps, eta, grid, sliceGrid, lambda, epochs, splines, pairs, pullback, seed, output,
+            components, dim, std, steps, eta, grid, sliceGrid, lambda, width, epochs, splines, pairs, pullback, seed, output,
         };
         command.SetAction(parse =>
         {
@@ -59,6 +60,7 @@ internal static class DiffusionRunCommand
                 },
                 Grid = k,
                 Lambda = lam == 0 ? null : lam,
+                PosteriorWidth = parse.GetValue(width),
                 LogPartition = new LogPartitionOptions
                 {
                     Epochs = CliOptions.Within(parse.GetValue(epochs), "--epochs", 1, 10000),
@@ -82,7 +84,7 @@ internal static class DiffusionRunCommand
             {
                 ["components"] = options.Slice.Components, ["dim"] = options.Slice.Dimension, ["std"] = options.Slice.Std,
                 ["steps"] = options.Slice.DdimSteps, ["eta"] = options.Slice.Eta, ["grid"] = k, ["slice_grid"] = g,
-                ["lambda"] = options.Lambda, ["epochs"] = options.LogPartition.Epochs, ["splines"] = options.LogPartition.SplineCount,
+                ["lambda"] = options.Lambda, ["posterior_width"] = options.PosteriorWidth, ["epochs"] = options.LogPartition.Epochs, ["splines"] = options.LogPartition.SplineCount,
                 ["pairs"] = options.Pairs, ["pullback_resolution"] = options.PullbackResolution, ["seed"] = options.Slice.Seed,
             };
             var written = DiffusionReport.Write(result, dir, settings);

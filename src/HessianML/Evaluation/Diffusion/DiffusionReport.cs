@@ -118,7 +118,7 @@ public static class DiffusionReport
             ["settings"] = settingsNode,
             ["training_rows"] = r.TrainingRows,
             ["phases_seen"] = r.PhaseMap.Distinct().Count(),
-            ["posterior"] = new JsonObject { ["kind"] = "feature distance (eq. 16-19), features = the sample", ["grid"] = r.Options.Grid, ["lambda"] = r.Posterior.Lambda },
+            ["posterior"] = new JsonObject { ["kind"] = "feature distance (eq. 16-19), features = the sample", ["grid"] = r.Options.Grid, ["lambda"] = r.Posterior.Lambda, ["width_cells"] = r.Options.Lambda is null ? r.Options.PosteriorWidth : null },
             ["psi"] = new JsonObject { ["parametrisation"] = r.Psi.Parametrisation.ToString(), ["fit"] = r.Options.LogPartition.Fit.ToString() },
             ["boundary"] = new JsonObject
             {

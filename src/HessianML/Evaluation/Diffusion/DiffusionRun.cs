@@ -155,7 +155,7 @@ public static class DiffusionRun
 
         var data = Stage("generate the slice dataset", () => DiffusionSliceDataset.Generate(settings));
 
-        double lambda = options.Lambda ?? PhaseScaleLambda(data, box, k);
+        double lambda = options.Lambda ?? PhaseScaleLambda(data, box, k) * Math.Pow(k / options.PosteriorWidth, 2);
         say(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"posterior inverse temperature lambda = {lambda:G4}"));
 
         var ctx = new HessianContext(unchecked((int)seed));
@@ -326,13 +326,13 @@ public static class DiffusionRun
     }
 
     /// <summary>
-    /// The default inverse temperature of the run: lambda = 1 / (2 v^2), v^2 the median over neighbouring cells of the
-    /// K x K grid of |mu_k - mu_k'|^2 / |t_k - t_k'|^2, the squared speed of t -> mean feature. WHY: within a phase, where
-    /// the feature moves at about speed v, the posterior exp(-lambda |f - mu(t')|^2) is then a Gaussian in t' of standard
-    /// deviation 1 / (v sqrt(2 lambda)) = 1, as wide as the slice, so the metric there is small; across a boundary, where
-    /// the sample jumps by |dx| much larger than v times a cell, exp(-lambda |dx|^2) cuts the posterior off. The posterior
-    /// then knows the phase rather than the position within it, and the metric concentrates on the boundaries, which is
-    /// what a phase map needs. The median ignores the few neighbour pairs that straddle a boundary. (The feature-distance
+    /// The slice-wide inverse temperature: lambda = 1 / (2 v^2), v^2 the median over neighbouring cells of the K x K grid
+    /// of |mu_k - mu_k'|^2 / |t_k - t_k'|^2, the squared speed of t -> mean feature. Within a phase, where the feature
+    /// moves at about speed v, the posterior exp(-lambda |f - mu(t')|^2) is then a Gaussian in t' of standard deviation
+    /// 1 / (v sqrt(2 lambda)) = 1, as wide as the slice; across a boundary, where the sample jumps by |dx| much larger
+    /// than v times a cell, exp(-lambda |dx|^2) cuts it off. The run scales it by (K / width)^2 so that the standard
+    /// deviation is <see cref="DiffusionRunOptions.PosteriorWidth"/> cells (why 3: see there). The median ignores the few
+    /// neighbour pairs that straddle a boundary. (The feature-distance
     /// posterior's own default, d / (2 m), is the Gaussian noise rule: on a deterministic slice m is dominated by the
     /// boundary cells' spread and the posterior comes out sharp within phases, measured: the metric then varies by less
     /// than a factor 2 over the slice and shows no boundary.)
