@@ -27,9 +27,10 @@ var (mixture, generator, slice) = DiffusionSliceDataset.CreateSystem(settings);
 var samples = DiffusionSliceDataset.Generate(settings);   // columns t = (a, b), features = x (192 floats), phase
 Console.WriteLine($"generated {samples.RowCount} samples on a {settings.Grid}x{settings.Grid} grid of the slice");
 
-// 2. The pipeline. The feature-distance posterior needs an inverse temperature; the run's rule makes the posterior as
-//    wide as the slice within a phase and cut off across a boundary, so the metric concentrates on the boundaries.
-double lambda = DiffusionRun.PhaseScaleLambda(samples, box, k);
+// 2. The pipeline. The feature-distance posterior needs an inverse temperature; the run's rule makes a sample's
+//    posterior 3 cells wide inside a phase (it knows where in the phase it is) and cuts it off across a boundary (where
+//    the sample jumps), so the metric has both the geometry within phases and the ridges between them.
+double lambda = DiffusionRun.PosteriorLambda(samples, box, k, new DiffusionRunOptions().PosteriorWidth);
 var ctx = new HessianContext(seed: 1);
 var pipeline = ctx.Transforms.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = box, Lambda = lambda })
     .Append(ctx.Trainers.LogPartition(new LogPartitionOptions { SplineCount = 16, Epochs = 20 }))   // JSD, the paper's loss

@@ -155,7 +155,7 @@ public static class DiffusionRun
 
         var data = Stage("generate the slice dataset", () => DiffusionSliceDataset.Generate(settings));
 
-        double lambda = options.Lambda ?? PhaseScaleLambda(data, box, k) * Math.Pow(k / options.PosteriorWidth, 2);
+        double lambda = options.Lambda ?? PosteriorLambda(data, box, k, options.PosteriorWidth);
         say(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"posterior inverse temperature lambda = {lambda:G4}"));
 
         var ctx = new HessianContext(unchecked((int)seed));
@@ -324,6 +324,11 @@ public static class DiffusionRun
         for (int i = 0; i < n; i++) (plane[2 * i], plane[2 * i + 1]) = (t1[i], t2[i]);
         return new InterpolationPath(name, t1, t2, x, PathScores.Length(x), PathScores.Length(f), CurveEnergy.Curvature(plane), PathScores.Curvature(x));
     }
+
+    /// <summary>The run's inverse temperature: a posterior <paramref name="widthCells"/> cells wide inside a phase,
+    /// <see cref="PhaseScaleLambda"/> x (K / width)^2 (see <see cref="DiffusionRunOptions.PosteriorWidth"/>).</summary>
+    public static double PosteriorLambda(IDataView data, ParameterBox box, int k, double widthCells) =>
+        PhaseScaleLambda(data, box, k) * Math.Pow(k / widthCells, 2);
 
     /// <summary>
     /// The slice-wide inverse temperature: lambda = 1 / (2 v^2), v^2 the median over neighbouring cells of the K x K grid
