@@ -219,7 +219,7 @@ public static class CsvDataFile
     }
 
     /// <summary>Splits one line into fields, honouring RFC 4180 double quotes (fields do not span lines here).</summary>
-    private static List<string> Split(string line, string name, int lineNo)
+    internal static List<string> Split(string line, string name, int lineNo)
     {
         var fields = new List<string>();
         var sb = new StringBuilder();

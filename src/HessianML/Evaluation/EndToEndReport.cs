@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HessianML.Data;
 using HessianML.Geometry;
 using HessianML.Imaging;
 using HessianML.Pipeline;
@@ -33,10 +34,7 @@ public static class EndToEndReport
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(directory);
-        Directory.CreateDirectory(directory);
-        string staging = Path.Combine(directory, $".hessian-run-{Guid.NewGuid():N}.partial");
-        Directory.CreateDirectory(staging);
-        try
+        return StagedFolder.Write(directory, staging =>
         {
             string In(string name) => Path.Combine(staging, name);
             ModelFile.Save(result.Model, result.InputSchema, In(ModelFileName));
@@ -45,20 +43,7 @@ public static class EndToEndReport
             result.Exact?.WriteCsv(In(ExactFileName));
             File.WriteAllText(In(ErrorsFileName), ErrorsJson(result, system, settings, axes).ToJsonString(JsonOptions) + "\n");
             HeatMaps(result, axes).SavePng(In(HeatMapFileName));
-
-            var written = new List<string>();
-            foreach (string file in Directory.GetFiles(staging).Order(StringComparer.Ordinal))
-            {
-                string target = Path.Combine(directory, Path.GetFileName(file));
-                File.Move(file, target, overwrite: true);
-                written.Add(target);
-            }
-            return written;
-        }
-        finally
-        {
-            try { Directory.Delete(staging, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
+        });
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

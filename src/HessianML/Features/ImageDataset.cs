@@ -48,7 +48,7 @@ public static partial class ImageDataset
         {
             lineNo++;
             if (line.Length == 0 && lineNo > 1) continue;
-            var f = SplitCsv(line, csvPath, lineNo);
+            var f = CsvDataFile.Split(line, csvPath, lineNo);
             if (iFile < 0)
             {
                 var names = f.Select(s => s.Trim()).ToList();
@@ -151,45 +151,5 @@ public static partial class ImageDataset
         if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
             throw new InvalidDataException($"image list '{path}' line {line}: {column} '{s}' is not a finite number");
         return (float)v;
-    }
-
-    /// <summary>Splits one CSV line: comma-separated, fields optionally double-quoted with "" for a quote.</summary>
-    private static List<string> SplitCsv(string line, string path, int lineNo)
-    {
-        var fields = new List<string>();
-        var sb = new StringBuilder();
-        int i = 0;
-        while (true)
-        {
-            sb.Clear();
-            if (i < line.Length && line[i] == '"')
-            {
-                i++;
-                while (true)
-                {
-                    if (i >= line.Length) throw new InvalidDataException($"image list '{path}' line {lineNo}: unterminated quoted field");
-                    if (line[i] == '"')
-                    {
-                        if (i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i += 2; continue; }
-                        i++;
-                        break;
-                    }
-                    sb.Append(line[i++]);
-                }
-                if (i < line.Length && line[i] != ',')
-                    throw new InvalidDataException($"image list '{path}' line {lineNo}: text after a closing quote");
-            }
-            else
-            {
-                int comma = line.IndexOf(',', i);
-                int end = comma < 0 ? line.Length : comma;
-                sb.Append(line, i, end - i);
-                i = end;
-            }
-            fields.Add(sb.ToString());
-            if (i >= line.Length) break;
-            i++; // the comma
-        }
-        return fields;
     }
 }

@@ -36,10 +36,7 @@ public static class DiffusionReport
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(directory);
-        Directory.CreateDirectory(directory);
-        string staging = Path.Combine(directory, $".hessian-run-{Guid.NewGuid():N}.partial");
-        Directory.CreateDirectory(staging);
-        try
+        return StagedFolder.Write(directory, staging =>
         {
             string In(string name) => Path.Combine(staging, name);
             ModelFile.Save(result.Model, result.InputSchema, In(ModelFileName));
@@ -49,19 +46,7 @@ public static class DiffusionReport
             File.WriteAllText(In(ErrorsFileName), ErrorsJson(result, settings).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
             PhaseMapFigure(result).SavePng(In(PhaseMapFileName));
             PathsFigure(result).SavePng(In(PathsFileName));
-            var written = new List<string>();
-            foreach (string file in Directory.GetFiles(staging).Order(StringComparer.Ordinal))
-            {
-                string target = Path.Combine(directory, Path.GetFileName(file));
-                File.Move(file, target, overwrite: true);
-                written.Add(target);
-            }
-            return written;
-        }
-        finally
-        {
-            try { Directory.Delete(staging, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
+        });
     }
 
     /// <summary>lipschitz.csv: eps, ratio at the boundary point, ratio at the far point (no rows when the slice has one phase).</summary>

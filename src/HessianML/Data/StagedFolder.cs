@@ -1,9 +1,8 @@
-namespace HessianML.Cli.Infrastructure;
+namespace HessianML.Data;
 
 /// <summary>
 /// Writes a set of files into a folder all or nothing: everything goes into a hidden staging folder beside them first
-/// and is moved in only when every file was written, so a failure leaves the folder as it was (as EndToEndReport does
-/// for `hessian run ising|tasep`).
+/// and is moved in only when every file was written, so a failure leaves the folder as it was (the `hessian run` report folders).
 /// </summary>
 public static class StagedFolder
 {
