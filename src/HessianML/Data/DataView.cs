@@ -6,7 +6,7 @@ namespace HessianML.Data;
 /// return new views that share the untouched column arrays, so adding a transformer's output column costs only
 /// that column. Arrays handed to the builder are taken over, not copied: do not modify them afterwards.
 /// </summary>
-public sealed class DataView : IDataView
+public sealed partial class DataView : IDataView
 {
     private readonly Array[] _data;
 

@@ -2,6 +2,8 @@ using HessianML.Data;
 using HessianML.Evaluation;
 using HessianML.Pipeline;
 using HessianML.Posterior;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 
 namespace HessianML.Geometry;
 
@@ -20,7 +22,7 @@ public sealed class FisherMetricOptions
 /// resulting <see cref="FisherMetricTransformer"/> wraps the <see cref="LogPartitionTransformer"/> and saves its psi,
 /// so a saved FisherMetric step stands alone.
 /// </summary>
-public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>
+public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>, Ml.IEstimator<FisherMetricTransformer>
 {
     internal const string Name = "FisherMetric";
     private readonly FisherMetricOptions _o;
@@ -42,13 +44,24 @@ public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>
         var psi = LogPartitionTransformer.Require(_psi, input, Name, "ctx.Transforms.FisherMetric(options, logPartition)");
         return new FisherMetricTransformer(psi, _o.ParameterColumnName);
     }
+
+    Ml.SchemaShape Ml.IEstimator<FisherMetricTransformer>.GetOutputSchema(Ml.SchemaShape inputSchema) =>
+        FisherMetricTransformer.Columns(_o.ParameterColumnName).OutputShape(inputSchema);
+
+    FisherMetricTransformer Ml.IEstimator<FisherMetricTransformer>.Fit(Ml.IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        FisherMetricTransformer.Columns(_o.ParameterColumnName).Check(input.Schema);
+        var psi = LogPartitionTransformer.Require(_psi, input, Name, "mlContext.Hessian().FisherMetric(options, logPartition)");
+        return new FisherMetricTransformer(psi, _o.ParameterColumnName);
+    }
 }
 
 /// <summary>
 /// Adds at each row's <c>t</c>: <c>psi</c> (Float64), <c>dpsi</c> (Float64[2]), <c>g</c> (Float64[3]: g11, g12, g22) and
 /// <c>g_eigen</c> (Float64[2], ascending). Savable (kind "FisherMetric"; it stores the psi it wraps).
 /// </summary>
-public sealed class FisherMetricTransformer : ISavableTransformer
+public sealed class FisherMetricTransformer : ISavableTransformer, Ml.ITransformer
 {
     public const string KindName = "FisherMetric";
 
@@ -111,6 +124,31 @@ public sealed class FisherMetricTransformer : ISavableTransformer
     }
 
     private sealed record Saved(string ParameterColumnName);
+
+    // ---- ML.NET: batch Transform, saved form for rows and zips ----
+
+    internal static ComponentColumns Columns(string parameterColumn) => new(KindName, [(parameterColumn, ColumnType.Vector(DataKind.Float32, 2))],
+        [("psi", ColumnType.Scalar(DataKind.Float64)), ("dpsi", ColumnType.Vector(DataKind.Float64, 2)),
+         ("g", ColumnType.Vector(DataKind.Float64, 3)), ("g_eigen", ColumnType.Vector(DataKind.Float64, 2))]);
+
+    private Ml.ITransformer? _savedForm;
+
+    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns(ParameterColumnName).Inputs, [(ParameterColumnName, "t")],
+        t => new FisherMetricMappingFactory().Estimator(t, FisherMetricMappingFactory.Contract));
+
+    bool Ml.ITransformer.IsRowToRowMapper => true;
+
+    Ml.DataViewSchema Ml.ITransformer.GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns(ParameterColumnName).OutputSchema(inputSchema);
+
+    Ml.IDataView Ml.ITransformer.Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns(ParameterColumnName), input);
+
+    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
+    {
+        Columns(ParameterColumnName).Check(inputSchema);
+        return SavedForm.GetRowToRowMapper(inputSchema);
+    }
+
+    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
 
     public void Save(ModelSaveContext context)
     {

@@ -7,6 +7,8 @@ using HessianML.Data;
 using HessianML.Pipeline;
 using HessianML.Posterior;
 using HessianML.Tensors;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 
 namespace HessianML.Geometry;
 
@@ -16,7 +18,7 @@ namespace HessianML.Geometry;
 /// metadata <c>posterior.grid</c> (K) and <c>posterior.box</c> ("lo1,hi1,lo2,hi2"); when a <c>split</c> column exists,
 /// only the rows <see cref="LogPartitionOptions.Rows"/> picks by it. Returns a <see cref="LogPartitionTransformer"/> holding the fitted psi.
 /// </summary>
-public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
+public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, Ml.IEstimator<LogPartitionTransformer>
 {
     internal const string Name = "LogPartition";
 
@@ -41,6 +43,17 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
     }
 
     public LogPartitionOptions Options => _o.Clone();
+
+    // ---- ML.NET ----
+
+    private ComponentColumns MlColumns => new(Name,
+        [(_o.ParameterColumnName, ColumnType.Vector(DataKind.Float32, 2)), (_o.PosteriorColumnName, ColumnType.VariableVector(DataKind.Float32))],
+        [("psi", ColumnType.Scalar(DataKind.Float64))]);
+
+    Ml.SchemaShape Ml.IEstimator<LogPartitionTransformer>.GetOutputSchema(Ml.SchemaShape inputSchema) => MlColumns.OutputShape(inputSchema);
+
+    LogPartitionTransformer Ml.IEstimator<LogPartitionTransformer>.Fit(Ml.IDataView input) =>
+        Fit(MlNetSide.Table(input, MlColumns, _o.SplitColumnName));
 
     /// <summary>Reads K and the box from the schema metadata; a missing or malformed key throws a <see cref="SchemaException"/>.</summary>
     public static (int K, ParameterBox Box) ReadGridMetadata(DataViewSchema schema, string component = Name)
@@ -346,14 +359,14 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>
 /// <see cref="Transform"/> adds a Float64 column <c>psi</c> at each row's <c>t</c>. The view it returns remembers
 /// this transformer, which is how a following <see cref="FisherMetricEstimator"/> in a chain finds psi.
 /// </summary>
-public sealed class LogPartitionTransformer : ISavableTransformer
+public sealed class LogPartitionTransformer : ISavableTransformer, Ml.ITransformer
 {
     public const string KindName = "LogPartition";
 
     // Views produced by Transform -> the transformer that produced them. WHY: EstimatorChain fits the next step on
     // this step's output view only; FisherMetric needs the fitted psi itself, and a weak table keyed by the view
     // passes it without a side channel in the data (and without keeping views alive).
-    private static readonly ConditionalWeakTable<IDataView, LogPartitionTransformer> Produced = new();
+    private static readonly ConditionalWeakTable<object, LogPartitionTransformer> Produced = new();
 
     public LogPartitionTransformer(FittedPsi psi, int grid, string parameterColumnName = "t")
     {
@@ -401,12 +414,12 @@ public sealed class LogPartitionTransformer : ISavableTransformer
     /// The psi a psi-consuming estimator (FisherMetric, Geodesic) fits with: the one it was given, else the one that
     /// produced <paramref name="view"/> in a chain; otherwise an error saying how to supply it.
     /// </summary>
-    internal static LogPartitionTransformer Require(LogPartitionTransformer? given, IDataView view, string component, string catalogCall) =>
+    internal static LogPartitionTransformer Require(LogPartitionTransformer? given, object view, string component, string catalogCall) =>
         given ?? ProducerOf(view) ?? throw new InvalidOperationException(
             $"{component}: no fitted psi: append it right after ctx.Trainers.LogPartition(...) in a chain, or pass the fitted " +
             $"LogPartitionTransformer to {catalogCall}");
 
-    internal static LogPartitionTransformer? ProducerOf(IDataView view) => Produced.TryGetValue(view, out var t) ? t : null;
+    internal static LogPartitionTransformer? ProducerOf(object view) => Produced.TryGetValue(view, out var t) ? t : null;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
@@ -435,6 +448,35 @@ public sealed class LogPartitionTransformer : ISavableTransformer
     }
 
     internal sealed record Saved(FittedPsi.SavedPsi Psi, int Grid, string ParameterColumnName);
+
+    // ---- ML.NET: batch Transform, saved form for rows and zips ----
+
+    internal ComponentColumns MlColumns => new(KindName, [(ParameterColumnName, ColumnType.Vector(DataKind.Float32, 2))],
+        [("psi", ColumnType.Scalar(DataKind.Float64))]);
+
+    private Ml.ITransformer? _savedForm;
+
+    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, MlColumns.Inputs, [(ParameterColumnName, "t")],
+        t => new LogPartitionMappingFactory().Estimator(t, LogPartitionMappingFactory.Contract));
+
+    bool Ml.ITransformer.IsRowToRowMapper => true;
+
+    Ml.DataViewSchema Ml.ITransformer.GetOutputSchema(Ml.DataViewSchema inputSchema) => MlColumns.OutputSchema(inputSchema);
+
+    Ml.IDataView Ml.ITransformer.Transform(Ml.IDataView input)
+    {
+        var output = MlNetSide.Transform(this, MlColumns, input);
+        Produced.AddOrUpdate(output, this);
+        return output;
+    }
+
+    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
+    {
+        MlColumns.Check(inputSchema);
+        return SavedForm.GetRowToRowMapper(inputSchema);
+    }
+
+    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
 
     public void Save(ModelSaveContext context)
     {

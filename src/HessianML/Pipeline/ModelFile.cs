@@ -45,12 +45,34 @@ public static class ModelFile
     public static void Save(ITransformer model, DataViewSchema inputSchema, string path) =>
         AtomicFile.Write(path, s => Save(model, inputSchema, s));
 
-    public static void Save(ITransformer model, DataViewSchema inputSchema, Stream stream)
+    public static void Save(ITransformer model, DataViewSchema inputSchema, Stream stream) => Save(model, inputSchema, stream, checkSchema: true);
+
+    /// <summary>
+    /// One component's state (options and tensors, checksummed) as bytes: what a component saved through ML.NET carries
+    /// (see <c>HessianML.Pipeline.MlNet.SavedForm</c>). No input schema is recorded or checked.
+    /// </summary>
+    internal static byte[] SaveComponent(ISavableTransformer component)
+    {
+        using var ms = new MemoryStream();
+        Save(new TransformerChain<ITransformer>(component), new DataViewSchema([]), ms, checkSchema: false);
+        return ms.ToArray();
+    }
+
+    /// <summary>The component <see cref="SaveComponent"/> wrote; damage throws an <see cref="InvalidDataException"/> naming <paramref name="source"/>.</summary>
+    internal static ITransformer LoadComponent(byte[] bytes, string source)
+    {
+        using var ms = new MemoryStream(bytes, writable: false);
+        var chain = (TransformerChain<ITransformer>)Load(ms, source, out _, checkSchema: false);
+        return chain.Transformers.Count == 1 ? chain.Transformers[0]
+            : throw new InvalidDataException($"{source}: holds {chain.Transformers.Count} components, expected 1");
+    }
+
+    private static void Save(ITransformer model, DataViewSchema inputSchema, Stream stream, bool checkSchema)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputSchema);
         // The model must accept its own input schema; saving one that cannot run is a bug better caught now.
-        model.GetOutputSchema(inputSchema);
+        if (checkSchema) model.GetOutputSchema(inputSchema);
         var parts = Flatten(model);
         var components = new JsonArray();
         var entries = new List<(string Entry, byte[] Bytes)>();
@@ -113,7 +135,10 @@ public static class ModelFile
     }
 
     /// <summary>Loads from a stream; <paramref name="source"/> names it in error messages.</summary>
-    public static ITransformer Load(Stream stream, string source, out DataViewSchema inputSchema)
+    public static ITransformer Load(Stream stream, string source, out DataViewSchema inputSchema) =>
+        Load(stream, source, out inputSchema, checkSchema: true);
+
+    private static ITransformer Load(Stream stream, string source, out DataViewSchema inputSchema, bool checkSchema)
     {
         ZipArchive zip;
         try
@@ -140,7 +165,7 @@ public static class ModelFile
             }
             try
             {
-                return LoadManifest(zip, root, source, out inputSchema);
+                return LoadManifest(zip, root, source, out inputSchema, checkSchema);
             }
             catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException
                                            or NullReferenceException or JsonException)
@@ -150,7 +175,7 @@ public static class ModelFile
         }
     }
 
-    private static ITransformer LoadManifest(ZipArchive zip, JsonNode root, string source, out DataViewSchema inputSchema)
+    private static ITransformer LoadManifest(ZipArchive zip, JsonNode root, string source, out DataViewSchema inputSchema, bool checkSchema)
     {
         string? format = root["format"]?.GetValue<string>();
         if (format != FormatName)
@@ -195,6 +220,7 @@ public static class ModelFile
             }
         }
         var chain = new TransformerChain<ITransformer>(parts);
+        if (!checkSchema) return chain;
         try
         {
             chain.GetOutputSchema(inputSchema);

@@ -1,0 +1,247 @@
+using Microsoft.ML.Data;
+using Ml = Microsoft.ML;
+
+namespace HessianML.Data;
+
+/// <summary>
+/// The in-memory table seen by ML.NET: every <see cref="DataView"/> is also a <see cref="Ml.IDataView"/>, so our tables
+/// go straight into ML.NET's own transforms, <c>CreateEnumerable</c> and prediction engines. Scalars map to
+/// <see cref="NumberDataViewType"/> / <see cref="BooleanDataViewType"/> / <see cref="TextDataViewType"/>, vectors to
+/// dense <see cref="VectorDataViewType"/> read through <see cref="VBuffer{T}"/>, and the schema metadata to text
+/// annotations on every column (<see cref="SchemaMetadata"/>). Cursors only read the immutable arrays, so any number
+/// of them may run on different threads.
+/// </summary>
+public sealed partial class DataView : Ml.IDataView
+{
+    private Ml.DataViewSchema? _mlSchema;
+
+    /// <summary>This table's schema in ML.NET's terms (built once).</summary>
+    public Ml.DataViewSchema MlSchema => _mlSchema ??= BuildMlSchema();
+
+    Ml.DataViewSchema Ml.IDataView.Schema => MlSchema;
+
+    bool Ml.IDataView.CanShuffle => false;
+
+    long? Ml.IDataView.GetRowCount() => RowCount;
+
+    Ml.DataViewRowCursor Ml.IDataView.GetRowCursor(IEnumerable<Ml.DataViewSchema.Column> columnsNeeded, Random? rand) =>
+        new Cursor(this, 0, RowCount);
+
+    Ml.DataViewRowCursor[] Ml.IDataView.GetRowCursorSet(IEnumerable<Ml.DataViewSchema.Column> columnsNeeded, int n, Random? rand)
+    {
+        // Contiguous ranges of rows, one per cursor: each reads only its own slice of the shared arrays.
+        n = Math.Clamp(n, 1, Math.Max(1, RowCount));
+        var cursors = new Ml.DataViewRowCursor[n];
+        for (int i = 0; i < n; i++)
+            cursors[i] = new Cursor(this, (int)((long)RowCount * i / n), (int)((long)RowCount * (i + 1) / n));
+        return cursors;
+    }
+
+    private Ml.DataViewSchema BuildMlSchema()
+    {
+        var builder = new Ml.DataViewSchema.Builder();
+        var annotations = SchemaMetadata.ToAnnotations(Schema.Metadata);
+        foreach (var c in Schema) builder.AddColumn(c.Name, ToMlType(c.Type), annotations);
+        return builder.ToSchema();
+    }
+
+    /// <summary>ML.NET's type for one of ours.</summary>
+    public static DataViewType ToMlType(ColumnType type)
+    {
+        PrimitiveDataViewType item = type.Kind switch
+        {
+            DataKind.Float32 => NumberDataViewType.Single,
+            DataKind.Float64 => NumberDataViewType.Double,
+            DataKind.Int8 => NumberDataViewType.SByte,
+            DataKind.Int32 => NumberDataViewType.Int32,
+            DataKind.Int64 => NumberDataViewType.Int64,
+            DataKind.String => TextDataViewType.Instance,
+            DataKind.Boolean => BooleanDataViewType.Instance,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown column type"),
+        };
+        return type.IsVector ? new VectorDataViewType(item, Math.Max(0, type.VectorLength)) : item;
+    }
+
+    /// <summary>Our type for an ML.NET one, or null where we hold no such column (keys, images, variable vectors...).</summary>
+    public static ColumnType? FromMlType(DataViewType type)
+    {
+        static DataKind? Kind(DataViewType t) =>
+            t == NumberDataViewType.Single ? DataKind.Float32
+            : t == NumberDataViewType.Double ? DataKind.Float64
+            : t == NumberDataViewType.SByte ? DataKind.Int8
+            : t == NumberDataViewType.Int32 ? DataKind.Int32
+            : t == NumberDataViewType.Int64 ? DataKind.Int64
+            : t is TextDataViewType ? DataKind.String
+            : t is BooleanDataViewType ? DataKind.Boolean
+            : null;
+        if (type is VectorDataViewType v)
+            return v.IsKnownSize && Kind(v.ItemType) is { } k && k is not (DataKind.String or DataKind.Boolean) ? ColumnType.Vector(k, v.Size) : null;
+        return Kind(type) is { } kind ? ColumnType.Scalar(kind) : null;
+    }
+
+    private sealed class Cursor(DataView view, int start, int end) : Ml.DataViewRowCursor
+    {
+        private int _row = start - 1;
+
+        public override Ml.DataViewSchema Schema => view.MlSchema;
+
+        public override long Position => _row - start;
+
+        public override long Batch => start;
+
+        public override bool MoveNext() => ++_row < end;
+
+        public override bool IsColumnActive(Ml.DataViewSchema.Column column) => true;
+
+        public override Ml.ValueGetter<Ml.Data.DataViewRowId> GetIdGetter() =>
+            (ref Ml.Data.DataViewRowId id) => id = new Ml.Data.DataViewRowId((ulong)_row, 0);
+
+        public override Ml.ValueGetter<TValue> GetGetter<TValue>(Ml.DataViewSchema.Column column)
+        {
+            var c = view.Schema[column.Index];
+            var data = view._data[column.Index];
+            int n = c.Type.ItemsPerRow;
+            Delegate getter = data switch
+            {
+                string[] s when !c.Type.IsVector => (Ml.ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = (s[_row] ?? "").AsMemory()),
+                float[] a => Make(a, n, c.Type.IsVector),
+                double[] a => Make(a, n, c.Type.IsVector),
+                sbyte[] a => Make(a, n, c.Type.IsVector),
+                int[] a => Make(a, n, c.Type.IsVector),
+                long[] a => Make(a, n, c.Type.IsVector),
+                bool[] a => Make(a, n, c.Type.IsVector),
+                _ => throw new InvalidOperationException($"column '{c.Name}': no getter for {c.Type}"),
+            };
+            return getter as Ml.ValueGetter<TValue> ?? throw new InvalidOperationException(
+                $"column '{c.Name}' is {column.Type}; it cannot be read as {typeof(TValue).Name}");
+        }
+
+        private Delegate Make<T>(T[] data, int n, bool vector)
+        {
+            if (!vector) return (Ml.ValueGetter<T>)((ref T v) => v = data[_row]);
+            return (Ml.ValueGetter<VBuffer<T>>)((ref VBuffer<T> v) =>
+            {
+                var editor = VBufferEditor.Create(ref v, n);
+                data.AsSpan(_row * n, n).CopyTo(editor.Values);
+                v = editor.Commit();
+            });
+        }
+    }
+
+    /// <summary>
+    /// The named columns of any ML.NET view (all columns we can hold when none are named) copied into a table, with the
+    /// view's metadata (<see cref="SchemaMetadata"/>). A <see cref="DataView"/> comes back as itself. A named column that is
+    /// missing or of a type we cannot hold throws a <see cref="SchemaException"/> naming it.
+    /// </summary>
+    public static DataView From(Ml.IDataView view, params string[] columns)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        if (view is DataView own) return columns.Length == 0 ? own : own.Select(columns);
+        var schema = view.Schema;
+        var picked = new List<(Ml.DataViewSchema.Column Column, ColumnType Type)>();
+        if (columns.Length == 0)
+        {
+            foreach (var c in schema)
+                if (!c.IsHidden && FromMlType(c.Type) is { } t) picked.Add((c, t));
+        }
+        else
+        {
+            foreach (string name in columns)
+            {
+                var c = schema.GetColumnOrNull(name) ?? throw new SchemaException(
+                    $"column '{name}' not found; present: {Describe(schema)}", name);
+                var t = FromMlType(c.Type) ?? throw new SchemaException(
+                    $"column '{name}' has type {c.Type}, which a HessianML table cannot hold (numbers, text, booleans; vectors of known length)", name);
+                picked.Add((c, t));
+            }
+        }
+        var builder = new Builder();
+        foreach (var (key, value) in SchemaMetadata.Read(schema)) builder.AddMetadata(key, value);
+        var sinks = picked.Select(p => ColumnSink.For(p.Type)).ToArray();
+        using (var cursor = view.GetRowCursor(picked.Select(p => p.Column)))
+        {
+            var readers = picked.Select((p, i) => sinks[i].Reader(cursor, p.Column)).ToArray();
+            while (cursor.MoveNext())
+                foreach (var read in readers) read();
+        }
+        for (int i = 0; i < picked.Count; i++) builder.AddColumn(picked[i].Column.Name, picked[i].Type, sinks[i].ToArray());
+        return builder.Build();
+    }
+
+    /// <summary>A new table with column <paramref name="name"/> set to flat storage of any item type (see <see cref="WithColumn{T}"/>).</summary>
+    internal DataView WithColumnData(string name, ColumnType type, Array data)
+    {
+        var schema = Schema.WithColumn(name, type);
+        var arrays = new Array[schema.Count];
+        Array.Copy(_data, arrays, _data.Length);
+        arrays[schema[name].Index] = data;
+        return Create(schema, arrays);
+    }
+
+    /// <summary>A table of only the named columns (arrays shared).</summary>
+    private DataView Select(string[] columns) => DropColumns([.. Schema.Select(c => c.Name).Where(n => !columns.Contains(n))]);
+
+    /// <summary>"t: Vector&lt;Single, 2&gt;, state: ..." for error messages.</summary>
+    public static string Describe(Ml.DataViewSchema schema) =>
+        schema.Count == 0 ? "(no columns)" : string.Join(", ", schema.Where(c => !c.IsHidden).Select(c => $"{c.Name}: {c.Type}"));
+
+    /// <summary>Grows one column's flat array while a cursor runs.</summary>
+    private abstract class ColumnSink
+    {
+        public static ColumnSink For(ColumnType type) => type.Kind switch
+        {
+            DataKind.Float32 => new Sink<float>(type),
+            DataKind.Float64 => new Sink<double>(type),
+            DataKind.Int8 => new Sink<sbyte>(type),
+            DataKind.Int32 => new Sink<int>(type),
+            DataKind.Int64 => new Sink<long>(type),
+            DataKind.Boolean => new Sink<bool>(type),
+            DataKind.String => new TextSink(),
+            _ => throw new ArgumentOutOfRangeException(nameof(type)),
+        };
+
+        public abstract Action Reader(Ml.DataViewRowCursor cursor, Ml.DataViewSchema.Column column);
+
+        public abstract Array ToArray();
+    }
+
+    private sealed class Sink<T>(ColumnType type) : ColumnSink
+    {
+        private readonly List<T> _items = [];
+
+        public override Action Reader(Ml.DataViewRowCursor cursor, Ml.DataViewSchema.Column column)
+        {
+            if (!type.IsVector)
+            {
+                var get = cursor.GetGetter<T>(column);
+                T value = default!;
+                return () => { get(ref value); _items.Add(value); };
+            }
+            var getVector = cursor.GetGetter<VBuffer<T>>(column);
+            var buffer = default(VBuffer<T>);
+            var dense = new T[type.VectorLength];
+            return () =>
+            {
+                getVector(ref buffer);
+                buffer.CopyTo(dense);
+                _items.AddRange(dense);
+            };
+        }
+
+        public override Array ToArray() => _items.ToArray();
+    }
+
+    private sealed class TextSink : ColumnSink
+    {
+        private readonly List<string> _items = [];
+
+        public override Action Reader(Ml.DataViewRowCursor cursor, Ml.DataViewSchema.Column column)
+        {
+            var get = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+            ReadOnlyMemory<char> value = default;
+            return () => { get(ref value); _items.Add(value.ToString()); };
+        }
+
+        public override Array ToArray() => _items.ToArray();
+    }
+}

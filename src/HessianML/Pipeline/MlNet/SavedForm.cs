@@ -1,0 +1,139 @@
+using HessianML.Data;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+using Ml = Microsoft.ML;
+
+namespace HessianML.Pipeline.MlNet;
+
+// This namespace sits inside HessianML.Pipeline, whose look-alike types would otherwise win over ML.NET's.
+using IEstimator = Microsoft.ML.IEstimator<Microsoft.ML.ITransformer>;
+using ITransformer = Microsoft.ML.ITransformer;
+using TransformsCatalog = Microsoft.ML.TransformsCatalog;
+
+/// <summary>
+/// How a fitted HessianML component lives inside an ML.NET model zip, through public APIs only (ML.NET's own save API
+/// is internal: dotnet/machinelearning#4911, #6839). A component is saved as this chain of ML.NET built-ins:
+/// <code>
+///   CustomMapping  "HessianML.StateKey.v1"       -> __hessianml_key   = "state"
+///   ValueMapping   "state" -> the state (text)    -> __hessianml_state  (ML.NET stores the text in the zip)
+///   CopyColumns    the user's input columns      -> __hessianml_in_*   (the mapping's columns are fixed at load)
+///   CustomMapping  "HessianML.&lt;Kind&gt;.v1"   -> the outputs        (factory in this assembly, state decoded once)
+///   DropColumns    __hessianml_*
+/// </code>
+/// The state is the component's options and tensors (<see cref="ModelFile.SaveComponent"/>) as base64 text.
+/// <c>mlContext.Model.Load</c> finds the factories by their contract names in this assembly (ML.NET records it), so a
+/// plain ML.NET app that references HessianML loads the zip with no call into HessianML first. Contract names are
+/// permanent: a new state layout gets a new ".vN" name and the old factory stays.
+/// </summary>
+internal static class SavedForm
+{
+    public const string KeyContract = "HessianML.StateKey.v1";
+    public const string KeyColumn = "__hessianml_key";
+    public const string StateColumn = "__hessianml_state";
+    public const string InputPrefix = "__hessianml_in_";
+    public const string KeyValue = "state";
+
+    private static readonly MLContext Env = new(seed: 0);
+
+    /// <summary>The component's state as the text the saved chain carries.</summary>
+    public static string Encode(ISavableTransformer component) => Convert.ToBase64String(ModelFile.SaveComponent(component));
+
+    /// <summary>Builds the fitted saved chain of <paramref name="component"/> (see the class remarks).</summary>
+    /// <param name="component">The fitted component.</param>
+    /// <param name="inputs">Its input columns (user names and types) in the order of the compute mapping's copies.</param>
+    /// <param name="compute">The compute mapping's estimator; its input columns are <see cref="InputPrefix"/> + the copy names.</param>
+    /// <param name="copies">(user column, internal suffix) pairs.</param>
+    public static ITransformer Build(ISavableTransformer component, IReadOnlyList<(string Name, ColumnType Type)> inputs,
+        IReadOnlyList<(string From, string Suffix)> copies, Func<TransformsCatalog, IEstimator> compute)
+    {
+        var lookup = new[] { new KeyValuePair<string, string>(KeyValue, Encode(component)) };
+        var t = Env.Transforms;
+        var chain = t.CustomMapping(new StateKeyFactory().GetMapping(), KeyContract)
+            .Append(t.Conversion.MapValue(StateColumn, lookup, KeyColumn));
+        IEstimator withInputs = chain;
+        foreach (var (from, suffix) in copies) withInputs = withInputs.Append(t.CopyColumns(InputPrefix + suffix, from));
+        var full = withInputs.Append(compute(t))
+            .Append(t.DropColumns([KeyColumn, StateColumn, .. copies.Select(c => InputPrefix + c.Suffix)]));
+        // Fitting a mapping needs only the schema: an empty table with the input columns.
+        var empty = new DataView.Builder();
+        foreach (var (name, type) in inputs) empty.AddColumn(name, type, Array.CreateInstance(type.ItemClrType, 0));
+        return full.Fit(empty.Build());
+    }
+}
+
+/// <summary>Rows of a saved component's compute mapping carry the state text; ML.NET fills it from the ValueMapping.</summary>
+public abstract class SavedComponentRow
+{
+    /// <summary>The component's state (base64), the same memory on every row of one loaded model.</summary>
+    [ColumnName(SavedForm.StateColumn)]
+    public ReadOnlyMemory<char> State;
+}
+
+/// <summary>A mapping with no inputs (ML.NET needs a class).</summary>
+public sealed class NoColumns { }
+
+/// <summary>The saved chain's first step: the constant key the state is looked up by.</summary>
+public sealed class StateKeyRow
+{
+    [ColumnName(SavedForm.KeyColumn)]
+    public string Key = SavedForm.KeyValue;
+}
+
+/// <summary>Loaded by ML.NET by its contract name: writes the constant key.</summary>
+[CustomMappingFactoryAttribute(SavedForm.KeyContract)]
+public sealed class StateKeyFactory : CustomMappingFactory<NoColumns, StateKeyRow>
+{
+    /// <inheritdoc/>
+    public override Action<NoColumns, StateKeyRow> GetMapping() => static (_, d) => d.Key = SavedForm.KeyValue;
+}
+
+/// <summary>
+/// Base of the compute factories: decodes the state once per loaded model (thread-safe: ML.NET runs mappings on several
+/// threads) and hands the component to <see cref="Map"/> for each row.
+/// </summary>
+public abstract class SavedComponentFactory<TSrc, TDst, TComponent> : CustomMappingFactory<TSrc, TDst>
+    where TSrc : SavedComponentRow, new()
+    where TDst : class, new()
+    where TComponent : class
+{
+    /// <summary>The compute step of the saved chain: this factory's mapping under its contract name.</summary>
+    internal IEstimator Estimator(TransformsCatalog catalog, string contract) => catalog.CustomMapping(GetMapping(), contract);
+
+    /// <summary>Computes one row's outputs.</summary>
+    protected abstract void Map(TComponent component, TSrc src, TDst dst);
+
+    /// <inheritdoc/>
+    public override Action<TSrc, TDst> GetMapping()
+    {
+        Decoded? cache = null;
+        var gate = new object();
+        return (src, dst) =>
+        {
+            var c = Volatile.Read(ref cache);
+            if (c is null || !c.Key.Equals(src.State))
+                lock (gate)
+                {
+                    c = cache;
+                    if (c is null || !c.Key.Equals(src.State))
+                    {
+                        c = new Decoded(src.State, Decode(src.State));
+                        Volatile.Write(ref cache, c);
+                    }
+                }
+            Map(c.Component, src, dst);
+        };
+    }
+
+    private static TComponent Decode(ReadOnlyMemory<char> text)
+    {
+        var bytes = new byte[text.Length * 3 / 4 + 3];
+        if (!Convert.TryFromBase64Chars(text.Span, bytes, out int n))
+            throw new InvalidDataException($"a saved {typeof(TComponent).Name} has a damaged state (not base64)");
+        var component = ModelFile.LoadComponent(bytes[..n], $"saved {typeof(TComponent).Name} state");
+        return component as TComponent ?? throw new InvalidDataException(
+            $"a saved {typeof(TComponent).Name} holds a {component.GetType().Name} instead");
+    }
+
+    private sealed record Decoded(ReadOnlyMemory<char> Key, TComponent Component);
+}
