@@ -86,7 +86,7 @@ Console.WriteLine($"metric positive definite at {convex} of {field.Count} cells;
 field.WriteCsv(Path.Combine(dir, "metric.csv"));
 
 // 5. Geodesics between opposite corners, beside the straight line, both in the fitted metric.
-var pairs = new DataView.Builder()
+var pairs = new ColumnTable.Builder()
     .AddVector("from", 2, new float[] { 0.05f, 0.05f, 0.05f, 0.95f })
     .AddVector("to", 2, new float[] { 0.95f, 0.95f, 0.95f, 0.05f })
     .Build();

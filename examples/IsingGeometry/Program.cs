@@ -64,7 +64,7 @@ psi.Psi.Field(box, 32).WriteCsv(Path.Combine(dir, "metric.csv"));
 //    the per-model tabulation of g). Here from the disordered side (small beta) across h = 0 to the ordered side, beside
 //    the straight line's metric length (both in the fitted psi's own scale: psi is learned up to a positive factor,
 //    errors.Interior.Scale above). The end of the story: the smoothest interpolation in this latent space.
-var pairs = new HessianML.Data.DataView.Builder()
+var pairs = new HessianML.Data.ColumnTable.Builder()
     .AddVector("from", 2, new float[] { 0.3f, -0.2f, 0.3f, 0.2f })
     .AddVector("to", 2, new float[] { 0.6f, 0.2f, 0.6f, -0.2f })
     .Build();

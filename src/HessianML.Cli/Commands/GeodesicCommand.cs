@@ -77,7 +77,7 @@ internal static class GeodesicCommand
         var t1 = (double[])p.T1.Clone();
         var t2 = (double[])p.T2.Clone();
         (t1[0], t2[0], t1[^1], t2[^1]) = (from.T1, from.T2, to.T1, to.T2); // the inputs themselves, not computed values
-        var view = new DataView.Builder()
+        var view = new ColumnTable.Builder()
             .AddScalar("index", Enumerable.Range(0, p.Count).ToArray())
             .AddScalar("t1", t1)
             .AddScalar("t2", t2)
@@ -90,12 +90,12 @@ internal static class GeodesicCommand
     private static void WritePairs(string modelPath, string pairsPath, GeodesicOptions options, string path)
     {
         if (!File.Exists(pairsPath)) throw new CliException($"--pairs {pairsPath}: no such file");
-        DataView input;
+        ColumnTable input;
         try
         {
             input = CsvDataFile.Read(pairsPath, new CsvReadOptions()
-                .Vector("from", DataKind.Float32, "from_t1", "from_t2")
-                .Vector("to", DataKind.Float32, "to_t1", "to_t2"));
+                .Vector("from", ItemKind.Float32, "from_t1", "from_t2")
+                .Vector("to", ItemKind.Float32, "to_t1", "to_t2"));
         }
         catch (Exception ex) when (ex is InvalidDataException or SchemaException or FormatException or ArgumentException)
         {
@@ -131,7 +131,7 @@ internal static class GeodesicCommand
             (t1[q * n], t2[q * n]) = (from[2 * q], from[2 * q + 1]);
             (t1[q * n + n - 1], t2[q * n + n - 1]) = (to[2 * q], to[2 * q + 1]);
         }
-        CsvDataFile.Write(new DataView.Builder().AddScalar("pair", pair).AddScalar("index", index).AddScalar("t1", t1)
+        CsvDataFile.Write(new ColumnTable.Builder().AddScalar("pair", pair).AddScalar("index", index).AddScalar("t1", t1)
             .AddScalar("t2", t2).AddScalar("cumulative_length", length).Build(), path);
         NoteFloor(geodesic);
         var lengths = result.GetColumn<double>("length").ToArray();

@@ -69,7 +69,7 @@ internal static class ImageCommands
             };
             using var featurizer = new ClipImageFeaturizerEstimator(options).Fit(data);
             err.WriteLine($"featurize: {data.RowCount} images, encoder {featurizer.EncoderInputName} -> {featurizer.EncoderOutputName} [{featurizer.EmbeddingDimension}], {featurizer.BatchSize} per batch");
-            DataView result;
+            ColumnTable result;
             ImageFeaturizationReport report;
             try
             {
@@ -91,7 +91,7 @@ internal static class ImageCommands
             }
             if (result.RowCount == 0) throw new CliException($"--images {parse.GetValue(images)}: no image could be read; nothing written");
             // t first, then what the posterior reads, then where each row came from.
-            var view = new DataView.Builder()
+            var view = new ColumnTable.Builder()
                 .AddVector(ImageDataset.ParameterColumnName, 2, result.GetColumn<float>(ImageDataset.ParameterColumnName).ToArray())
                 .AddVector(options.OutputColumnName, featurizer.EmbeddingDimension, result.GetColumn<float>(options.OutputColumnName).ToArray())
                 .AddScalar(ImageDataset.ImageColumnName, result.GetColumn<string>(ImageDataset.ImageColumnName).ToArray());
@@ -228,19 +228,19 @@ internal static class ImageCommands
     }
 
     /// <summary>The features file as t + features (other columns dropped: the model's input schema is what the posterior reads).</summary>
-    private static DataView ReadFeatures(string path, int k, TextWriter err)
+    private static ColumnTable ReadFeatures(string path, int k, TextWriter err)
     {
         var all = ArrowDataFile.Read(path);
         try
         {
-            SchemaShape.Require(all.Schema, "run images", ColumnRequirement.Vector("t", 2, DataKind.Float32), ColumnRequirement.Vector("features", DataKind.Float32));
+            SchemaShape.Require(all.Schema, "run images", ColumnRequirement.Vector("t", 2, ItemKind.Float32), ColumnRequirement.Vector("features", ItemKind.Float32));
         }
         catch (SchemaException ex)
         {
             throw new CliException($"--features {path}: {ex.Message}");
         }
         if (all.RowCount < 2) throw new CliException($"--features {path}: {all.RowCount} row(s); the posterior needs at least 2");
-        var view = new DataView.Builder()
+        var view = new ColumnTable.Builder()
             .AddVector("t", 2, all.GetColumn<float>("t").ToArray())
             .AddVector("features", all.Schema["features"].Type.VectorLength, all.GetColumn<float>("features").ToArray());
         foreach (var kv in all.Schema.Metadata) view.AddMetadata(kv.Key, kv.Value);

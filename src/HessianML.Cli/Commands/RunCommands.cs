@@ -233,7 +233,7 @@ internal static class RunCommands
         return dir;
     }
 
-    private static int Finish(DataView samples, ParameterBox box, Func<ParameterBox, int, MetricField>? exact, EndToEndOptions options,
+    private static int Finish(ColumnTable samples, ParameterBox box, Func<ParameterBox, int, MetricField>? exact, EndToEndOptions options,
         string dir, string system, Dictionary<string, object?> settings, (string, string) axes)
     {
         var clock = Stopwatch.StartNew();

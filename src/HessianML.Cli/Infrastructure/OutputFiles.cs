@@ -44,7 +44,7 @@ public static class OutputFiles
     }
 
     /// <summary>Writes a samples view (`t`, `state`) as Arrow, or as CSV with header `t1,t2,x0,...,x(n-1)`; atomically.</summary>
-    public static void WriteSamples(DataView view, string path, OutputFormat format)
+    public static void WriteSamples(ColumnTable view, string path, OutputFormat format)
     {
         if (format == OutputFormat.Arrow)
         {

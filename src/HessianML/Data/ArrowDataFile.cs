@@ -60,7 +60,7 @@ public static class ArrowDataFile
     /// Arrow, is truncated, holds nulls in numeric columns or holds column types other than the supported ones throws
     /// <see cref="InvalidDataException"/> naming the file.
     /// </summary>
-    public static DataView Read(string path)
+    public static ColumnTable Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Arrow file '{path}' not found", path);
         try
@@ -79,7 +79,7 @@ public static class ArrowDataFile
                 var data = new Array[schema.Count];
                 for (int i = 0; i < schema.Count; i++)
                     data[i] = ReadColumn(batches, i, schema[i], (int)total, path);
-                return DataView.Create(schema, data);
+                return ColumnTable.Create(schema, data);
             }
             finally
             {
@@ -96,55 +96,55 @@ public static class ArrowDataFile
         }
     }
 
-    private static long ColumnLength(IDataView view, DataViewSchema.Column c) => c.Type.Kind switch
+    private static long ColumnLength(IDataView view, TableSchema.Column c) => c.Type.Kind switch
     {
-        DataKind.Float32 => view.GetColumn<float>(c.Name).Length,
-        DataKind.Float64 => view.GetColumn<double>(c.Name).Length,
-        DataKind.Int8 => view.GetColumn<sbyte>(c.Name).Length,
-        DataKind.Int32 => view.GetColumn<int>(c.Name).Length,
-        DataKind.Int64 => view.GetColumn<long>(c.Name).Length,
-        DataKind.String => view.GetColumn<string>(c.Name).Length,
-        DataKind.Boolean => view.GetColumn<bool>(c.Name).Length,
+        ItemKind.Float32 => view.GetColumn<float>(c.Name).Length,
+        ItemKind.Float64 => view.GetColumn<double>(c.Name).Length,
+        ItemKind.Int8 => view.GetColumn<sbyte>(c.Name).Length,
+        ItemKind.Int32 => view.GetColumn<int>(c.Name).Length,
+        ItemKind.Int64 => view.GetColumn<long>(c.Name).Length,
+        ItemKind.String => view.GetColumn<string>(c.Name).Length,
+        ItemKind.Boolean => view.GetColumn<bool>(c.Name).Length,
         _ => throw new InvalidOperationException(),
     };
 
-    private static IArrowType ArrowItemType(DataKind kind) => kind switch
+    private static IArrowType ArrowItemType(ItemKind kind) => kind switch
     {
-        DataKind.Float32 => FloatType.Default,
-        DataKind.Float64 => DoubleType.Default,
-        DataKind.Int8 => Int8Type.Default,
-        DataKind.Int32 => Int32Type.Default,
-        DataKind.Int64 => Int64Type.Default,
-        DataKind.String => StringType.Default,
-        DataKind.Boolean => BooleanType.Default,
+        ItemKind.Float32 => FloatType.Default,
+        ItemKind.Float64 => DoubleType.Default,
+        ItemKind.Int8 => Int8Type.Default,
+        ItemKind.Int32 => Int32Type.Default,
+        ItemKind.Int64 => Int64Type.Default,
+        ItemKind.String => StringType.Default,
+        ItemKind.Boolean => BooleanType.Default,
         _ => throw new InvalidOperationException(),
     };
 
     private static IArrowType ArrowType(ColumnType t) =>
         t.IsVector ? new FixedSizeListType(new Field("item", ArrowItemType(t.Kind), nullable: false), t.VectorLength) : ArrowItemType(t.Kind);
 
-    internal static ArrowSchema ToArrow(DataViewSchema schema)
+    internal static ArrowSchema ToArrow(TableSchema schema)
     {
         var b = new ArrowSchema.Builder();
         foreach (var c in schema)
-            b.Field(new Field(c.Name, ArrowType(c.Type), nullable: c.Type.Kind == DataKind.String));
+            b.Field(new Field(c.Name, ArrowType(c.Type), nullable: c.Type.Kind == ItemKind.String));
         foreach (var kv in schema.Metadata) b.Metadata(kv.Key, kv.Value);
         return b.Build();
     }
 
-    private static DataKind? KindOf(IArrowType t) => t.TypeId switch
+    private static ItemKind? KindOf(IArrowType t) => t.TypeId switch
     {
-        ArrowTypeId.Float => DataKind.Float32,
-        ArrowTypeId.Double => DataKind.Float64,
-        ArrowTypeId.Int8 => DataKind.Int8,
-        ArrowTypeId.Int32 => DataKind.Int32,
-        ArrowTypeId.Int64 => DataKind.Int64,
-        ArrowTypeId.String => DataKind.String,
-        ArrowTypeId.Boolean => DataKind.Boolean,
+        ArrowTypeId.Float => ItemKind.Float32,
+        ArrowTypeId.Double => ItemKind.Float64,
+        ArrowTypeId.Int8 => ItemKind.Int8,
+        ArrowTypeId.Int32 => ItemKind.Int32,
+        ArrowTypeId.Int64 => ItemKind.Int64,
+        ArrowTypeId.String => ItemKind.String,
+        ArrowTypeId.Boolean => ItemKind.Boolean,
         _ => null,
     };
 
-    private static DataViewSchema FromArrow(ArrowSchema s, string path)
+    private static TableSchema FromArrow(ArrowSchema s, string path)
     {
         var cols = new List<(string, ColumnType)>();
         foreach (var f in s.FieldsList)
@@ -153,7 +153,7 @@ public static class ArrowDataFile
             if (f.DataType is FixedSizeListType fl)
             {
                 var k = KindOf(fl.ValueDataType);
-                if (k is not null and not DataKind.String and not DataKind.Boolean && fl.ListSize > 0)
+                if (k is not null and not ItemKind.String and not ItemKind.Boolean && fl.ListSize > 0)
                     type = ColumnType.Vector(k.Value, fl.ListSize);
             }
             else if (KindOf(f.DataType) is { } k)
@@ -166,23 +166,23 @@ public static class ArrowDataFile
             cols.Add((f.Name, type.Value));
         }
         var meta = s.HasMetadata ? s.Metadata.ToDictionary(kv => kv.Key, kv => kv.Value) : null;
-        return new DataViewSchema(cols, meta);
+        return new TableSchema(cols, meta);
     }
 
     private static string Describe(IArrowType t) => t is FixedSizeListType fl ? $"fixed_size_list<{Describe(fl.ValueDataType)}>[{fl.ListSize}]" : t.Name;
 
-    private static IArrowArray BuildArray(IDataView view, DataViewSchema.Column c, int start, int count)
+    private static IArrowArray BuildArray(IDataView view, TableSchema.Column c, int start, int count)
     {
         int n = c.Type.ItemsPerRow;
         IArrowArray values = c.Type.Kind switch
         {
-            DataKind.Float32 => Primitive(FloatType.Default, view.GetColumn<float>(c.Name).Span.Slice(start * n, count * n)),
-            DataKind.Float64 => Primitive(DoubleType.Default, view.GetColumn<double>(c.Name).Span.Slice(start * n, count * n)),
-            DataKind.Int8 => Primitive(Int8Type.Default, view.GetColumn<sbyte>(c.Name).Span.Slice(start * n, count * n)),
-            DataKind.Int32 => Primitive(Int32Type.Default, view.GetColumn<int>(c.Name).Span.Slice(start * n, count * n)),
-            DataKind.Int64 => Primitive(Int64Type.Default, view.GetColumn<long>(c.Name).Span.Slice(start * n, count * n)),
-            DataKind.String => Strings(view.GetColumn<string>(c.Name).Span.Slice(start, count)),
-            DataKind.Boolean => Booleans(view.GetColumn<bool>(c.Name).Span.Slice(start, count)),
+            ItemKind.Float32 => Primitive(FloatType.Default, view.GetColumn<float>(c.Name).Span.Slice(start * n, count * n)),
+            ItemKind.Float64 => Primitive(DoubleType.Default, view.GetColumn<double>(c.Name).Span.Slice(start * n, count * n)),
+            ItemKind.Int8 => Primitive(Int8Type.Default, view.GetColumn<sbyte>(c.Name).Span.Slice(start * n, count * n)),
+            ItemKind.Int32 => Primitive(Int32Type.Default, view.GetColumn<int>(c.Name).Span.Slice(start * n, count * n)),
+            ItemKind.Int64 => Primitive(Int64Type.Default, view.GetColumn<long>(c.Name).Span.Slice(start * n, count * n)),
+            ItemKind.String => Strings(view.GetColumn<string>(c.Name).Span.Slice(start, count)),
+            ItemKind.Boolean => Booleans(view.GetColumn<bool>(c.Name).Span.Slice(start, count)),
             _ => throw new InvalidOperationException(),
         };
         if (!c.Type.IsVector) return values;
@@ -215,17 +215,17 @@ public static class ArrowDataFile
         return b.Build();
     }
 
-    private static Array ReadColumn(List<RecordBatch> batches, int index, DataViewSchema.Column c, int rows, string path)
+    private static Array ReadColumn(List<RecordBatch> batches, int index, TableSchema.Column c, int rows, string path)
     {
         int n = c.Type.ItemsPerRow;
         switch (c.Type.Kind)
         {
-            case DataKind.Float32: return ReadNumeric<float>(batches, index, c, rows, path);
-            case DataKind.Float64: return ReadNumeric<double>(batches, index, c, rows, path);
-            case DataKind.Int8: return ReadNumeric<sbyte>(batches, index, c, rows, path);
-            case DataKind.Int32: return ReadNumeric<int>(batches, index, c, rows, path);
-            case DataKind.Int64: return ReadNumeric<long>(batches, index, c, rows, path);
-            case DataKind.String:
+            case ItemKind.Float32: return ReadNumeric<float>(batches, index, c, rows, path);
+            case ItemKind.Float64: return ReadNumeric<double>(batches, index, c, rows, path);
+            case ItemKind.Int8: return ReadNumeric<sbyte>(batches, index, c, rows, path);
+            case ItemKind.Int32: return ReadNumeric<int>(batches, index, c, rows, path);
+            case ItemKind.Int64: return ReadNumeric<long>(batches, index, c, rows, path);
+            case ItemKind.String:
             {
                 var dst = new string[rows];
                 int at = 0;
@@ -236,7 +236,7 @@ public static class ArrowDataFile
                 }
                 return dst;
             }
-            case DataKind.Boolean:
+            case ItemKind.Boolean:
             {
                 var dst = new bool[rows];
                 int at = 0;
@@ -253,10 +253,10 @@ public static class ArrowDataFile
         }
     }
 
-    private static InvalidDataException NullIn(DataViewSchema.Column c, string path) =>
+    private static InvalidDataException NullIn(TableSchema.Column c, string path) =>
         new($"file '{path}': column '{c.Name}' ({c.Type}) holds nulls; only string columns may");
 
-    private static T[] ReadNumeric<T>(List<RecordBatch> batches, int index, DataViewSchema.Column c, int rows, string path)
+    private static T[] ReadNumeric<T>(List<RecordBatch> batches, int index, TableSchema.Column c, int rows, string path)
         where T : struct, IEquatable<T>
     {
         int n = c.Type.ItemsPerRow;

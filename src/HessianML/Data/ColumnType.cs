@@ -1,7 +1,7 @@
 namespace HessianML.Data;
 
 /// <summary>Element type of a column: the scalar type, or the item type of a fixed-length vector column.</summary>
-public enum DataKind
+public enum ItemKind
 {
     Float32,
     Float64,
@@ -21,12 +21,12 @@ public enum DataKind
 public readonly record struct ColumnType
 {
     /// <summary>Item type (of the scalar, or of each vector item).</summary>
-    public DataKind Kind { get; }
+    public ItemKind Kind { get; }
 
     /// <summary>0 for a scalar, the item count for a fixed-length vector, -1 for a vector of not yet known length.</summary>
     public int VectorLength { get; }
 
-    private ColumnType(DataKind kind, int vectorLength) => (Kind, VectorLength) = (kind, vectorLength);
+    private ColumnType(ItemKind kind, int vectorLength) => (Kind, VectorLength) = (kind, vectorLength);
 
     public bool IsVector => VectorLength != 0;
 
@@ -39,46 +39,46 @@ public readonly record struct ColumnType
     /// <summary>The CLR type of one item (float, double, sbyte, int, long, string, bool).</summary>
     public Type ItemClrType => ClrTypeOf(Kind);
 
-    public static ColumnType Scalar(DataKind kind) => new(kind, 0);
+    public static ColumnType Scalar(ItemKind kind) => new(kind, 0);
 
-    public static ColumnType Vector(DataKind kind, int length)
+    public static ColumnType Vector(ItemKind kind, int length)
     {
         if (length < 1)
             throw new ArgumentOutOfRangeException(nameof(length), $"vector length must be at least 1, got {length}");
-        if (kind is DataKind.String or DataKind.Boolean)
+        if (kind is ItemKind.String or ItemKind.Boolean)
             throw new ArgumentException($"vector columns hold numbers (Float32, Float64, Int8, Int32, Int64), not {kind}", nameof(kind));
         return new(kind, length);
     }
 
     /// <summary>A vector whose length is only known after fitting (output schemas of estimators only).</summary>
-    public static ColumnType VariableVector(DataKind kind)
+    public static ColumnType VariableVector(ItemKind kind)
     {
-        if (kind is DataKind.String or DataKind.Boolean)
+        if (kind is ItemKind.String or ItemKind.Boolean)
             throw new ArgumentException($"vector columns hold numbers (Float32, Float64, Int8, Int32, Int64), not {kind}", nameof(kind));
         return new(kind, -1);
     }
 
-    public static Type ClrTypeOf(DataKind kind) => kind switch
+    public static Type ClrTypeOf(ItemKind kind) => kind switch
     {
-        DataKind.Float32 => typeof(float),
-        DataKind.Float64 => typeof(double),
-        DataKind.Int8 => typeof(sbyte),
-        DataKind.Int32 => typeof(int),
-        DataKind.Int64 => typeof(long),
-        DataKind.String => typeof(string),
-        DataKind.Boolean => typeof(bool),
+        ItemKind.Float32 => typeof(float),
+        ItemKind.Float64 => typeof(double),
+        ItemKind.Int8 => typeof(sbyte),
+        ItemKind.Int32 => typeof(int),
+        ItemKind.Int64 => typeof(long),
+        ItemKind.String => typeof(string),
+        ItemKind.Boolean => typeof(bool),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown data kind"),
     };
 
     /// <summary>The kind whose items are of CLR type <paramref name="type"/>, or null.</summary>
-    public static DataKind? KindOf(Type type) =>
-        type == typeof(float) ? DataKind.Float32
-        : type == typeof(double) ? DataKind.Float64
-        : type == typeof(sbyte) ? DataKind.Int8
-        : type == typeof(int) ? DataKind.Int32
-        : type == typeof(long) ? DataKind.Int64
-        : type == typeof(string) ? DataKind.String
-        : type == typeof(bool) ? DataKind.Boolean
+    public static ItemKind? KindOf(Type type) =>
+        type == typeof(float) ? ItemKind.Float32
+        : type == typeof(double) ? ItemKind.Float64
+        : type == typeof(sbyte) ? ItemKind.Int8
+        : type == typeof(int) ? ItemKind.Int32
+        : type == typeof(long) ? ItemKind.Int64
+        : type == typeof(string) ? ItemKind.String
+        : type == typeof(bool) ? ItemKind.Boolean
         : null;
 
     /// <summary>"Float32", "Vector&lt;Float32, 2&gt;" or "Vector&lt;Float32, ?&gt;".</summary>

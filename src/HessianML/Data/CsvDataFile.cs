@@ -20,15 +20,15 @@ public sealed class CsvWriteOptions
 public sealed class CsvReadOptions
 {
     /// <summary>Kind of every CSV column not otherwise mentioned (Float64 by default).</summary>
-    public DataKind DefaultKind { get; set; } = DataKind.Float64;
+    public ItemKind DefaultKind { get; set; } = ItemKind.Float64;
 
-    /// <summary>Per-column kinds, e.g. <c>["index"] = DataKind.Int32</c>.</summary>
-    public Dictionary<string, DataKind> ColumnKinds { get; } = new(StringComparer.Ordinal);
+    /// <summary>Per-column kinds, e.g. <c>["index"] = ItemKind.Int32</c>.</summary>
+    public Dictionary<string, ItemKind> ColumnKinds { get; } = new(StringComparer.Ordinal);
 
-    internal List<(string Name, DataKind Kind, string[] Sources)> Vectors { get; } = [];
+    internal List<(string Name, ItemKind Kind, string[] Sources)> Vectors { get; } = [];
 
     /// <summary>Gathers CSV columns <paramref name="sources"/> (in order) into one vector column <paramref name="name"/>.</summary>
-    public CsvReadOptions Vector(string name, DataKind kind, params string[] sources)
+    public CsvReadOptions Vector(string name, ItemKind kind, params string[] sources)
     {
         if (sources.Length == 0) throw new ArgumentException($"vector '{name}' needs at least one source column");
         Vectors.Add((name, kind, sources));
@@ -97,17 +97,17 @@ public static class CsvDataFile
         }
     }
 
-    private static Func<int, string> Formatter(IDataView view, DataViewSchema.Column c)
+    private static Func<int, string> Formatter(IDataView view, TableSchema.Column c)
     {
         switch (c.Type.Kind)
         {
-            case DataKind.Float32: { var a = view.GetColumn<float>(c.Name); return i => a.Span[i].ToString("R", Inv); }
-            case DataKind.Float64: { var a = view.GetColumn<double>(c.Name); return i => a.Span[i].ToString("R", Inv); }
-            case DataKind.Int8: { var a = view.GetColumn<sbyte>(c.Name); return i => a.Span[i].ToString(Inv); }
-            case DataKind.Int32: { var a = view.GetColumn<int>(c.Name); return i => a.Span[i].ToString(Inv); }
-            case DataKind.Int64: { var a = view.GetColumn<long>(c.Name); return i => a.Span[i].ToString(Inv); }
-            case DataKind.Boolean: { var a = view.GetColumn<bool>(c.Name); return i => a.Span[i] ? "true" : "false"; }
-            case DataKind.String: { var a = view.GetColumn<string>(c.Name); return i => a.Span[i] is { } s ? Quote(s) : ""; }
+            case ItemKind.Float32: { var a = view.GetColumn<float>(c.Name); return i => a.Span[i].ToString("R", Inv); }
+            case ItemKind.Float64: { var a = view.GetColumn<double>(c.Name); return i => a.Span[i].ToString("R", Inv); }
+            case ItemKind.Int8: { var a = view.GetColumn<sbyte>(c.Name); return i => a.Span[i].ToString(Inv); }
+            case ItemKind.Int32: { var a = view.GetColumn<int>(c.Name); return i => a.Span[i].ToString(Inv); }
+            case ItemKind.Int64: { var a = view.GetColumn<long>(c.Name); return i => a.Span[i].ToString(Inv); }
+            case ItemKind.Boolean: { var a = view.GetColumn<bool>(c.Name); return i => a.Span[i] ? "true" : "false"; }
+            case ItemKind.String: { var a = view.GetColumn<string>(c.Name); return i => a.Span[i] is { } s ? Quote(s) : ""; }
             default: throw new InvalidOperationException();
         }
     }
@@ -117,15 +117,15 @@ public static class CsvDataFile
             ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
             : s;
 
-    /// <summary>Reads a CSV with a header line into a <see cref="DataView"/>; empty trailing lines are ignored.</summary>
-    public static DataView Read(string path, CsvReadOptions? options = null)
+    /// <summary>Reads a CSV with a header line into a <see cref="ColumnTable"/>; empty trailing lines are ignored.</summary>
+    public static ColumnTable Read(string path, CsvReadOptions? options = null)
     {
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         return Read(reader, path, options);
     }
 
     /// <summary>Reads CSV text; <paramref name="name"/> is used in error messages.</summary>
-    public static DataView Read(TextReader reader, string name, CsvReadOptions? options = null)
+    public static ColumnTable Read(TextReader reader, string name, CsvReadOptions? options = null)
     {
         options ??= new CsvReadOptions();
         string? headerLine = reader.ReadLine();
@@ -138,7 +138,7 @@ public static class CsvDataFile
 
         // Output columns: vectors at the position of their first source, the other CSV columns as scalars.
         var grouped = new HashSet<string>(StringComparer.Ordinal);
-        var vectorAt = new Dictionary<int, (string Name, DataKind Kind, int[] Sources)>();
+        var vectorAt = new Dictionary<int, (string Name, ItemKind Kind, int[] Sources)>();
         foreach (var (vname, kind, sources) in options.Vectors)
         {
             var idx = new int[sources.Length];
@@ -175,7 +175,7 @@ public static class CsvDataFile
             lines.Add(lineNo);
         }
 
-        var b = new DataView.Builder();
+        var b = new ColumnTable.Builder();
         foreach (var (cname, type, sources) in outCols)
         {
             int n = sources.Length, rows = cells.Count;
@@ -201,19 +201,19 @@ public static class CsvDataFile
         return b.Build();
     }
 
-    private static object Parse(string s, DataKind kind)
+    private static object Parse(string s, ItemKind kind)
     {
         var t = s.AsSpan().Trim();
         const NumberStyles Fl = NumberStyles.Float;
         return kind switch
         {
-            DataKind.Float32 => float.Parse(t, Fl, Inv),
-            DataKind.Float64 => double.Parse(t, Fl, Inv),
-            DataKind.Int8 => sbyte.Parse(t, NumberStyles.Integer, Inv),
-            DataKind.Int32 => int.Parse(t, NumberStyles.Integer, Inv),
-            DataKind.Int64 => long.Parse(t, NumberStyles.Integer, Inv),
-            DataKind.Boolean => t is "1" ? true : t is "0" ? false : bool.Parse(t),
-            DataKind.String => s,
+            ItemKind.Float32 => float.Parse(t, Fl, Inv),
+            ItemKind.Float64 => double.Parse(t, Fl, Inv),
+            ItemKind.Int8 => sbyte.Parse(t, NumberStyles.Integer, Inv),
+            ItemKind.Int32 => int.Parse(t, NumberStyles.Integer, Inv),
+            ItemKind.Int64 => long.Parse(t, NumberStyles.Integer, Inv),
+            ItemKind.Boolean => t is "1" ? true : t is "0" ? false : bool.Parse(t),
+            ItemKind.String => s,
             _ => throw new InvalidOperationException(),
         };
     }

@@ -7,7 +7,7 @@ namespace HessianML.Data;
 /// </summary>
 public interface IDataView
 {
-    DataViewSchema Schema { get; }
+    TableSchema Schema { get; }
 
     int RowCount { get; }
 
@@ -31,13 +31,13 @@ public static class DataViewExtensions
         return view.GetColumn<T>(name).Span.Slice(row * n, n);
     }
 
-    /// <summary>This view as a <see cref="DataView"/> (itself when it already is one, else a copy).</summary>
-    public static DataView ToDataView(this IDataView view)
+    /// <summary>This view as a <see cref="ColumnTable"/> (itself when it already is one, else a copy).</summary>
+    public static ColumnTable ToDataView(this IDataView view)
     {
-        if (view is DataView dv) return dv;
-        var b = new DataView.Builder();
+        if (view is ColumnTable dv) return dv;
+        var b = new ColumnTable.Builder();
         foreach (var c in view.Schema)
-            b.AddColumn(c.Name, c.Type, DataView.CopyColumn(view, c));
+            b.AddColumn(c.Name, c.Type, ColumnTable.CopyColumn(view, c));
         foreach (var kv in view.Schema.Metadata) b.AddMetadata(kv.Key, kv.Value);
         return b.Build();
     }

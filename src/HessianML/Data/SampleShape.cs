@@ -18,7 +18,7 @@ public readonly record struct SampleShape(string System, int Height, int Width)
     public static SampleShape Of(IDataView data)
     {
         var schema = data.Schema;
-        if (!schema.TryGetColumn("state", out var column) || column.Type.Kind != DataKind.Int8 || !column.Type.IsVector)
+        if (!schema.TryGetColumn("state", out var column) || column.Type.Kind != ItemKind.Int8 || !column.Type.IsVector)
             throw new SchemaException("the samples need an Int8 vector column 'state'", "state", "SampleShape");
         int n = column.Type.VectorLength;
         string system = schema.Metadata.TryGetValue("system", out var s) ? s : "";

@@ -43,7 +43,7 @@ public sealed class EndToEndResult
     public required TransformerChain<FisherMetricTransformer> Model { get; init; }
 
     /// <summary>The schema the model was fitted on (what <c>ctx.Model.Save</c> records).</summary>
-    public required DataViewSchema InputSchema { get; init; }
+    public required TableSchema InputSchema { get; init; }
 
     public required ParameterBox Box { get; init; }
 

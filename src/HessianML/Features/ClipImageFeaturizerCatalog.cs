@@ -18,7 +18,7 @@ public static class ClipImageFeaturizerCatalog
     }
 
     /// <summary>A folder of images named <c>..._a&lt;t1&gt;_b&lt;t2&gt;...</c>, or a CSV <c>file,t1,t2</c>, as columns <c>image</c> and <c>t</c> (<see cref="ImageDataset"/>).</summary>
-    public static DataView LoadImages(this DataOperationsCatalog catalog, string folderOrCsv)
+    public static ColumnTable LoadImages(this DataOperationsCatalog catalog, string folderOrCsv)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return ImageDataset.Load(folderOrCsv);

@@ -24,12 +24,12 @@ public sealed class ClipImageFeaturizerEstimator : IEstimator<ClipImageFeaturize
         _o = options.Clone();
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
         SchemaShape.Require(inputSchema, ClipImageFeaturizerTransformer.KindName,
-            ColumnRequirement.Scalar(_o.InputColumnName, DataKind.String));
+            ColumnRequirement.Scalar(_o.InputColumnName, ItemKind.String));
         // D is the encoder's, known once Fit has opened it.
-        return inputSchema.WithColumn(_o.OutputColumnName, ColumnType.VariableVector(DataKind.Float32));
+        return inputSchema.WithColumn(_o.OutputColumnName, ColumnType.VariableVector(ItemKind.Float32));
     }
 
     /// <summary>Opens and checks the encoder (the data is only schema-checked: nothing is learned from it).</summary>

@@ -113,17 +113,17 @@ public sealed class ClipImageFeaturizerTransformer : ISavableTransformer, IDispo
         return m;
     }
 
-    private DataViewSchema OutputSchema(DataViewSchema input, int? skipped)
+    private TableSchema OutputSchema(TableSchema input, int? skipped)
     {
-        var s = input.WithColumn(OutputColumnName, ColumnType.Vector(DataKind.Float32, EmbeddingDimension));
+        var s = input.WithColumn(OutputColumnName, ColumnType.Vector(ItemKind.Float32, EmbeddingDimension));
         var meta = new Dictionary<string, string>(s.Metadata);
         foreach (var kv in Metadata(skipped)) meta[kv.Key] = kv.Value;
         return s.WithMetadata(meta);
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
-        SchemaShape.Require(inputSchema, KindName, ColumnRequirement.Scalar(InputColumnName, DataKind.String));
+        SchemaShape.Require(inputSchema, KindName, ColumnRequirement.Scalar(InputColumnName, ItemKind.String));
         return OutputSchema(inputSchema, 0);
     }
 
@@ -206,7 +206,7 @@ public sealed class ClipImageFeaturizerTransformer : ISavableTransformer, IDispo
             view = view.SelectRows(kept);
             features = features[..(kept.Count * d)];
         }
-        view = view.WithColumn(OutputColumnName, ColumnType.Vector(DataKind.Float32, d), features);
+        view = view.WithColumn(OutputColumnName, ColumnType.Vector(ItemKind.Float32, d), features);
         foreach (var kv in Metadata(skipped.Count)) view = view.WithMetadata(kv.Key, kv.Value);
         report = new ImageFeaturizationReport(rows, kept.Count, skipped, batches, clock.Elapsed.TotalSeconds);
         return view;

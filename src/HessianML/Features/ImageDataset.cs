@@ -26,7 +26,7 @@ public static partial class ImageDataset
     public const string SourceKey = "images_source";
 
     /// <summary>A CSV file or a folder (see the class summary).</summary>
-    public static DataView Load(string path)
+    public static ColumnTable Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path)) return FromFolder(path);
@@ -35,7 +35,7 @@ public static partial class ImageDataset
     }
 
     /// <summary>Reads a CSV <c>file,t1,t2</c> (paths relative to its folder); every listed image must exist.</summary>
-    public static DataView FromCsv(string csvPath)
+    public static ColumnTable FromCsv(string csvPath)
     {
         if (!File.Exists(csvPath)) throw new FileNotFoundException($"image list '{csvPath}' not found", csvPath);
         string folder = Path.GetDirectoryName(Path.GetFullPath(csvPath))!;
@@ -76,7 +76,7 @@ public static partial class ImageDataset
     }
 
     /// <summary>Lists a folder's images and reads t from each name (<c>_a&lt;t1&gt;_b&lt;t2&gt;</c>); every image must carry them.</summary>
-    public static DataView FromFolder(string folder)
+    public static ColumnTable FromFolder(string folder)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"image folder '{folder}' not found");
         var files = Directory.EnumerateFiles(folder)
@@ -138,8 +138,8 @@ public static partial class ImageDataset
         return true;
     }
 
-    private static DataView Build(List<string> images, List<float> t, string source) =>
-        new DataView.Builder()
+    private static ColumnTable Build(List<string> images, List<float> t, string source) =>
+        new ColumnTable.Builder()
             .AddScalar(ImageColumnName, images.ToArray())
             .AddVector(ParameterColumnName, 2, t.ToArray())
             .AddMetadata(SourceKey, source)

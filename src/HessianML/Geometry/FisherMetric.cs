@@ -35,7 +35,7 @@ public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>,
         _psi = logPartition;
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => FisherMetricTransformer.OutputSchema(inputSchema, _o.ParameterColumnName);
+    public TableSchema GetOutputSchema(TableSchema inputSchema) => FisherMetricTransformer.OutputSchema(inputSchema, _o.ParameterColumnName);
 
     public FisherMetricTransformer Fit(IDataView input)
     {
@@ -83,16 +83,16 @@ public sealed class FisherMetricTransformer : ISavableTransformer, Ml.ITransform
     /// <summary>psi, gradient and metric at the points.</summary>
     public MetricField Evaluate(double[] t1, double[] t2) => LogPartition.Evaluate(t1, t2);
 
-    internal static DataViewSchema OutputSchema(DataViewSchema input, string column)
+    internal static TableSchema OutputSchema(TableSchema input, string column)
     {
-        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(column, 2, DataKind.Float32));
-        return input.WithColumn("psi", ColumnType.Scalar(DataKind.Float64))
-            .WithColumn("dpsi", ColumnType.Vector(DataKind.Float64, 2))
-            .WithColumn("g", ColumnType.Vector(DataKind.Float64, 3))
-            .WithColumn("g_eigen", ColumnType.Vector(DataKind.Float64, 2));
+        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(column, 2, ItemKind.Float32));
+        return input.WithColumn("psi", ColumnType.Scalar(ItemKind.Float64))
+            .WithColumn("dpsi", ColumnType.Vector(ItemKind.Float64, 2))
+            .WithColumn("g", ColumnType.Vector(ItemKind.Float64, 3))
+            .WithColumn("g_eigen", ColumnType.Vector(ItemKind.Float64, 2));
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => OutputSchema(inputSchema, ParameterColumnName);
+    public TableSchema GetOutputSchema(TableSchema inputSchema) => OutputSchema(inputSchema, ParameterColumnName);
 
     public IDataView Transform(IDataView input)
     {
@@ -110,10 +110,10 @@ public sealed class FisherMetricTransformer : ISavableTransformer, Ml.ITransform
             (eig[2 * i], eig[2 * i + 1]) = Eigenvalues(f.G11[i], f.G12[i], f.G22[i]);
         }
         return input.ToDataView()
-            .WithColumn("psi", ColumnType.Scalar(DataKind.Float64), f.Psi)
-            .WithColumn("dpsi", ColumnType.Vector(DataKind.Float64, 2), dpsi)
-            .WithColumn("g", ColumnType.Vector(DataKind.Float64, 3), g)
-            .WithColumn("g_eigen", ColumnType.Vector(DataKind.Float64, 2), eig);
+            .WithColumn("psi", ColumnType.Scalar(ItemKind.Float64), f.Psi)
+            .WithColumn("dpsi", ColumnType.Vector(ItemKind.Float64, 2), dpsi)
+            .WithColumn("g", ColumnType.Vector(ItemKind.Float64, 3), g)
+            .WithColumn("g_eigen", ColumnType.Vector(ItemKind.Float64, 2), eig);
     }
 
     /// <summary>Eigenvalues of the symmetric 2 x 2 matrix [[a, b], [b, c]], ascending.</summary>
@@ -127,9 +127,9 @@ public sealed class FisherMetricTransformer : ISavableTransformer, Ml.ITransform
 
     // ---- ML.NET: batch Transform, saved form for rows and zips ----
 
-    internal static ComponentColumns Columns(string parameterColumn) => new(KindName, [(parameterColumn, ColumnType.Vector(DataKind.Float32, 2))],
-        [("psi", ColumnType.Scalar(DataKind.Float64)), ("dpsi", ColumnType.Vector(DataKind.Float64, 2)),
-         ("g", ColumnType.Vector(DataKind.Float64, 3)), ("g_eigen", ColumnType.Vector(DataKind.Float64, 2))]);
+    internal static ComponentColumns Columns(string parameterColumn) => new(KindName, [(parameterColumn, ColumnType.Vector(ItemKind.Float32, 2))],
+        [("psi", ColumnType.Scalar(ItemKind.Float64)), ("dpsi", ColumnType.Vector(ItemKind.Float64, 2)),
+         ("g", ColumnType.Vector(ItemKind.Float64, 3)), ("g_eigen", ColumnType.Vector(ItemKind.Float64, 2))]);
 
     private Ml.ITransformer? _savedForm;
 

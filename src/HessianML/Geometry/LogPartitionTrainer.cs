@@ -47,8 +47,8 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, M
     // ---- ML.NET ----
 
     private ComponentColumns MlColumns => new(Name,
-        [(_o.ParameterColumnName, ColumnType.Vector(DataKind.Float32, 2)), (_o.PosteriorColumnName, ColumnType.VariableVector(DataKind.Float32))],
-        [("psi", ColumnType.Scalar(DataKind.Float64))]);
+        [(_o.ParameterColumnName, ColumnType.Vector(ItemKind.Float32, 2)), (_o.PosteriorColumnName, ColumnType.VariableVector(ItemKind.Float32))],
+        [("psi", ColumnType.Scalar(ItemKind.Float64))]);
 
     Ml.SchemaShape Ml.IEstimator<LogPartitionTransformer>.GetOutputSchema(Ml.SchemaShape inputSchema) => MlColumns.OutputShape(inputSchema);
 
@@ -56,7 +56,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, M
         Fit(MlNetSide.Table(input, MlColumns, _o.SplitColumnName));
 
     /// <summary>Reads K and the box from the schema metadata; a missing or malformed key throws a <see cref="SchemaException"/>.</summary>
-    public static (int K, ParameterBox Box) ReadGridMetadata(DataViewSchema schema, string component = Name)
+    public static (int K, ParameterBox Box) ReadGridMetadata(TableSchema schema, string component = Name)
     {
         ArgumentNullException.ThrowIfNull(schema);
         if (!schema.Metadata.TryGetValue(GridKey, out var ks) || !int.TryParse(ks, NumberStyles.Integer, CultureInfo.InvariantCulture, out int k) || k < 2)
@@ -72,20 +72,20 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, M
         return (k, box);
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
         var (k, _) = Check(inputSchema);
         _ = k;
-        return inputSchema.WithColumn("psi", ColumnType.Scalar(DataKind.Float64));
+        return inputSchema.WithColumn("psi", ColumnType.Scalar(ItemKind.Float64));
     }
 
-    private (int K, ParameterBox Box) Check(DataViewSchema schema)
+    private (int K, ParameterBox Box) Check(TableSchema schema)
     {
-        SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Vector(_o.ParameterColumnName, 2, DataKind.Float32));
+        SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Vector(_o.ParameterColumnName, 2, ItemKind.Float32));
         var (k, box) = ReadGridMetadata(schema);
-        SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Vector(_o.PosteriorColumnName, k * k, DataKind.Float32));
+        SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Vector(_o.PosteriorColumnName, k * k, ItemKind.Float32));
         if (schema.Contains(_o.SplitColumnName))
-            SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Scalar(_o.SplitColumnName, DataKind.Boolean));
+            SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Scalar(_o.SplitColumnName, ItemKind.Boolean));
         return (k, box);
     }
 
@@ -421,10 +421,10 @@ public sealed class LogPartitionTransformer : ISavableTransformer, Ml.ITransform
 
     internal static LogPartitionTransformer? ProducerOf(object view) => Produced.TryGetValue(view, out var t) ? t : null;
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
-        SchemaShape.RequireColumn(inputSchema, KindName, ColumnRequirement.Vector(ParameterColumnName, 2, DataKind.Float32));
-        return inputSchema.WithColumn("psi", ColumnType.Scalar(DataKind.Float64));
+        SchemaShape.RequireColumn(inputSchema, KindName, ColumnRequirement.Vector(ParameterColumnName, 2, ItemKind.Float32));
+        return inputSchema.WithColumn("psi", ColumnType.Scalar(ItemKind.Float64));
     }
 
     internal static (double[] T1, double[] T2) ReadT(IDataView input, string column)
@@ -442,7 +442,7 @@ public sealed class LogPartitionTransformer : ISavableTransformer, Ml.ITransform
         GetOutputSchema(input.Schema);
         var (t1, t2) = ReadT(input, ParameterColumnName);
         var field = Evaluate(t1, t2);
-        var output = input.ToDataView().WithColumn("psi", ColumnType.Scalar(DataKind.Float64), field.Psi);
+        var output = input.ToDataView().WithColumn("psi", ColumnType.Scalar(ItemKind.Float64), field.Psi);
         Produced.AddOrUpdate(output, this);
         return output;
     }
@@ -451,8 +451,8 @@ public sealed class LogPartitionTransformer : ISavableTransformer, Ml.ITransform
 
     // ---- ML.NET: batch Transform, saved form for rows and zips ----
 
-    internal ComponentColumns MlColumns => new(KindName, [(ParameterColumnName, ColumnType.Vector(DataKind.Float32, 2))],
-        [("psi", ColumnType.Scalar(DataKind.Float64))]);
+    internal ComponentColumns MlColumns => new(KindName, [(ParameterColumnName, ColumnType.Vector(ItemKind.Float32, 2))],
+        [("psi", ColumnType.Scalar(ItemKind.Float64))]);
 
     private Ml.ITransformer? _savedForm;
 

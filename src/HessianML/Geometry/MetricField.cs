@@ -47,9 +47,9 @@ public sealed class MetricField
     public double[] Determinant() => Enumerable.Range(0, Count).Select(i => G11[i] * G22[i] - G12[i] * G12[i]).ToArray();
 
     /// <summary>The field as a data view of Float64 columns named as in <see cref="CsvColumns"/>.</summary>
-    public DataView ToDataView()
+    public ColumnTable ToDataView()
     {
-        var builder = new DataView.Builder();
+        var builder = new ColumnTable.Builder();
         foreach (var (name, column) in CsvColumns.Zip(Columns))
             builder.AddScalar(name, column);
         return builder.Build();

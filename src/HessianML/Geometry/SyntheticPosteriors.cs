@@ -45,10 +45,10 @@ public static class SyntheticPosteriors
     }
 
     /// <summary>The same rows as a data view in the issue-4 contract: <c>t</c>, <c>posterior</c> and the grid metadata.</summary>
-    public static Data.DataView ToDataView(ParameterBox box, int k, float[] t, float[] posterior, int bundle = 4)
+    public static Data.ColumnTable ToDataView(ParameterBox box, int k, float[] t, float[] posterior, int bundle = 4)
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        return new Data.DataView.Builder()
+        return new Data.ColumnTable.Builder()
             .AddVector("t", 2, t)
             .AddVector("posterior", k * k, posterior)
             .AddMetadata(LogPartitionTrainer.GridKey, k.ToString(inv))

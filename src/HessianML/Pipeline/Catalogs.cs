@@ -17,19 +17,19 @@ public sealed class DataOperationsCatalog : CatalogBase
     internal DataOperationsCatalog(HessianContext context) : base(context) { }
 
     /// <summary>The two halves of a split.</summary>
-    public sealed record TrainTestData(DataView TrainSet, DataView TestSet);
+    public sealed record TrainTestData(ColumnTable TrainSet, ColumnTable TestSet);
 
-    public DataView LoadFromArrow(string path) => ArrowDataFile.Read(path);
+    public ColumnTable LoadFromArrow(string path) => ArrowDataFile.Read(path);
 
     public void SaveAsArrow(IDataView data, string path, int batchRows = ArrowDataFile.DefaultBatchRows) =>
         ArrowDataFile.Write(data, path, batchRows);
 
-    public DataView LoadFromCsv(string path, CsvReadOptions? options = null) => CsvDataFile.Read(path, options);
+    public ColumnTable LoadFromCsv(string path, CsvReadOptions? options = null) => CsvDataFile.Read(path, options);
 
     public void SaveAsCsv(IDataView data, string path, CsvWriteOptions? options = null) => CsvDataFile.Write(data, path, options);
 
     /// <summary>A builder for a view from arrays (taken over, not copied).</summary>
-    public DataView.Builder CreateBuilder() => new();
+    public ColumnTable.Builder CreateBuilder() => new();
 
     /// <summary>
     /// Randomly splits rows into train and test sets (test gets round(testFraction * rows) rows); the permutation comes
@@ -71,12 +71,12 @@ public sealed class ModelOperationsCatalog : CatalogBase
     internal ModelOperationsCatalog(HessianContext context) : base(context) { }
 
     /// <summary>Saves <paramref name="model"/> (a transformer or chain; every component must be savable) with the schema it expects.</summary>
-    public void Save(ITransformer model, DataViewSchema inputSchema, string filePath) => ModelFile.Save(model, inputSchema, filePath);
+    public void Save(ITransformer model, TableSchema inputSchema, string filePath) => ModelFile.Save(model, inputSchema, filePath);
 
-    public void Save(ITransformer model, DataViewSchema inputSchema, Stream stream) => ModelFile.Save(model, inputSchema, stream);
+    public void Save(ITransformer model, TableSchema inputSchema, Stream stream) => ModelFile.Save(model, inputSchema, stream);
 
     /// <summary>Loads a model file as a <see cref="TransformerChain{TLast}"/>; damaged or foreign files throw <see cref="InvalidDataException"/>.</summary>
-    public ITransformer Load(string filePath, out DataViewSchema inputSchema) => ModelFile.Load(filePath, out inputSchema);
+    public ITransformer Load(string filePath, out TableSchema inputSchema) => ModelFile.Load(filePath, out inputSchema);
 
-    public ITransformer Load(Stream stream, out DataViewSchema inputSchema) => ModelFile.Load(stream, "stream", out inputSchema);
+    public ITransformer Load(Stream stream, out TableSchema inputSchema) => ModelFile.Load(stream, "stream", out inputSchema);
 }

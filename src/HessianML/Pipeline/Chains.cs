@@ -14,7 +14,7 @@ internal static class ChainSchema
 {
     public static string Name(object component) => component.GetType().Name.Split('`')[0];
 
-    public static DataViewSchema Propagate<T>(DataViewSchema schema, IReadOnlyList<T> steps, Func<T, DataViewSchema, DataViewSchema> next)
+    public static TableSchema Propagate<T>(TableSchema schema, IReadOnlyList<T> steps, Func<T, TableSchema, TableSchema> next)
         where T : notnull
     {
         for (int i = 0; i < steps.Count; i++)
@@ -61,7 +61,7 @@ public sealed class EstimatorChain<TLastTransformer> : IEstimator<TransformerCha
         return new EstimatorChain<TNewTransformer>([.. _estimators, estimator]);
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
+    public TableSchema GetOutputSchema(TableSchema inputSchema) =>
         ChainSchema.Propagate(inputSchema, _estimators, (e, s) => e.GetOutputSchema(s));
 
     public TransformerChain<TLastTransformer> Fit(IDataView input)
@@ -108,7 +108,7 @@ public sealed class TransformerChain<TLastTransformer> : ITransformer, ITransfor
         return new TransformerChain<TNewTransformer>([.. _transformers, transformer]);
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
+    public TableSchema GetOutputSchema(TableSchema inputSchema) =>
         ChainSchema.Propagate(inputSchema, _transformers, (t, s) => t.GetOutputSchema(s));
 
     public IDataView Transform(IDataView input)
@@ -139,7 +139,7 @@ public sealed class TrivialEstimator<TTransformer>(TTransformer transformer) : I
         return Transformer;
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => Transformer.GetOutputSchema(inputSchema);
+    public TableSchema GetOutputSchema(TableSchema inputSchema) => Transformer.GetOutputSchema(inputSchema);
 }
 
 /// <summary>ML.NET's <c>Append</c> extensions: start a chain from any estimator or transformer.</summary>

@@ -11,7 +11,7 @@ namespace HessianML.Pipeline;
 public interface ITransformer
 {
     /// <summary>The schema <see cref="Transform"/> would produce from <paramref name="inputSchema"/>, or a <see cref="SchemaException"/>.</summary>
-    DataViewSchema GetOutputSchema(DataViewSchema inputSchema);
+    TableSchema GetOutputSchema(TableSchema inputSchema);
 
     IDataView Transform(IDataView input);
 }
@@ -27,5 +27,5 @@ public interface IEstimator<out TTransformer>
 {
     TTransformer Fit(IDataView input);
 
-    DataViewSchema GetOutputSchema(DataViewSchema inputSchema);
+    TableSchema GetOutputSchema(TableSchema inputSchema);
 }

@@ -42,10 +42,10 @@ public static class ModelFile
     }
 
     /// <summary>Saves atomically (temporary file + rename).</summary>
-    public static void Save(ITransformer model, DataViewSchema inputSchema, string path) =>
+    public static void Save(ITransformer model, TableSchema inputSchema, string path) =>
         AtomicFile.Write(path, s => Save(model, inputSchema, s));
 
-    public static void Save(ITransformer model, DataViewSchema inputSchema, Stream stream) => Save(model, inputSchema, stream, checkSchema: true);
+    public static void Save(ITransformer model, TableSchema inputSchema, Stream stream) => Save(model, inputSchema, stream, checkSchema: true);
 
     /// <summary>
     /// One component's state (options and tensors, checksummed) as bytes: what a component saved through ML.NET carries
@@ -54,7 +54,7 @@ public static class ModelFile
     internal static byte[] SaveComponent(ISavableTransformer component)
     {
         using var ms = new MemoryStream();
-        Save(new TransformerChain<ITransformer>(component), new DataViewSchema([]), ms, checkSchema: false);
+        Save(new TransformerChain<ITransformer>(component), new TableSchema([]), ms, checkSchema: false);
         return ms.ToArray();
     }
 
@@ -67,7 +67,7 @@ public static class ModelFile
             : throw new InvalidDataException($"{source}: holds {chain.Transformers.Count} components, expected 1");
     }
 
-    private static void Save(ITransformer model, DataViewSchema inputSchema, Stream stream, bool checkSchema)
+    private static void Save(ITransformer model, TableSchema inputSchema, Stream stream, bool checkSchema)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputSchema);
@@ -127,7 +127,7 @@ public static class ModelFile
         }
     }
 
-    public static ITransformer Load(string path, out DataViewSchema inputSchema)
+    public static ITransformer Load(string path, out TableSchema inputSchema)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"model file '{path}' not found", path);
         using var fs = File.OpenRead(path);
@@ -135,10 +135,10 @@ public static class ModelFile
     }
 
     /// <summary>Loads from a stream; <paramref name="source"/> names it in error messages.</summary>
-    public static ITransformer Load(Stream stream, string source, out DataViewSchema inputSchema) =>
+    public static ITransformer Load(Stream stream, string source, out TableSchema inputSchema) =>
         Load(stream, source, out inputSchema, checkSchema: true);
 
-    private static ITransformer Load(Stream stream, string source, out DataViewSchema inputSchema, bool checkSchema)
+    private static ITransformer Load(Stream stream, string source, out TableSchema inputSchema, bool checkSchema)
     {
         ZipArchive zip;
         try
@@ -175,7 +175,7 @@ public static class ModelFile
         }
     }
 
-    private static ITransformer LoadManifest(ZipArchive zip, JsonNode root, string source, out DataViewSchema inputSchema, bool checkSchema)
+    private static ITransformer LoadManifest(ZipArchive zip, JsonNode root, string source, out TableSchema inputSchema, bool checkSchema)
     {
         string? format = root["format"]?.GetValue<string>();
         if (format != FormatName)
@@ -269,7 +269,7 @@ public static class ModelFile
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 
-    internal static JsonObject SchemaToJson(DataViewSchema schema)
+    internal static JsonObject SchemaToJson(TableSchema schema)
     {
         var cols = new JsonArray();
         foreach (var c in schema)
@@ -279,18 +279,18 @@ public static class ModelFile
         return new JsonObject { ["columns"] = cols, ["metadata"] = meta };
     }
 
-    internal static DataViewSchema SchemaFromJson(JsonNode node)
+    internal static TableSchema SchemaFromJson(JsonNode node)
     {
         var cols = new List<(string, ColumnType)>();
         foreach (var c in node["columns"]!.AsArray())
         {
-            var kind = Enum.Parse<DataKind>(c!["kind"]!.GetValue<string>());
+            var kind = Enum.Parse<ItemKind>(c!["kind"]!.GetValue<string>());
             int len = c["vectorLength"]!.GetValue<int>();
             cols.Add((c["name"]!.GetValue<string>(), len == 0 ? ColumnType.Scalar(kind) : len < 0 ? ColumnType.VariableVector(kind) : ColumnType.Vector(kind, len)));
         }
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);
         if (node["metadata"] is JsonObject m)
             foreach (var kv in m) meta[kv.Key] = kv.Value!.GetValue<string>();
-        return new DataViewSchema(cols, meta);
+        return new TableSchema(cols, meta);
     }
 }

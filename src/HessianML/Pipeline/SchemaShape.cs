@@ -12,18 +12,18 @@ public enum ColumnShape
 
 /// <summary>
 /// What a component needs of one input column: its name, the acceptable item kinds (empty = any), scalar or vector,
-/// and (for vectors) an exact length (0 = any). Build with <see cref="Scalar"/>, <see cref="Vector(string, DataKind[])"/>,
-/// <see cref="Vector(string, int, DataKind[])"/> or <see cref="Any"/>.
+/// and (for vectors) an exact length (0 = any). Build with <see cref="Scalar"/>, <see cref="Vector(string, ItemKind[])"/>,
+/// <see cref="Vector(string, int, ItemKind[])"/> or <see cref="Any"/>.
 /// </summary>
-public sealed record ColumnRequirement(string Name, IReadOnlyList<DataKind> Kinds, ColumnShape Shape, int Length = 0)
+public sealed record ColumnRequirement(string Name, IReadOnlyList<ItemKind> Kinds, ColumnShape Shape, int Length = 0)
 {
-    public static ColumnRequirement Scalar(string name, params DataKind[] kinds) => new(name, kinds, ColumnShape.Scalar);
+    public static ColumnRequirement Scalar(string name, params ItemKind[] kinds) => new(name, kinds, ColumnShape.Scalar);
 
-    public static ColumnRequirement Vector(string name, params DataKind[] kinds) => new(name, kinds, ColumnShape.Vector);
+    public static ColumnRequirement Vector(string name, params ItemKind[] kinds) => new(name, kinds, ColumnShape.Vector);
 
-    public static ColumnRequirement Vector(string name, int length, params DataKind[] kinds) => new(name, kinds, ColumnShape.Vector, length);
+    public static ColumnRequirement Vector(string name, int length, params ItemKind[] kinds) => new(name, kinds, ColumnShape.Vector, length);
 
-    public static ColumnRequirement Any(string name, params DataKind[] kinds) => new(name, kinds, ColumnShape.Any);
+    public static ColumnRequirement Any(string name, params ItemKind[] kinds) => new(name, kinds, ColumnShape.Any);
 
     /// <summary>Whether <paramref name="type"/> satisfies this requirement (a vector of unknown length satisfies any length).</summary>
     public bool Accepts(ColumnType type) =>
@@ -49,19 +49,19 @@ public sealed record ColumnRequirement(string Name, IReadOnlyList<DataKind> Kind
 }
 
 /// <summary>
-/// Schema checks in one line for components: <c>SchemaShape.Require(input, "MyTransformer", ColumnRequirement.Vector("t", 2, DataKind.Float32))</c>
+/// Schema checks in one line for components: <c>SchemaShape.Require(input, "MyTransformer", ColumnRequirement.Vector("t", 2, ItemKind.Float32))</c>
 /// throws a <see cref="SchemaException"/> naming the component, the column, what was expected and what is there.
 /// </summary>
 public static class SchemaShape
 {
     /// <summary>Checks every requirement; the first unmet one throws.</summary>
-    public static void Require(DataViewSchema schema, string component, params ColumnRequirement[] columns)
+    public static void Require(TableSchema schema, string component, params ColumnRequirement[] columns)
     {
         foreach (var c in columns) RequireColumn(schema, component, c);
     }
 
     /// <summary>Checks one requirement and returns the matching column.</summary>
-    public static DataViewSchema.Column RequireColumn(DataViewSchema schema, string component, ColumnRequirement requirement)
+    public static TableSchema.Column RequireColumn(TableSchema schema, string component, ColumnRequirement requirement)
     {
         if (!schema.TryGetColumn(requirement.Name, out var col))
             throw new SchemaException(

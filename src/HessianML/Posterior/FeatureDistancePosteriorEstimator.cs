@@ -24,10 +24,10 @@ public sealed class FeatureDistancePosteriorEstimator : IEstimator<FeatureDistan
         _seed = options.Seed ?? seed;
     }
 
-    private ColumnRequirement TColumn => ColumnRequirement.Vector(_o.ParameterColumnName, 2, DataKind.Float32);
-    private ColumnRequirement FeaturesColumn => ColumnRequirement.Vector(_o.FeaturesColumnName, DataKind.Float32);
+    private ColumnRequirement TColumn => ColumnRequirement.Vector(_o.ParameterColumnName, 2, ItemKind.Float32);
+    private ColumnRequirement FeaturesColumn => ColumnRequirement.Vector(_o.FeaturesColumnName, ItemKind.Float32);
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
         SchemaShape.Require(inputSchema, Name, TColumn, FeaturesColumn);
         // The box is only known after fitting when it comes from the data; announce the grid and bundle regardless.

@@ -33,11 +33,11 @@ public sealed class FeatureDistancePosteriorTransformer : ISavableTransformer
     public string Kind => KindName;
 
     /// <summary>The input schema plus <c>posterior</c>, <c>split</c> and the contract metadata (the box only when known).</summary>
-    internal static DataViewSchema OutputSchema(DataViewSchema input, int grid, ParameterBox? box)
+    internal static TableSchema OutputSchema(TableSchema input, int grid, ParameterBox? box)
     {
         var s = input
-            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(DataKind.Float32, grid * grid))
-            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(DataKind.Boolean));
+            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, grid * grid))
+            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean));
         var meta = new Dictionary<string, string>(s.Metadata)
         {
             [PosteriorGridMetadata.GridKey] = grid.ToString(CultureInfo.InvariantCulture),
@@ -46,9 +46,9 @@ public sealed class FeatureDistancePosteriorTransformer : ISavableTransformer
         return s.WithMetadata(box is null ? meta : PosteriorGridMetadata.Merge(meta, grid, box, 1));
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
-        SchemaShape.Require(inputSchema, KindName, ColumnRequirement.Vector(FeaturesColumnName, Posterior.Dimension, DataKind.Float32));
+        SchemaShape.Require(inputSchema, KindName, ColumnRequirement.Vector(FeaturesColumnName, Posterior.Dimension, ItemKind.Float32));
         return OutputSchema(inputSchema, Grid, Box);
     }
 
@@ -61,8 +61,8 @@ public sealed class FeatureDistancePosteriorTransformer : ISavableTransformer
         var posterior = new float[(long)rows * cells];
         Parallel.For(0, rows, r => Posterior.Posterior(f.Span.Slice(r * d, d), posterior.AsSpan(r * cells, cells)));
         var view = input.ToDataView()
-            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(DataKind.Float32, cells), posterior)
-            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(DataKind.Boolean),
+            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, cells), posterior)
+            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean),
                 PosteriorGridTransformer.SplitRows(rows, TestFraction, Seed));
         foreach (var kv in PosteriorGridMetadata.Entries(Grid, Box, 1)) view = view.WithMetadata(kv.Key, kv.Value);
         Debug.Assert(view.Schema.SameAs(schema));

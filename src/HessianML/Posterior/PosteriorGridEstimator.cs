@@ -32,15 +32,15 @@ public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer
         _seed = options.Seed ?? seed;
     }
 
-    internal static readonly ColumnRequirement TColumn = ColumnRequirement.Vector("t", 2, DataKind.Float32);
-    internal static readonly ColumnRequirement StateColumn = ColumnRequirement.Vector("state", DataKind.Int8);
+    internal static readonly ColumnRequirement TColumn = ColumnRequirement.Vector("t", 2, ItemKind.Float32);
+    internal static readonly ColumnRequirement StateColumn = ColumnRequirement.Vector("state", ItemKind.Int8);
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
         SchemaShape.Require(inputSchema, Name, TColumn, StateColumn);
         var s = inputSchema
-            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(DataKind.Float32, _o.Grid * _o.Grid))
-            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(DataKind.Boolean));
+            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, _o.Grid * _o.Grid))
+            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean));
         // The box is only known after fitting when it comes from the data; announce the grid and bundle regardless.
         var meta = new Dictionary<string, string>(s.Metadata)
         {
@@ -159,7 +159,7 @@ public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer
         return Var<float>.Constant(new Tensor<float>(mass, cells));
     }
 
-    internal static bool UseConvolution(DataViewSchema schema, int n, PosteriorArchitecture architecture)
+    internal static bool UseConvolution(TableSchema schema, int n, PosteriorArchitecture architecture)
     {
         bool square = Side(n) * Side(n) == n;
         schema.Metadata.TryGetValue("system", out var system);

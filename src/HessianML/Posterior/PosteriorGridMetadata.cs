@@ -36,7 +36,7 @@ public static class PosteriorGridMetadata
     }
 
     /// <summary>Reads the three entries; throws a <see cref="SchemaException"/> naming the missing or malformed key.</summary>
-    public static (int Grid, ParameterBox Box, int Bundle) Read(DataViewSchema schema, string component = "posterior")
+    public static (int Grid, ParameterBox Box, int Bundle) Read(TableSchema schema, string component = "posterior")
     {
         var inv = CultureInfo.InvariantCulture;
         string Get(string key) => schema.Metadata.TryGetValue(key, out var v)

@@ -78,13 +78,13 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
 
     public string Kind => KindName;
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
         SchemaShape.Require(inputSchema, KindName, PosteriorGridEstimator.TColumn,
-            ColumnRequirement.Vector("state", StateLength, DataKind.Int8));
+            ColumnRequirement.Vector("state", StateLength, ItemKind.Int8));
         var s = inputSchema
-            .WithColumn(PosteriorColumn, ColumnType.Vector(DataKind.Float32, Grid * Grid))
-            .WithColumn(SplitColumn, ColumnType.Scalar(DataKind.Boolean));
+            .WithColumn(PosteriorColumn, ColumnType.Vector(ItemKind.Float32, Grid * Grid))
+            .WithColumn(SplitColumn, ColumnType.Scalar(ItemKind.Boolean));
         return s.WithMetadata(PosteriorGridMetadata.Merge(s.Metadata, Grid, Box, BundleSize));
     }
 
@@ -111,8 +111,8 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
             }
         });
         var view = input.ToDataView()
-            .WithColumn(PosteriorColumn, ColumnType.Vector(DataKind.Float32, cells), posterior)
-            .WithColumn(SplitColumn, ColumnType.Scalar(DataKind.Boolean), isTest);
+            .WithColumn(PosteriorColumn, ColumnType.Vector(ItemKind.Float32, cells), posterior)
+            .WithColumn(SplitColumn, ColumnType.Scalar(ItemKind.Boolean), isTest);
         foreach (var kv in PosteriorGridMetadata.Entries(Grid, Box, BundleSize)) view = view.WithMetadata(kv.Key, kv.Value);
         Debug.Assert(view.Schema.SameAs(schema));
         return view;

@@ -13,7 +13,7 @@ public sealed class ArrowDataFileTests
     }
 
     /// <summary>Every supported column type, with awkward values (NaN, infinities, extremes, null and non-ASCII strings).</summary>
-    internal static DataView AllTypes(int rows, int seed)
+    internal static ColumnTable AllTypes(int rows, int seed)
     {
         var rng = new Random(seed);
         var f32 = new float[rows];
@@ -49,7 +49,7 @@ public sealed class ArrowDataFileTests
             f64[0] = double.Epsilon;
             f64[1] = double.NaN;
         }
-        return new DataView.Builder()
+        return new ColumnTable.Builder()
             .AddScalar("f32", f32).AddScalar("f64", f64).AddScalar("i32", i32).AddScalar("i64", i64)
             .AddScalar("s8", s8).AddScalar("name", str).AddScalar("flag", flag)
             .AddVector("t", 2, t).AddVector("d3", 3, d3).AddVector("state", 16, state).AddVector("i4", 4, i4)
@@ -65,22 +65,22 @@ public sealed class ArrowDataFileTests
         {
             switch (c.Type.Kind)
             {
-                case DataKind.Float32:
+                case ItemKind.Float32:
                     // Bitwise: NaN payloads and signed zeros must survive too.
                     CollectionAssert.AreEqual(
                         expected.GetColumn<float>(c.Name).ToArray().Select(BitConverter.SingleToInt32Bits).ToArray(),
                         actual.GetColumn<float>(c.Name).ToArray().Select(BitConverter.SingleToInt32Bits).ToArray(), c.Name);
                     break;
-                case DataKind.Float64:
+                case ItemKind.Float64:
                     CollectionAssert.AreEqual(
                         expected.GetColumn<double>(c.Name).ToArray().Select(BitConverter.DoubleToInt64Bits).ToArray(),
                         actual.GetColumn<double>(c.Name).ToArray().Select(BitConverter.DoubleToInt64Bits).ToArray(), c.Name);
                     break;
-                case DataKind.Int8: CollectionAssert.AreEqual(expected.GetColumn<sbyte>(c.Name).ToArray(), actual.GetColumn<sbyte>(c.Name).ToArray(), c.Name); break;
-                case DataKind.Int32: CollectionAssert.AreEqual(expected.GetColumn<int>(c.Name).ToArray(), actual.GetColumn<int>(c.Name).ToArray(), c.Name); break;
-                case DataKind.Int64: CollectionAssert.AreEqual(expected.GetColumn<long>(c.Name).ToArray(), actual.GetColumn<long>(c.Name).ToArray(), c.Name); break;
-                case DataKind.String: CollectionAssert.AreEqual(expected.GetColumn<string>(c.Name).ToArray(), actual.GetColumn<string>(c.Name).ToArray(), c.Name); break;
-                case DataKind.Boolean: CollectionAssert.AreEqual(expected.GetColumn<bool>(c.Name).ToArray(), actual.GetColumn<bool>(c.Name).ToArray(), c.Name); break;
+                case ItemKind.Int8: CollectionAssert.AreEqual(expected.GetColumn<sbyte>(c.Name).ToArray(), actual.GetColumn<sbyte>(c.Name).ToArray(), c.Name); break;
+                case ItemKind.Int32: CollectionAssert.AreEqual(expected.GetColumn<int>(c.Name).ToArray(), actual.GetColumn<int>(c.Name).ToArray(), c.Name); break;
+                case ItemKind.Int64: CollectionAssert.AreEqual(expected.GetColumn<long>(c.Name).ToArray(), actual.GetColumn<long>(c.Name).ToArray(), c.Name); break;
+                case ItemKind.String: CollectionAssert.AreEqual(expected.GetColumn<string>(c.Name).ToArray(), actual.GetColumn<string>(c.Name).ToArray(), c.Name); break;
+                case ItemKind.Boolean: CollectionAssert.AreEqual(expected.GetColumn<bool>(c.Name).ToArray(), actual.GetColumn<bool>(c.Name).ToArray(), c.Name); break;
                 default: Assert.Fail($"unexpected kind {c.Type.Kind}"); break;
             }
         }
@@ -99,7 +99,7 @@ public sealed class ArrowDataFileTests
             var back = ArrowDataFile.Read(path);
             AssertSameData(view, back);
             Assert.AreEqual("ising", back.Schema.Metadata["system"]);
-            Assert.AreEqual(ColumnType.Vector(DataKind.Int8, 16), back.Schema["state"].Type);
+            Assert.AreEqual(ColumnType.Vector(ItemKind.Int8, 16), back.Schema["state"].Type);
             Assert.AreEqual(1, Directory.GetFiles(dir).Length, "no temporary file may remain");
         }
         finally { Directory.Delete(dir, true); }
@@ -147,10 +147,10 @@ public sealed class ArrowDataFileTests
     }
 
     /// <summary>A view whose columns lie about their length, or that fails part-way through being read.</summary>
-    private sealed class FaultyView(DataView inner, string? shortColumn, int failAfterCalls) : IDataView
+    private sealed class FaultyView(ColumnTable inner, string? shortColumn, int failAfterCalls) : IDataView
     {
         private int _calls;
-        public DataViewSchema Schema => inner.Schema;
+        public TableSchema Schema => inner.Schema;
         public int RowCount => inner.RowCount;
 
         public ReadOnlyMemory<T> GetColumn<T>(string name)

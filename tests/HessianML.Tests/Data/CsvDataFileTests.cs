@@ -5,7 +5,7 @@ namespace HessianML.Tests.Data;
 [TestClass]
 public sealed class CsvDataFileTests
 {
-    private static DataView Sample(int rows, int seed)
+    private static ColumnTable Sample(int rows, int seed)
     {
         var rng = new Random(seed);
         var t = new float[rows * 2];
@@ -20,7 +20,7 @@ public sealed class CsvDataFileTests
             for (int k = 0; k < 3; k++) g[3 * r + k] = rng.NextDouble() - 0.5;
             index[r] = r - 3;
         }
-        return new DataView.Builder().AddScalar("index", index).AddVector("t", 2, t).AddScalar("psi", psi).AddVector("g", 3, g).Build();
+        return new ColumnTable.Builder().AddScalar("index", index).AddVector("t", 2, t).AddScalar("psi", psi).AddVector("g", 3, g).Build();
     }
 
     [TestMethod]
@@ -35,8 +35,8 @@ public sealed class CsvDataFileTests
         Assert.AreEqual("index,t1,t2,psi,g0,g1,g2", csv[..csv.IndexOf('\n')]);
         Assert.AreEqual(41, csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
-        var read = new CsvReadOptions().Vector("t", DataKind.Float32, "t1", "t2").Vector("g", DataKind.Float64, "g0", "g1", "g2");
-        read.ColumnKinds["index"] = DataKind.Int32;
+        var read = new CsvReadOptions().Vector("t", ItemKind.Float32, "t1", "t2").Vector("g", ItemKind.Float64, "g0", "g1", "g2");
+        read.ColumnKinds["index"] = ItemKind.Int32;
         var back = CsvDataFile.Read(new StringReader(csv), "mem.csv", read);
         ArrowDataFileTests.AssertSameData(view, back);
     }
@@ -47,16 +47,16 @@ public sealed class CsvDataFileTests
         string path = Path.Combine(Path.GetTempPath(), $"hml-csv-{Guid.NewGuid():N}.csv");
         try
         {
-            var view = new DataView.Builder()
+            var view = new ColumnTable.Builder()
                 .AddScalar("x", new[] { float.NaN, float.PositiveInfinity, -0f, 1.17549435E-38f })
                 .AddScalar("name", new[] { "plain", "with,comma", "say \"hi\"", " padded " })
                 .AddScalar("ok", new[] { true, false, true, false })
                 .Build();
             CsvDataFile.Write(view, path);
             var opts = new CsvReadOptions();
-            opts.ColumnKinds["x"] = DataKind.Float32;
-            opts.ColumnKinds["name"] = DataKind.String;
-            opts.ColumnKinds["ok"] = DataKind.Boolean;
+            opts.ColumnKinds["x"] = ItemKind.Float32;
+            opts.ColumnKinds["name"] = ItemKind.String;
+            opts.ColumnKinds["ok"] = ItemKind.Boolean;
             ArrowDataFileTests.AssertSameData(view, CsvDataFile.Read(path, opts));
         }
         finally { File.Delete(path); }
@@ -77,7 +77,7 @@ public sealed class CsvDataFileTests
         StringAssert.Contains(ragged.Message, "line 4");
 
         var opts = new CsvReadOptions();
-        opts.ColumnKinds["n"] = DataKind.Int8;
+        opts.ColumnKinds["n"] = ItemKind.Int8;
         var overflow = Assert.ThrowsExactly<InvalidDataException>(() => CsvDataFile.Read(new StringReader("m,n\n1,2\n1,300\n"), "o.csv", opts));
         StringAssert.Contains(overflow.Message, "line 3, column 2 ('n')");
     }

@@ -39,7 +39,7 @@ public sealed class ForeignArrowTests
         try
         {
             var v = ArrowDataFile.Read(path);
-            Assert.AreEqual(ColumnType.Vector(DataKind.Float32, 2), v.Schema["t"].Type);
+            Assert.AreEqual(ColumnType.Vector(ItemKind.Float32, 2), v.Schema["t"].Type);
             CollectionAssert.AreEqual(new float[] { 1, 2, 3, 4, 5, 6 }, v.GetColumn<float>("t").ToArray());
             CollectionAssert.AreEqual(new[] { -1.5, 0, 2.25 }, v.GetColumn<double>("energy").ToArray());
             Assert.AreEqual("potts", v.Schema.Metadata["system"]);

@@ -41,7 +41,7 @@ public sealed class ClipImageFeaturizerTests
         ModelPath = model, ImageSize = 8, BatchSize = batch, Normalize = normalize, Engine = _engine,
     };
 
-    private static DataView Images(params string[] paths) => new DataView.Builder()
+    private static ColumnTable Images(params string[] paths) => new ColumnTable.Builder()
         .AddScalar("image", paths)
         .AddVector("t", 2, Enumerable.Range(0, 2 * paths.Length).Select(i => (float)i).ToArray())
         .Build();
@@ -249,9 +249,9 @@ public sealed class ClipImageFeaturizerTests
 
         // Schema: the image column must be there, as strings.
         var est = new ClipImageFeaturizerEstimator(Options(model));
-        var se = Assert.ThrowsExactly<SchemaException>(() => est.Fit(new DataView.Builder().AddVector("t", 2, new float[2]).Build()));
+        var se = Assert.ThrowsExactly<SchemaException>(() => est.Fit(new ColumnTable.Builder().AddVector("t", 2, new float[2]).Build()));
         StringAssert.Contains(se.Message, "'image'");
-        Assert.AreEqual(ColumnType.VariableVector(DataKind.Float32),
+        Assert.AreEqual(ColumnType.VariableVector(ItemKind.Float32),
             est.GetOutputSchema(Images("a.png").Schema)["features"].Type);
     }
 

@@ -163,10 +163,10 @@ public sealed class ImageCommandTests
         string run = Path.Combine(_dir, "run");
         Expect(["run", "images", "--features", Path.Combine(_dir, "none.arrow"), "--out", run], "--features", "no such file");
         string noFeatures = Path.Combine(_dir, "samples.arrow");
-        ArrowDataFile.Write(new DataView.Builder().AddVector("t", 2, new float[] { 0, 0, 1, 1 }).AddVector("state", 2, new sbyte[4]).Build(), noFeatures);
+        ArrowDataFile.Write(new ColumnTable.Builder().AddVector("t", 2, new float[] { 0, 0, 1, 1 }).AddVector("state", 2, new sbyte[4]).Build(), noFeatures);
         Expect(["run", "images", "--features", noFeatures, "--out", run], "samples.arrow", "'features'");
         string flat = Path.Combine(_dir, "flat.arrow");
-        ArrowDataFile.Write(new DataView.Builder().AddVector("t", 2, new float[] { 0, 1, 1, 1, 2, 1 }).AddVector("features", 1, new float[] { 0, 1, 2 }).Build(), flat);
+        ArrowDataFile.Write(new ColumnTable.Builder().AddVector("t", 2, new float[] { 0, 1, 1, 1, 2, 1 }).AddVector("features", 1, new float[] { 0, 1, 2 }).Build(), flat);
         Expect(["run", "images", "--features", flat, "--out", run], "positive width");
         Expect(["run", "images", "--features", flat, "--out", run, "--grid", "1"], "--grid 1 is out of range");
         Assert.IsFalse(Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any(), "no run folder content");

@@ -43,8 +43,8 @@ public sealed class ImageDatasetTests
         var view = new HessianContext(1).Data.LoadImages(csv);
         CollectionAssert.AreEqual(new[] { a, b }, view.GetColumn<string>("image").ToArray());
         CollectionAssert.AreEqual(new[] { -1.25f, 0.5f, 3f, 0.2f }, view.GetColumn<float>("t").ToArray());
-        Assert.AreEqual(ColumnType.Vector(DataKind.Float32, 2), view.Schema["t"].Type);
-        Assert.AreEqual(ColumnType.Scalar(DataKind.String), view.Schema["image"].Type);
+        Assert.AreEqual(ColumnType.Vector(ItemKind.Float32, 2), view.Schema["t"].Type);
+        Assert.AreEqual(ColumnType.Scalar(ItemKind.String), view.Schema["image"].Type);
         Assert.AreEqual(Path.GetFullPath(csv), view.Schema.Metadata[ImageDataset.SourceKey]);
     }
 
@@ -120,7 +120,7 @@ public sealed class ImageDatasetTests
     public void StringColumns_RoundTripThroughArrow()
     {
         string[] paths = ["/data/ä ö/img_a0.1_b0.2.png", "relative/x,y.png", "", "日本/画像.jpg"];
-        var view = new DataView.Builder()
+        var view = new ColumnTable.Builder()
             .AddScalar("image", paths)
             .AddVector("t", 2, new float[] { 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f })
             .AddMetadata(ImageDataset.SourceKey, "/data")

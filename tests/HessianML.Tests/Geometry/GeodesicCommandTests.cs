@@ -18,7 +18,7 @@ public sealed class GeodesicCommandTests
         Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), $"geodesic-cli-{Guid.NewGuid():N}"));
         _model = Path.Combine(_dir, "model.zip");
         var psi = GeodesicTests.SplinePsi();
-        var schema = new HessianML.Data.DataView.Builder().AddVector("t", 2, new float[] { 0.5f, 0f }).Build().Schema;
+        var schema = new HessianML.Data.ColumnTable.Builder().AddVector("t", 2, new float[] { 0.5f, 0f }).Build().Schema;
         ModelFile.Save(psi, schema, _model);
     }
 

@@ -288,7 +288,7 @@ public sealed class GeodesicTests
     {
         var psi = SplinePsi();
         var ctx = new HessianContext();
-        var pairs = new DataView.Builder()
+        var pairs = new ColumnTable.Builder()
             .AddVector("from", 2, new float[] { 0.1f, -0.4f, 0.9f, 0.4f, 0.5f, 0f })
             .AddVector("to", 2, new float[] { 0.9f, 0.3f, 0.2f, -0.1f, 0.5f, 0f })
             .Build();
@@ -326,10 +326,10 @@ public sealed class GeodesicTests
     public void TransformRejectsEndpointsOutsideTheBoxAndMissingColumns()
     {
         var model = new GeodesicTransformer(SplinePsi());
-        var bad = new DataView.Builder().AddVector("from", 2, new float[] { 0.1f, 0.7f }).AddVector("to", 2, new float[] { 0.2f, 0f }).Build();
+        var bad = new ColumnTable.Builder().AddVector("from", 2, new float[] { 0.1f, 0.7f }).AddVector("to", 2, new float[] { 0.2f, 0f }).Build();
         var ex = Assert.ThrowsExactly<ArgumentException>(() => model.Transform(bad));
         StringAssert.Contains(ex.Message, "outside the box");
-        var missing = new DataView.Builder().AddVector("from", 2, new float[] { 0.1f, 0.1f }).Build();
+        var missing = new ColumnTable.Builder().AddVector("from", 2, new float[] { 0.1f, 0.1f }).Build();
         Assert.ThrowsExactly<SchemaException>(() => model.Transform(missing));
     }
 }

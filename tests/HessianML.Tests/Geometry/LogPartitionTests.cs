@@ -40,7 +40,7 @@ public sealed class LogPartitionTests
         return f;
     }
 
-    private static DataView QuadraticView(int k, int rows, ulong seed)
+    private static ColumnTable QuadraticView(int k, int rows, ulong seed)
     {
         var (t, p) = QuadraticData(k, rows, seed);
         return SyntheticPosteriors.ToDataView(UnitBox, k, t, p);
@@ -115,7 +115,7 @@ public sealed class LogPartitionTests
     {
         var model = new HessianContext(1).Trainers.LogPartition(new LogPartitionOptions { SplineCount = 5, Epochs = 3 }).Fit(QuadraticView(8, 64, 2));
         var spline = ((SplinePsi)model.Psi).Spline;
-        var view = new DataView.Builder().AddVector("t", 2, new float[] { 0.1f, -0.3f, -0.7f, 0.55f, 0.9f, 0.9f }).Build();
+        var view = new ColumnTable.Builder().AddVector("t", 2, new float[] { 0.1f, -0.3f, -0.7f, 0.55f, 0.9f, 0.9f }).Build();
         var fisher = new FisherMetricEstimator(null, model).Fit(view);
         var outView = fisher.Transform(view);
         var g = outView.GetColumn<double>("g").ToArray();
@@ -170,7 +170,7 @@ public sealed class LogPartitionTests
         Assert.AreEqual("posterior", ex.ColumnName);
         StringAssert.Contains(ex.Message, "LogPartition");
 
-        var noGrid = new DataView.Builder().AddVector("t", 2, good.GetColumn<float>("t").ToArray())
+        var noGrid = new ColumnTable.Builder().AddVector("t", 2, good.GetColumn<float>("t").ToArray())
             .AddVector("posterior", 16, good.GetColumn<float>("posterior").ToArray()).Build();
         var ex2 = Assert.ThrowsExactly<SchemaException>(() => trainer.Fit(noGrid));
         StringAssert.Contains(ex2.Message, LogPartitionTrainer.GridKey);

@@ -125,7 +125,7 @@ public sealed class PsiOnnxExportTests
         {
             var lp = Geometry.GeodesicTests.SplinePsi();
             string model = Path.Combine(dir, "model.zip");
-            new HessianContext().Model.Save(lp, new HessianML.Data.DataView.Builder().AddVector("t", 2, new float[] { 0.5f, 0f }).Build().Schema, model);
+            new HessianContext().Model.Save(lp, new HessianML.Data.ColumnTable.Builder().AddVector("t", 2, new float[] { 0.5f, 0f }).Build().Schema, model);
             string onnx = Path.Combine(dir, "psi.onnx");
             var r = CliRunner.Run("export", "--model", model, "--out", onnx);
             Assert.AreEqual(0, r.Code, r.Err);

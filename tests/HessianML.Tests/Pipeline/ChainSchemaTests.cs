@@ -11,10 +11,10 @@ public sealed class ChainSchemaTests
     {
         public bool FitRan { get; private set; }
 
-        public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+        public TableSchema GetOutputSchema(TableSchema inputSchema)
         {
-            SchemaShape.Require(inputSchema, "RecordingEstimator", ColumnRequirement.Vector(need, 2, DataKind.Float32));
-            return inputSchema.WithColumn(output, ColumnType.Scalar(DataKind.Float64));
+            SchemaShape.Require(inputSchema, "RecordingEstimator", ColumnRequirement.Vector(need, 2, ItemKind.Float32));
+            return inputSchema.WithColumn(output, ColumnType.Scalar(ItemKind.Float64));
         }
 
         public RecordingTransformer Fit(IDataView input)
@@ -29,10 +29,10 @@ public sealed class ChainSchemaTests
     {
         public int Transforms { get; private set; }
 
-        public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+        public TableSchema GetOutputSchema(TableSchema inputSchema)
         {
-            SchemaShape.Require(inputSchema, "RecordingTransformer", ColumnRequirement.Vector(need, 2, DataKind.Float32));
-            return inputSchema.WithColumn(output, ColumnType.Scalar(DataKind.Float64));
+            SchemaShape.Require(inputSchema, "RecordingTransformer", ColumnRequirement.Vector(need, 2, ItemKind.Float32));
+            return inputSchema.WithColumn(output, ColumnType.Scalar(ItemKind.Float64));
         }
 
         public IDataView Transform(IDataView input)
@@ -46,7 +46,7 @@ public sealed class ChainSchemaTests
         }
     }
 
-    private static DataView Data() => new DataView.Builder()
+    private static ColumnTable Data() => new ColumnTable.Builder()
         .AddVector("t", 2, new float[] { 1, 2, 3, 4, 5, 6 })
         .AddScalar("label", new[] { 1.0, 2.0, 3.0 })
         .AddVector("bad", 3, new float[9])
@@ -116,10 +116,10 @@ public sealed class ChainSchemaTests
         var wrong = Assert.ThrowsExactly<SchemaException>(() => data.GetColumn<float>("label"));
         StringAssert.Contains(wrong.Message, "Float64");
         StringAssert.Contains(wrong.Message, "Single");
-        var ragged = Assert.ThrowsExactly<SchemaException>(() => new DataView.Builder()
+        var ragged = Assert.ThrowsExactly<SchemaException>(() => new ColumnTable.Builder()
             .AddScalar("a", new[] { 1, 2, 3 }).AddVector("v", 2, new float[8]).Build());
         StringAssert.Contains(ragged.Message, "'v'");
-        var partial = Assert.ThrowsExactly<SchemaException>(() => new DataView.Builder().AddVector("v", 2, new float[5]).Build());
+        var partial = Assert.ThrowsExactly<SchemaException>(() => new ColumnTable.Builder().AddVector("v", 2, new float[5]).Build());
         StringAssert.Contains(partial.Message, "'v'");
         var add = Assert.ThrowsExactly<SchemaException>(() => data.WithScalarColumn("label", new double[2]));
         StringAssert.Contains(add.Message, "'label'");
@@ -145,7 +145,7 @@ public sealed class ChainSchemaTests
         CollectionAssert.AreNotEqual(sa, sc);
         Assert.AreEqual(5, sa.Distinct().Count());
 
-        var data = new DataView.Builder().AddScalar("i", Enumerable.Range(0, 100).ToArray()).Build();
+        var data = new ColumnTable.Builder().AddScalar("i", Enumerable.Range(0, 100).ToArray()).Build();
         var s1 = new HessianContext(7).Data.TrainTestSplit(data, 0.25);
         var s2 = new HessianContext(7).Data.TrainTestSplit(data, 0.25);
         Assert.AreEqual(25, s1.TestSet.RowCount);

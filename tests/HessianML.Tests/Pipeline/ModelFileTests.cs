@@ -14,9 +14,9 @@ internal sealed class OffsetTransformer(string column, float[] offset) : ISavabl
 
     public string Kind => "Tests.Offset";
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
-        SchemaShape.Require(inputSchema, "Offset", ColumnRequirement.Vector(column, Offset.Length, DataKind.Float32));
+        SchemaShape.Require(inputSchema, "Offset", ColumnRequirement.Vector(column, Offset.Length, ItemKind.Float32));
         return inputSchema;
     }
 
@@ -56,7 +56,7 @@ public sealed class ModelFileTests
     [ClassCleanup]
     public static void Cleanup() => Directory.Delete(_dir, true);
 
-    private static DataView Samples(int rows, int seed)
+    private static ColumnTable Samples(int rows, int seed)
     {
         var rng = new Random(seed);
         var t = new float[rows * 2];
@@ -69,13 +69,13 @@ public sealed class ModelFileTests
             a[r] = 1000 + 3 * (float)rng.NextDouble();
             for (int k = 0; k < 9; k++) state[9 * r + k] = (sbyte)(rng.Next(2) * 2 - 1);
         }
-        return new DataView.Builder().AddVector("t", 2, t).AddScalar("a", a).AddVector("state", 9, state)
+        return new ColumnTable.Builder().AddVector("t", 2, t).AddScalar("a", a).AddVector("state", 9, state)
             .AddMetadata("system", "ising").AddMetadata("L", "3").AddMetadata("seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .Build();
     }
 
     /// <summary>Arrow file -> fit Concatenate + NormalizeMeanVariance -> model zip; returns the pieces.</summary>
-    private static (HessianContext Ctx, DataView Data, TransformerChain<NormalizeMeanVarianceTransformer> Model, string Path) Fitted(string name)
+    private static (HessianContext Ctx, ColumnTable Data, TransformerChain<NormalizeMeanVarianceTransformer> Model, string Path) Fitted(string name)
     {
         var ctx = new HessianContext(seed: 1);
         string arrow = Path.Combine(_dir, name + ".arrow");
@@ -246,7 +246,7 @@ public sealed class ModelFileTests
 
     private sealed class NotSavable : ITransformer
     {
-        public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => inputSchema;
+        public TableSchema GetOutputSchema(TableSchema inputSchema) => inputSchema;
 
         public IDataView Transform(IDataView input) => input;
     }

@@ -16,7 +16,7 @@ public sealed class ExponentialFamilyHeadTests
 {
     private const int K = 8, L = 4;
     private static readonly ParameterBox Box = new(0.25, 0.65, -0.3, 0.3);
-    private static DataView _data = null!;
+    private static ColumnTable _data = null!;
     private static PosteriorGridTransformer _model = null!;
     private static float[] _posterior = null!;
 

@@ -17,7 +17,7 @@ public sealed class FeatureDistancePosteriorPipelineTests
     /// x ~ N(t, s^2 I_2), t uniform in <paramref name="box"/>: columns t, features = x, and an Int32 id (to see that
     /// input columns pass through).
     /// </summary>
-    private static DataView Gaussian(ParameterBox box, double s, int rows, ulong seed)
+    private static ColumnTable Gaussian(ParameterBox box, double s, int rows, ulong seed)
     {
         var rng = new SplitMix64(seed);
         var t = new float[2 * rows];
@@ -28,7 +28,7 @@ public sealed class FeatureDistancePosteriorPipelineTests
             (t[2 * i], t[2 * i + 1]) = ((float)t1, (float)t2);
             (x[2 * i], x[2 * i + 1]) = ((float)(t1 + s * rng.NextNormal()), (float)(t2 + s * rng.NextNormal()));
         }
-        return new DataView.Builder().AddVector("t", 2, t).AddVector("features", 2, x)
+        return new ColumnTable.Builder().AddVector("t", 2, t).AddVector("features", 2, x)
             .AddScalar("id", Enumerable.Range(0, rows).ToArray()).AddMetadata("system", "gaussian").Build();
     }
 
@@ -221,7 +221,7 @@ public sealed class FeatureDistancePosteriorPipelineTests
                     xc.AddRange([(float)(centres[2 * c] + sign * e1), (float)(centres[2 * c + 1] + sign * e2)]);
                 }
             }
-        var exactData = new DataView.Builder().AddVector("t", 2, tc.ToArray()).AddVector("features", 2, xc.ToArray()).Build();
+        var exactData = new ColumnTable.Builder().AddVector("t", 2, tc.ToArray()).AddVector("features", 2, xc.ToArray()).Build();
         var exactModel = ctx.Transforms.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = UnitBox, Lambda = 1 / (2 * s * s), TestFraction = 0 })
             .Append(ctx.Trainers.LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, SplineCount = 6 }))
             .Fit(exactData);

@@ -8,9 +8,9 @@ namespace HessianML.Tests.Posterior;
 public sealed class PosteriorGridTests
 {
     private const int K = 8;
-    private static DataView _data = null!;
+    private static ColumnTable _data = null!;
     private static PosteriorGridTransformer _model = null!;
-    private static DataView _output = null!;
+    private static ColumnTable _output = null!;
 
     private static PosteriorGridOptions Options(int seed = 3) => new()
     {

@@ -50,10 +50,10 @@ public static class DiffusionReport
     }
 
     /// <summary>lipschitz.csv: eps, ratio at the boundary point, ratio at the far point (no rows when the slice has one phase).</summary>
-    public static DataView LipschitzView(DiffusionRunResult r)
+    public static ColumnTable LipschitzView(DiffusionRunResult r)
     {
         var l = r.Lipschitz;
-        return new DataView.Builder()
+        return new ColumnTable.Builder()
             .AddScalar("eps", l?.Steps ?? [])
             .AddScalar("at_boundary", l?.AtBoundary ?? [])
             .AddScalar("far_from_boundary", l?.FarFromBoundary ?? [])
@@ -61,11 +61,11 @@ public static class DiffusionReport
     }
 
     /// <summary>interpolation.csv: one row per pair and path.</summary>
-    public static DataView InterpolationView(DiffusionRunResult r)
+    public static ColumnTable InterpolationView(DiffusionRunResult r)
     {
         var rows = r.Pairs.SelectMany((p, i) => p.Paths.Select(q => (Index: i, Pair: p, Path: q))).ToArray();
         double[] Col(Func<(int Index, InterpolationPair Pair, InterpolationPath Path), double> of) => rows.Select(of).ToArray();
-        return new DataView.Builder()
+        return new ColumnTable.Builder()
             .AddScalar("pair", rows.Select(x => x.Index).ToArray())
             .AddScalar("path", rows.Select(x => x.Path.Name).ToArray())
             .AddScalar("from_a", Col(x => x.Pair.From.A))

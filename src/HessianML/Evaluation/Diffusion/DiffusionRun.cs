@@ -49,7 +49,7 @@ public sealed class DiffusionRunResult
     public required TransformerChain<FisherMetricTransformer> Model { get; init; }
 
     /// <summary>The schema of the training slice dataset (what the model file records).</summary>
-    public required DataViewSchema InputSchema { get; init; }
+    public required TableSchema InputSchema { get; init; }
 
     public required GaussianMixture Mixture { get; init; }
 

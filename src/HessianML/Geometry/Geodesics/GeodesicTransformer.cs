@@ -21,7 +21,7 @@ public sealed class GeodesicEstimator : IEstimator<GeodesicTransformer>
         _psi = logPartition;
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => GeodesicTransformer.OutputSchema(inputSchema, _o);
+    public TableSchema GetOutputSchema(TableSchema inputSchema) => GeodesicTransformer.OutputSchema(inputSchema, _o);
 
     public GeodesicTransformer Fit(IDataView input)
     {
@@ -61,18 +61,18 @@ public sealed class GeodesicTransformer : ISavableTransformer
     /// <summary>The geodesic from a to b (double endpoints, used as they are: the path's ends are these numbers).</summary>
     public GeodesicPath Solve(double a1, double a2, double b1, double b2) => Solver.Solve(a1, a2, b1, b2);
 
-    internal static DataViewSchema OutputSchema(DataViewSchema input, GeodesicOptions o)
+    internal static TableSchema OutputSchema(TableSchema input, GeodesicOptions o)
     {
-        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(o.FromColumnName, 2, DataKind.Float32));
-        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(o.ToColumnName, 2, DataKind.Float32));
-        return input.WithColumn("path", ColumnType.Vector(DataKind.Float32, 2 * o.Points))
-            .WithColumn("cumulative_length", ColumnType.Vector(DataKind.Float64, o.Points))
-            .WithColumn("length", ColumnType.Scalar(DataKind.Float64))
-            .WithColumn("energy", ColumnType.Scalar(DataKind.Float64))
-            .WithColumn("curvature", ColumnType.Scalar(DataKind.Float64));
+        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(o.FromColumnName, 2, ItemKind.Float32));
+        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(o.ToColumnName, 2, ItemKind.Float32));
+        return input.WithColumn("path", ColumnType.Vector(ItemKind.Float32, 2 * o.Points))
+            .WithColumn("cumulative_length", ColumnType.Vector(ItemKind.Float64, o.Points))
+            .WithColumn("length", ColumnType.Scalar(ItemKind.Float64))
+            .WithColumn("energy", ColumnType.Scalar(ItemKind.Float64))
+            .WithColumn("curvature", ColumnType.Scalar(ItemKind.Float64));
     }
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => OutputSchema(inputSchema, Solver.Options);
+    public TableSchema GetOutputSchema(TableSchema inputSchema) => OutputSchema(inputSchema, Solver.Options);
 
     public IDataView Transform(IDataView input)
     {
@@ -107,11 +107,11 @@ public sealed class GeodesicTransformer : ISavableTransformer
             (length[r], energy[r], curvature[r]) = (p.Length, p.Energy, p.Curvature);
         }
         return input.ToDataView()
-            .WithColumn("path", ColumnType.Vector(DataKind.Float32, 2 * n), path)
-            .WithColumn("cumulative_length", ColumnType.Vector(DataKind.Float64, n), cumulative)
-            .WithColumn("length", ColumnType.Scalar(DataKind.Float64), length)
-            .WithColumn("energy", ColumnType.Scalar(DataKind.Float64), energy)
-            .WithColumn("curvature", ColumnType.Scalar(DataKind.Float64), curvature);
+            .WithColumn("path", ColumnType.Vector(ItemKind.Float32, 2 * n), path)
+            .WithColumn("cumulative_length", ColumnType.Vector(ItemKind.Float64, n), cumulative)
+            .WithColumn("length", ColumnType.Scalar(ItemKind.Float64), length)
+            .WithColumn("energy", ColumnType.Scalar(ItemKind.Float64), energy)
+            .WithColumn("curvature", ColumnType.Scalar(ItemKind.Float64), curvature);
     }
 
     private GeodesicTransformer(LogPartitionTransformer logPartition, GeodesicOptions options, TabulatedMetric table)

@@ -15,7 +15,7 @@ internal sealed class AppendedColumnsView : Ml.IDataView
     private readonly Ml.IDataView _added;
     private readonly int _inputCount;
 
-    public AppendedColumnsView(Ml.IDataView input, DataView added)
+    public AppendedColumnsView(Ml.IDataView input, ColumnTable added)
     {
         _input = input;
         _added = added;

@@ -22,7 +22,7 @@ internal sealed record ComponentColumns(
         {
             var c = schema.GetColumnOrNull(name);
             if (c is null)
-                throw new SchemaException($"{Component}: input column '{name}' ({Describe(type)}) not found; present: {DataView.Describe(schema)}", name, Component);
+                throw new SchemaException($"{Component}: input column '{name}' ({Describe(type)}) not found; present: {ColumnTable.Describe(schema)}", name, Component);
             if (!Accepts(type, c.Value.Type))
                 throw new SchemaException($"{Component}: input column '{name}' must be {Describe(type)} but is {c.Value.Type}", name, Component);
         }
@@ -38,7 +38,7 @@ internal sealed record ComponentColumns(
                 throw new SchemaException($"{Component}: input column '{name}' ({Describe(type)}) not found; present: {string.Join(", ", shape.Select(c => c.Name))}", name, Component);
             var c = found[^1];
             bool vector = c.Kind != Ml.SchemaShape.Column.VectorKind.Scalar;
-            var item = DataView.ToMlType(ColumnType.Scalar(type.Kind));
+            var item = ColumnTable.ToMlType(ColumnType.Scalar(type.Kind));
             if (vector != type.IsVector || !c.ItemType.Equals(item) || c.IsKey)
                 throw new SchemaException($"{Component}: input column '{name}' must be {Describe(type)} but is {(vector ? $"a vector of {c.ItemType}" : c.ItemType.ToString())}", name, Component);
         }
@@ -51,7 +51,7 @@ internal sealed record ComponentColumns(
         var builder = new Ml.DataViewSchema.Builder();
         builder.AddColumns(input);
         var annotations = SchemaMetadata.ToAnnotations(OutputMetadata ?? new Dictionary<string, string>());
-        foreach (var (name, type) in Outputs) builder.AddColumn(name, DataView.ToMlType(type), annotations);
+        foreach (var (name, type) in Outputs) builder.AddColumn(name, ColumnTable.ToMlType(type), annotations);
         return builder.ToSchema();
     }
 
@@ -59,19 +59,19 @@ internal sealed record ComponentColumns(
     public Ml.SchemaShape OutputShape(Ml.SchemaShape input)
     {
         Check(input);
-        return SchemaShapes.With(input, Outputs.Select(o => (o.Name, DataView.ToMlType(o.Type))));
+        return SchemaShapes.With(input, Outputs.Select(o => (o.Name, ColumnTable.ToMlType(o.Type))));
     }
 
     private static bool Accepts(ColumnType wanted, DataViewType actual)
     {
-        var item = DataView.ToMlType(ColumnType.Scalar(wanted.Kind));
+        var item = ColumnTable.ToMlType(ColumnType.Scalar(wanted.Kind));
         if (!wanted.IsVector) return actual.Equals(item);
         return actual is VectorDataViewType v && v.ItemType.Equals(item) && (wanted.VectorLength < 0 || v.Size == wanted.VectorLength);
     }
 
     private static string Describe(ColumnType t)
     {
-        string item = DataView.ToMlType(ColumnType.Scalar(t.Kind)).ToString() ?? t.Kind.ToString();
+        string item = ColumnTable.ToMlType(ColumnType.Scalar(t.Kind)).ToString() ?? t.Kind.ToString();
         return !t.IsVector ? item : t.VectorLength < 0 ? $"Vector<{item}>" : $"Vector<{item}, {t.VectorLength}>";
     }
 }

@@ -10,22 +10,22 @@ namespace HessianML.Pipeline.MlNet;
 internal static class MlNetSide
 {
     /// <summary>The declared input columns of <paramref name="input"/> (and those of <paramref name="optional"/> present) as a table.</summary>
-    public static DataView Table(Ml.IDataView input, ComponentColumns columns, params string[] optional)
+    public static ColumnTable Table(Ml.IDataView input, ComponentColumns columns, params string[] optional)
     {
         ArgumentNullException.ThrowIfNull(input);
         columns.Check(input.Schema);
         string[] names = [.. columns.Inputs.Select(c => c.Name), .. optional.Where(n => input.Schema.GetColumnOrNull(n) is not null)];
-        return DataView.From(input, [.. names.Distinct()]);
+        return ColumnTable.From(input, [.. names.Distinct()]);
     }
 
     /// <summary>Runs <paramref name="component"/> on the input's declared columns and appends its declared outputs.</summary>
     public static Ml.IDataView Transform(ITransformer component, ComponentColumns columns, Ml.IDataView input, params string[] optional)
     {
         var output = component.Transform(Table(input, columns, optional)).ToDataView();
-        var added = new DataView.Builder();
+        var added = new ColumnTable.Builder();
         foreach (var (key, value) in output.Schema.Metadata) added.AddMetadata(key, value);
         foreach (var (name, type) in columns.Outputs) added.AddColumn(name, type, output.GetColumnData(name));
-        if (input is DataView own)
+        if (input is ColumnTable own)
         {
             // Our own table in, our own table out: no per-row indirection in chains of HessianML components.
             var result = own;

@@ -56,7 +56,7 @@ internal static class SavedForm
         var full = withInputs.Append(compute(t))
             .Append(t.DropColumns([KeyColumn, StateColumn, .. copies.Select(c => InputPrefix + c.Suffix)]));
         // Fitting a mapping needs only the schema: an empty table with the input columns.
-        var empty = new DataView.Builder();
+        var empty = new ColumnTable.Builder();
         foreach (var (name, type) in inputs) empty.AddColumn(name, type, Array.CreateInstance(type.ItemClrType, 0));
         return full.Fit(empty.Build());
     }

@@ -24,14 +24,14 @@ public sealed class ConcatenateTransformer : ISavableTransformer
 
     public string Kind => KindName;
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
-        DataKind? kind = null;
+        ItemKind? kind = null;
         int length = 0;
         bool known = true;
         foreach (var name in InputColumnNames)
         {
-            var req = ColumnRequirement.Any(name, kind is { } k ? [k] : [DataKind.Float32, DataKind.Float64, DataKind.Int8, DataKind.Int32, DataKind.Int64]);
+            var req = ColumnRequirement.Any(name, kind is { } k ? [k] : [ItemKind.Float32, ItemKind.Float64, ItemKind.Int8, ItemKind.Int32, ItemKind.Int64]);
             var col = SchemaShape.RequireColumn(inputSchema, KindName, req);
             kind = col.Type.Kind;
             known &= col.Type.IsKnownSize;
@@ -56,10 +56,10 @@ public sealed class ConcatenateTransformer : ISavableTransformer
         }
         return outType.Kind switch
         {
-            DataKind.Float32 => view.WithColumn(OutputColumnName, outType, (float[])dst),
-            DataKind.Float64 => view.WithColumn(OutputColumnName, outType, (double[])dst),
-            DataKind.Int8 => view.WithColumn(OutputColumnName, outType, (sbyte[])dst),
-            DataKind.Int32 => view.WithColumn(OutputColumnName, outType, (int[])dst),
+            ItemKind.Float32 => view.WithColumn(OutputColumnName, outType, (float[])dst),
+            ItemKind.Float64 => view.WithColumn(OutputColumnName, outType, (double[])dst),
+            ItemKind.Int8 => view.WithColumn(OutputColumnName, outType, (sbyte[])dst),
+            ItemKind.Int32 => view.WithColumn(OutputColumnName, outType, (int[])dst),
             _ => view.WithColumn(OutputColumnName, outType, (long[])dst),
         };
     }

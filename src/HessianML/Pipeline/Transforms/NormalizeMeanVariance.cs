@@ -37,9 +37,9 @@ public sealed class NormalizeMeanVarianceEstimator : IEstimator<NormalizeMeanVar
         };
     }
 
-    private ColumnRequirement Input => ColumnRequirement.Any(_o.InputColumnName!, DataKind.Float32, DataKind.Float64);
+    private ColumnRequirement Input => ColumnRequirement.Any(_o.InputColumnName!, ItemKind.Float32, ItemKind.Float64);
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
         var col = SchemaShape.RequireColumn(inputSchema, Name, Input);
         return inputSchema.WithColumn(_o.OutputColumnName, col.Type);
@@ -51,7 +51,7 @@ public sealed class NormalizeMeanVarianceEstimator : IEstimator<NormalizeMeanVar
         if (!col.Type.IsKnownSize) throw new SchemaException($"{Name}: column '{col.Name}' has unknown length", col.Name, Name);
         int n = col.Type.ItemsPerRow, rows = input.RowCount;
         if (rows == 0) throw new ArgumentException($"{Name}: cannot fit on an empty data view");
-        double[] values = col.Type.Kind == DataKind.Float32
+        double[] values = col.Type.Kind == ItemKind.Float32
             ? Array.ConvertAll(input.GetColumn<float>(col.Name).ToArray(), x => (double)x)
             : input.GetColumn<double>(col.Name).ToArray();
         var mean = new double[n];
@@ -101,7 +101,7 @@ public sealed class NormalizeMeanVarianceTransformer : ISavableTransformer
 
     public string Kind => KindName;
 
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    public TableSchema GetOutputSchema(TableSchema inputSchema)
     {
         var req = ColumnType.IsVector
             ? ColumnRequirement.Vector(InputColumnName, ColumnType.VectorLength, ColumnType.Kind)
@@ -115,7 +115,7 @@ public sealed class NormalizeMeanVarianceTransformer : ISavableTransformer
         GetOutputSchema(input.Schema);
         int n = ColumnType.ItemsPerRow;
         var view = input.ToDataView();
-        if (ColumnType.Kind == DataKind.Float32)
+        if (ColumnType.Kind == ItemKind.Float32)
         {
             var src = input.GetColumn<float>(InputColumnName).Span;
             var dst = new float[src.Length];
@@ -131,7 +131,7 @@ public sealed class NormalizeMeanVarianceTransformer : ISavableTransformer
         }
     }
 
-    private sealed record Saved(string InputColumnName, string OutputColumnName, DataKind ItemKind, int VectorLength);
+    private sealed record Saved(string InputColumnName, string OutputColumnName, ItemKind ItemKind, int VectorLength);
 
     public void Save(ModelSaveContext context)
     {

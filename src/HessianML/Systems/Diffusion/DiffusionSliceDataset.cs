@@ -183,7 +183,7 @@ public static class DiffusionSliceDataset
     }
 
     /// <summary>The dataset <paramref name="settings"/> describe, under the dataset contract (see the class summary).</summary>
-    public static DataView Generate(DiffusionSliceSettings settings, IProgress<int>? progress = null, int maxThreads = -1,
+    public static ColumnTable Generate(DiffusionSliceSettings settings, IProgress<int>? progress = null, int maxThreads = -1,
         CancellationToken cancel = default)
     {
         var (mixture, generator, slice) = CreateSystem(settings);
@@ -193,7 +193,7 @@ public static class DiffusionSliceDataset
         for (int i = 0; i < samples.Length; i++) features[i] = (float)samples[i];
         var inv = CultureInfo.InvariantCulture;
         var (h, w) = GaussianMixture.ImageShape(settings.Dimension);
-        return new DataView.Builder()
+        return new ColumnTable.Builder()
             .AddVector("t", 2, t)
             .AddVector("features", settings.Dimension, features)
             .AddScalar("phase", phases)

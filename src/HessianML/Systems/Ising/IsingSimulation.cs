@@ -82,7 +82,7 @@ public static class IsingSimulation
     }
 
     /// <summary>Generates the dataset in parallel over samples; <paramref name="progress"/> gets finished counts.</summary>
-    public static DataView Generate(IsingSimulationSettings settings, IProgress<int>? progress = null,
+    public static ColumnTable Generate(IsingSimulationSettings settings, IProgress<int>? progress = null,
         int maxThreads = -1, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -105,7 +105,7 @@ public static class IsingSimulation
             },
             _ => { });
         var inv = CultureInfo.InvariantCulture;
-        return new DataView.Builder()
+        return new ColumnTable.Builder()
             .AddVector("t", 2, t)
             .AddVector("state", nSpins, states)
             .AddMetadata("system", "ising")

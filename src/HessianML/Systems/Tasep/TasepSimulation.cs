@@ -78,12 +78,12 @@ public static class TasepSimulation
     }
 
     /// <summary>The samples as the dataset contract: `t` (Float32 x 2) and `state` (Int8 x L) with metadata.</summary>
-    public static DataView Generate(TasepSimulationSettings settings, IProgress<int>? progress = null,
+    public static ColumnTable Generate(TasepSimulationSettings settings, IProgress<int>? progress = null,
         CancellationToken cancel = default)
     {
         var (t, states) = Sample(settings, progress, cancel);
         var inv = CultureInfo.InvariantCulture;
-        return new DataView.Builder()
+        return new ColumnTable.Builder()
             .AddVector("t", 2, t)
             .AddVector("state", settings.Size, states)
             .AddMetadata("system", "tasep")

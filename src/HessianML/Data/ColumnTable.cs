@@ -6,18 +6,18 @@ namespace HessianML.Data;
 /// return new views that share the untouched column arrays, so adding a transformer's output column costs only
 /// that column. Arrays handed to the builder are taken over, not copied: do not modify them afterwards.
 /// </summary>
-public sealed partial class DataView : IDataView
+public sealed partial class ColumnTable : IDataView
 {
     private readonly Array[] _data;
 
-    public DataViewSchema Schema { get; }
+    public TableSchema Schema { get; }
 
     public int RowCount { get; }
 
-    private DataView(DataViewSchema schema, Array[] data, int rowCount) => (Schema, _data, RowCount) = (schema, data, rowCount);
+    private ColumnTable(TableSchema schema, Array[] data, int rowCount) => (Schema, _data, RowCount) = (schema, data, rowCount);
 
     /// <summary>Validates and wraps: each array must have the column's CLR item type and RowCount * items-per-row items.</summary>
-    internal static DataView Create(DataViewSchema schema, Array[] data)
+    internal static ColumnTable Create(TableSchema schema, Array[] data)
     {
         if (data.Length != schema.Count)
             throw new ArgumentException($"{schema.Count} columns but {data.Length} arrays");
@@ -41,7 +41,7 @@ public sealed partial class DataView : IDataView
                 throw new SchemaException(
                     $"column '{c.Name}' has {r} rows but column '{schema[0].Name}' has {rows}", c.Name);
         }
-        return new DataView(schema, data, Math.Max(rows, 0));
+        return new ColumnTable(schema, data, Math.Max(rows, 0));
     }
 
     /// <inheritdoc/>
@@ -64,7 +64,7 @@ public sealed partial class DataView : IDataView
     /// A new view with column <paramref name="name"/> set to <paramref name="data"/> of <paramref name="type"/>:
     /// replaced in place if present, appended otherwise. <paramref name="data"/> is taken over, not copied.
     /// </summary>
-    public DataView WithColumn<T>(string name, ColumnType type, T[] data)
+    public ColumnTable WithColumn<T>(string name, ColumnType type, T[] data)
     {
         ArgumentNullException.ThrowIfNull(data);
         bool onlyColumn = Schema.Count == 0 || (Schema.Count == 1 && Schema.Contains(name));
@@ -79,22 +79,22 @@ public sealed partial class DataView : IDataView
     }
 
     /// <summary>A new view with a scalar column (see <see cref="WithColumn{T}"/>).</summary>
-    public DataView WithScalarColumn<T>(string name, T[] data) => WithColumn(name, ColumnType.Scalar(KindFor<T>()), data);
+    public ColumnTable WithScalarColumn<T>(string name, T[] data) => WithColumn(name, ColumnType.Scalar(KindFor<T>()), data);
 
     /// <summary>A new view with a vector column of <paramref name="length"/> items per row, flat row-major data.</summary>
-    public DataView WithVectorColumn<T>(string name, int length, T[] data) => WithColumn(name, ColumnType.Vector(KindFor<T>(), length), data);
+    public ColumnTable WithVectorColumn<T>(string name, int length, T[] data) => WithColumn(name, ColumnType.Vector(KindFor<T>(), length), data);
 
     /// <summary>A new view without the named columns (each must exist).</summary>
-    public DataView DropColumns(params string[] names)
+    public ColumnTable DropColumns(params string[] names)
     {
         foreach (var n in names) _ = Schema[n];
         var keep = Schema.Where(c => !names.Contains(c.Name)).ToArray();
-        return new DataView(new DataViewSchema(keep.Select(c => (c.Name, c.Type)), Schema.Metadata),
+        return new ColumnTable(new TableSchema(keep.Select(c => (c.Name, c.Type)), Schema.Metadata),
             keep.Select(c => _data[c.Index]).ToArray(), keep.Length == 0 ? 0 : RowCount);
     }
 
     /// <summary>A new view holding rows <paramref name="rows"/> in that order (repeats allowed): train/test splits.</summary>
-    public DataView SelectRows(IReadOnlyList<int> rows)
+    public ColumnTable SelectRows(IReadOnlyList<int> rows)
     {
         foreach (int r in rows)
             if ((uint)r >= (uint)RowCount)
@@ -109,29 +109,29 @@ public sealed partial class DataView : IDataView
                 Array.Copy(src, (long)rows[k] * n, dst, (long)k * n, n);
             arrays[i] = dst;
         }
-        return new DataView(Schema, arrays, rows.Count);
+        return new ColumnTable(Schema, arrays, rows.Count);
     }
 
     /// <summary>A new view with one metadata entry set.</summary>
-    public DataView WithMetadata(string key, string value)
+    public ColumnTable WithMetadata(string key, string value)
     {
         var meta = new Dictionary<string, string>(Schema.Metadata) { [key] = value };
-        return new DataView(Schema.WithMetadata(meta), _data, RowCount);
+        return new ColumnTable(Schema.WithMetadata(meta), _data, RowCount);
     }
 
-    internal static DataKind KindFor<T>() =>
+    internal static ItemKind KindFor<T>() =>
         ColumnType.KindOf(typeof(T)) ?? throw new ArgumentException($"{typeof(T).Name} is not a column item type");
 
     /// <summary>Copies one column of any view into a fresh array of its item type.</summary>
-    internal static Array CopyColumn(IDataView view, DataViewSchema.Column c) => c.Type.Kind switch
+    internal static Array CopyColumn(IDataView view, TableSchema.Column c) => c.Type.Kind switch
     {
-        DataKind.Float32 => view.GetColumn<float>(c.Name).ToArray(),
-        DataKind.Float64 => view.GetColumn<double>(c.Name).ToArray(),
-        DataKind.Int8 => view.GetColumn<sbyte>(c.Name).ToArray(),
-        DataKind.Int32 => view.GetColumn<int>(c.Name).ToArray(),
-        DataKind.Int64 => view.GetColumn<long>(c.Name).ToArray(),
-        DataKind.String => view.GetColumn<string>(c.Name).ToArray(),
-        DataKind.Boolean => view.GetColumn<bool>(c.Name).ToArray(),
+        ItemKind.Float32 => view.GetColumn<float>(c.Name).ToArray(),
+        ItemKind.Float64 => view.GetColumn<double>(c.Name).ToArray(),
+        ItemKind.Int8 => view.GetColumn<sbyte>(c.Name).ToArray(),
+        ItemKind.Int32 => view.GetColumn<int>(c.Name).ToArray(),
+        ItemKind.Int64 => view.GetColumn<long>(c.Name).ToArray(),
+        ItemKind.String => view.GetColumn<string>(c.Name).ToArray(),
+        ItemKind.Boolean => view.GetColumn<bool>(c.Name).ToArray(),
         _ => throw new InvalidOperationException(),
     };
 
@@ -161,6 +161,6 @@ public sealed partial class DataView : IDataView
         }
 
         /// <summary>The view; inconsistent row counts or wrong array types throw a <see cref="SchemaException"/> naming the column.</summary>
-        public DataView Build() => Create(new DataViewSchema(_cols, _meta), _data.ToArray());
+        public ColumnTable Build() => Create(new TableSchema(_cols, _meta), _data.ToArray());
     }
 }

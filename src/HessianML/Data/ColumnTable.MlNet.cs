@@ -4,14 +4,14 @@ using Ml = Microsoft.ML;
 namespace HessianML.Data;
 
 /// <summary>
-/// The in-memory table seen by ML.NET: every <see cref="DataView"/> is also a <see cref="Ml.IDataView"/>, so our tables
+/// The in-memory table seen by ML.NET: every <see cref="ColumnTable"/> is also a <see cref="Ml.IDataView"/>, so our tables
 /// go straight into ML.NET's own transforms, <c>CreateEnumerable</c> and prediction engines. Scalars map to
 /// <see cref="NumberDataViewType"/> / <see cref="BooleanDataViewType"/> / <see cref="TextDataViewType"/>, vectors to
 /// dense <see cref="VectorDataViewType"/> read through <see cref="VBuffer{T}"/>, and the schema metadata to text
 /// annotations on every column (<see cref="SchemaMetadata"/>). Cursors only read the immutable arrays, so any number
 /// of them may run on different threads.
 /// </summary>
-public sealed partial class DataView : Ml.IDataView
+public sealed partial class ColumnTable : Ml.IDataView
 {
     private Ml.DataViewSchema? _mlSchema;
 
@@ -50,13 +50,13 @@ public sealed partial class DataView : Ml.IDataView
     {
         PrimitiveDataViewType item = type.Kind switch
         {
-            DataKind.Float32 => NumberDataViewType.Single,
-            DataKind.Float64 => NumberDataViewType.Double,
-            DataKind.Int8 => NumberDataViewType.SByte,
-            DataKind.Int32 => NumberDataViewType.Int32,
-            DataKind.Int64 => NumberDataViewType.Int64,
-            DataKind.String => TextDataViewType.Instance,
-            DataKind.Boolean => BooleanDataViewType.Instance,
+            ItemKind.Float32 => NumberDataViewType.Single,
+            ItemKind.Float64 => NumberDataViewType.Double,
+            ItemKind.Int8 => NumberDataViewType.SByte,
+            ItemKind.Int32 => NumberDataViewType.Int32,
+            ItemKind.Int64 => NumberDataViewType.Int64,
+            ItemKind.String => TextDataViewType.Instance,
+            ItemKind.Boolean => BooleanDataViewType.Instance,
             _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown column type"),
         };
         return type.IsVector ? new VectorDataViewType(item, Math.Max(0, type.VectorLength)) : item;
@@ -65,21 +65,21 @@ public sealed partial class DataView : Ml.IDataView
     /// <summary>Our type for an ML.NET one, or null where we hold no such column (keys, images, variable vectors...).</summary>
     public static ColumnType? FromMlType(DataViewType type)
     {
-        static DataKind? Kind(DataViewType t) =>
-            t == NumberDataViewType.Single ? DataKind.Float32
-            : t == NumberDataViewType.Double ? DataKind.Float64
-            : t == NumberDataViewType.SByte ? DataKind.Int8
-            : t == NumberDataViewType.Int32 ? DataKind.Int32
-            : t == NumberDataViewType.Int64 ? DataKind.Int64
-            : t is TextDataViewType ? DataKind.String
-            : t is BooleanDataViewType ? DataKind.Boolean
+        static ItemKind? Kind(DataViewType t) =>
+            t == NumberDataViewType.Single ? ItemKind.Float32
+            : t == NumberDataViewType.Double ? ItemKind.Float64
+            : t == NumberDataViewType.SByte ? ItemKind.Int8
+            : t == NumberDataViewType.Int32 ? ItemKind.Int32
+            : t == NumberDataViewType.Int64 ? ItemKind.Int64
+            : t is TextDataViewType ? ItemKind.String
+            : t is BooleanDataViewType ? ItemKind.Boolean
             : null;
         if (type is VectorDataViewType v)
-            return v.IsKnownSize && Kind(v.ItemType) is { } k && k is not (DataKind.String or DataKind.Boolean) ? ColumnType.Vector(k, v.Size) : null;
+            return v.IsKnownSize && Kind(v.ItemType) is { } k && k is not (ItemKind.String or ItemKind.Boolean) ? ColumnType.Vector(k, v.Size) : null;
         return Kind(type) is { } kind ? ColumnType.Scalar(kind) : null;
     }
 
-    private sealed class Cursor(DataView view, int start, int end) : Ml.DataViewRowCursor
+    private sealed class Cursor(ColumnTable view, int start, int end) : Ml.DataViewRowCursor
     {
         private int _row = start - 1;
 
@@ -130,13 +130,13 @@ public sealed partial class DataView : Ml.IDataView
 
     /// <summary>
     /// The named columns of any ML.NET view (all columns we can hold when none are named) copied into a table, with the
-    /// view's metadata (<see cref="SchemaMetadata"/>). A <see cref="DataView"/> comes back as itself. A named column that is
+    /// view's metadata (<see cref="SchemaMetadata"/>). A <see cref="ColumnTable"/> comes back as itself. A named column that is
     /// missing or of a type we cannot hold throws a <see cref="SchemaException"/> naming it.
     /// </summary>
-    public static DataView From(Ml.IDataView view, params string[] columns)
+    public static ColumnTable From(Ml.IDataView view, params string[] columns)
     {
         ArgumentNullException.ThrowIfNull(view);
-        if (view is DataView own) return columns.Length == 0 ? own : own.Select(columns);
+        if (view is ColumnTable own) return columns.Length == 0 ? own : own.Select(columns);
         var schema = view.Schema;
         var picked = new List<(Ml.DataViewSchema.Column Column, ColumnType Type)>();
         if (columns.Length == 0)
@@ -169,7 +169,7 @@ public sealed partial class DataView : Ml.IDataView
     }
 
     /// <summary>A new table with column <paramref name="name"/> set to flat storage of any item type (see <see cref="WithColumn{T}"/>).</summary>
-    internal DataView WithColumnData(string name, ColumnType type, Array data)
+    internal ColumnTable WithColumnData(string name, ColumnType type, Array data)
     {
         var schema = Schema.WithColumn(name, type);
         var arrays = new Array[schema.Count];
@@ -179,7 +179,7 @@ public sealed partial class DataView : Ml.IDataView
     }
 
     /// <summary>A table of only the named columns (arrays shared).</summary>
-    private DataView Select(string[] columns) => DropColumns([.. Schema.Select(c => c.Name).Where(n => !columns.Contains(n))]);
+    private ColumnTable Select(string[] columns) => DropColumns([.. Schema.Select(c => c.Name).Where(n => !columns.Contains(n))]);
 
     /// <summary>"t: Vector&lt;Single, 2&gt;, state: ..." for error messages.</summary>
     public static string Describe(Ml.DataViewSchema schema) =>
@@ -190,13 +190,13 @@ public sealed partial class DataView : Ml.IDataView
     {
         public static ColumnSink For(ColumnType type) => type.Kind switch
         {
-            DataKind.Float32 => new Sink<float>(type),
-            DataKind.Float64 => new Sink<double>(type),
-            DataKind.Int8 => new Sink<sbyte>(type),
-            DataKind.Int32 => new Sink<int>(type),
-            DataKind.Int64 => new Sink<long>(type),
-            DataKind.Boolean => new Sink<bool>(type),
-            DataKind.String => new TextSink(),
+            ItemKind.Float32 => new Sink<float>(type),
+            ItemKind.Float64 => new Sink<double>(type),
+            ItemKind.Int8 => new Sink<sbyte>(type),
+            ItemKind.Int32 => new Sink<int>(type),
+            ItemKind.Int64 => new Sink<long>(type),
+            ItemKind.Boolean => new Sink<bool>(type),
+            ItemKind.String => new TextSink(),
             _ => throw new ArgumentOutOfRangeException(nameof(type)),
         };
 

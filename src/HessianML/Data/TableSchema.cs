@@ -8,7 +8,7 @@ namespace HessianML.Data;
 /// Lookups by a missing name throw a <see cref="SchemaException"/> that lists the columns present, because
 /// "column not found" alone is the least useful error a pipeline can give.
 /// </summary>
-public sealed class DataViewSchema : IReadOnlyList<DataViewSchema.Column>
+public sealed class TableSchema : IReadOnlyList<TableSchema.Column>
 {
     /// <summary>One column: its position, name and type.</summary>
     public sealed record Column(int Index, string Name, ColumnType Type)
@@ -22,7 +22,7 @@ public sealed class DataViewSchema : IReadOnlyList<DataViewSchema.Column>
     /// <summary>Schema-level metadata, e.g. "system" -> "ising", "L" -> "16".</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    public DataViewSchema(IEnumerable<(string Name, ColumnType Type)> columns, IReadOnlyDictionary<string, string>? metadata = null)
+    public TableSchema(IEnumerable<(string Name, ColumnType Type)> columns, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = new List<Column>();
         _byName = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -65,20 +65,20 @@ public sealed class DataViewSchema : IReadOnlyList<DataViewSchema.Column>
         new($"column '{name}' not found; present: {Describe()}", name);
 
     /// <summary>A new schema with <paramref name="name"/> replaced in place, or appended if absent.</summary>
-    public DataViewSchema WithColumn(string name, ColumnType type)
+    public TableSchema WithColumn(string name, ColumnType type)
     {
         var cols = _columns.Select(c => (c.Name, c.Type)).ToList();
         if (_byName.TryGetValue(name, out int i)) cols[i] = (name, type);
         else cols.Add((name, type));
-        return new DataViewSchema(cols, Metadata);
+        return new TableSchema(cols, Metadata);
     }
 
     /// <summary>A new schema with the given metadata (replacing this one's).</summary>
-    public DataViewSchema WithMetadata(IReadOnlyDictionary<string, string> metadata) =>
+    public TableSchema WithMetadata(IReadOnlyDictionary<string, string> metadata) =>
         new(_columns.Select(c => (c.Name, c.Type)), metadata);
 
     /// <summary>Same names, types, order and metadata.</summary>
-    public bool SameAs(DataViewSchema other) =>
+    public bool SameAs(TableSchema other) =>
         other.Count == Count
         && _columns.Zip(other._columns).All(p => p.First.Name == p.Second.Name && p.First.Type == p.Second.Type)
         && Metadata.Count == other.Metadata.Count
@@ -108,6 +108,6 @@ public sealed class DataViewSchema : IReadOnlyList<DataViewSchema.Column>
             return this;
         }
 
-        public DataViewSchema Build() => new(_cols, _meta);
+        public TableSchema Build() => new(_cols, _meta);
     }
 }
