@@ -30,7 +30,7 @@ public sealed class BadImageException(string path, int row, string reason)
 /// The ONNX session is opened on first use and closed by <see cref="Dispose"/>.
 /// </para>
 /// </summary>
-public sealed class ClipImageFeaturizerTransformer : ISavableTransformer, IDisposable
+public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDisposable
 {
     public const string KindName = "ClipImageFeaturizer";
     public const string EncoderPathKey = "encoder_path";
@@ -261,12 +261,12 @@ public sealed class ClipImageFeaturizerTransformer : ISavableTransformer, IDispo
         int ImageSize, int BatchSize, bool Normalize, float[] Mean, float[] Std, BadImageHandling OnBadImage,
         string InputColumnName, string OutputColumnName, string? ImageFolder);
 
-    public void Save(ModelSaveContext context) => context.SetOptions(new Saved(ModelPath, EncoderSha256, _signature.InputName,
+    public void SaveState(ComponentStateWriter context) => context.SetOptions(new Saved(ModelPath, EncoderSha256, _signature.InputName,
         _signature.OutputName, _signature.Dimension, _signature.FixedBatch, _o.ImageSize, _o.BatchSize, _o.Normalize, _o.Mean, _o.Std,
         _o.OnBadImage, _o.InputColumnName, _o.OutputColumnName, _o.ImageFolder));
 
-    [ModelLoader(KindName)]
-    internal static ITransformer Load(ModelLoadContext context)
+    [ComponentStateLoader(KindName)]
+    internal static ITransformer Load(ComponentStateReader context)
     {
         var s = context.GetOptions<Saved>();
         var o = new ClipImageFeaturizerOptions

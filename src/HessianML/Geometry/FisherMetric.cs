@@ -61,7 +61,7 @@ public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>,
 /// Adds at each row's <c>t</c>: <c>psi</c> (Float64), <c>dpsi</c> (Float64[2]), <c>g</c> (Float64[3]: g11, g12, g22) and
 /// <c>g_eigen</c> (Float64[2], ascending). Savable (kind "FisherMetric"; it stores the psi it wraps).
 /// </summary>
-public sealed class FisherMetricTransformer : ISavableTransformer, Ml.ITransformer
+public sealed class FisherMetricTransformer : IComponentWithState, Ml.ITransformer
 {
     public const string KindName = "FisherMetric";
 
@@ -150,7 +150,7 @@ public sealed class FisherMetricTransformer : ISavableTransformer, Ml.ITransform
 
     void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
 
-    public void Save(ModelSaveContext context)
+    public void SaveState(ComponentStateWriter context)
     {
         context.SetOptions(new SavedBoth(new Saved(ParameterColumnName), new LogPartitionTransformer.Saved(
             LogPartition.Psi.Describe(), LogPartition.Grid, LogPartition.ParameterColumnName)));
@@ -159,8 +159,8 @@ public sealed class FisherMetricTransformer : ISavableTransformer, Ml.ITransform
 
     private sealed record SavedBoth(Saved Fisher, LogPartitionTransformer.Saved Psi);
 
-    [ModelLoader(KindName)]
-    internal static ITransformer Load(ModelLoadContext context)
+    [ComponentStateLoader(KindName)]
+    internal static ITransformer Load(ComponentStateReader context)
     {
         var s = context.GetOptions<SavedBoth>();
         var lp = new LogPartitionTransformer(FittedPsi.Load(context, s.Psi.Psi, "psi."), s.Psi.Grid, s.Psi.ParameterColumnName);

@@ -34,14 +34,14 @@ public abstract class FittedPsi
         return Evaluate(t1, t2);
     }
 
-    internal abstract void Save(ModelSaveContext context, string prefix);
+    internal abstract void Save(ComponentStateWriter context, string prefix);
 
     internal sealed record SavedPsi(PsiParametrisation Parametrisation, double Lo1, double Hi1, double Lo2, double Hi2,
         int Hidden, int Depth, ActivationKind Activation, bool LayerNorm, int SplineCount1, int SplineCount2);
 
     internal abstract SavedPsi Describe();
 
-    internal static FittedPsi Load(ModelLoadContext context, SavedPsi s, string prefix)
+    internal static FittedPsi Load(ComponentStateReader context, SavedPsi s, string prefix)
     {
         var box = new ParameterBox(s.Lo1, s.Hi1, s.Lo2, s.Hi2);
         if (s.Parametrisation == PsiParametrisation.BSpline)
@@ -138,7 +138,7 @@ public sealed class MlpPsi : FittedPsi
         return field;
     }
 
-    internal override void Save(ModelSaveContext context, string prefix)
+    internal override void Save(ComponentStateWriter context, string prefix)
     {
         foreach (var (name, value) in _net.NamedParameters())
             context.AddTensor(prefix + name, value.Data, value.Shape.ToArray());
@@ -157,7 +157,7 @@ public sealed class SplinePsi(TensorBSpline spline) : FittedPsi(spline.Box)
 
     public override MetricField Evaluate(double[] t1, double[] t2) => Spline.ToMetricField(t1, t2);
 
-    internal override void Save(ModelSaveContext context, string prefix) =>
+    internal override void Save(ComponentStateWriter context, string prefix) =>
         context.AddTensor(prefix + "coefficients", Spline.Coefficients, Spline.CoefficientCount);
 
     internal override SavedPsi Describe() =>

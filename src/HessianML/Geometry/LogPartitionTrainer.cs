@@ -359,7 +359,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, M
 /// <see cref="Transform"/> adds a Float64 column <c>psi</c> at each row's <c>t</c>. The view it returns remembers
 /// this transformer, which is how a following <see cref="FisherMetricEstimator"/> in a chain finds psi.
 /// </summary>
-public sealed class LogPartitionTransformer : ISavableTransformer, Ml.ITransformer
+public sealed class LogPartitionTransformer : IComponentWithState, Ml.ITransformer
 {
     public const string KindName = "LogPartition";
 
@@ -407,7 +407,7 @@ public sealed class LogPartitionTransformer : ISavableTransformer, Ml.ITransform
             if (parts[i] is Geodesics.GeodesicTransformer g) return g.LogPartition;
         }
         throw new ArgumentException(
-            $"the model has no LogPartition or FisherMetric component ({string.Join(" -> ", parts.Select(p => (p as ISavableTransformer)?.Kind ?? p.GetType().Name))})");
+            $"the model has no LogPartition or FisherMetric component ({string.Join(" -> ", parts.Select(p => (p as IComponentWithState)?.Kind ?? p.GetType().Name))})");
     }
 
     /// <summary>
@@ -478,14 +478,14 @@ public sealed class LogPartitionTransformer : ISavableTransformer, Ml.ITransform
 
     void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
 
-    public void Save(ModelSaveContext context)
+    public void SaveState(ComponentStateWriter context)
     {
         context.SetOptions(new Saved(Psi.Describe(), Grid, ParameterColumnName));
         Psi.Save(context, "psi.");
     }
 
-    [ModelLoader(KindName)]
-    internal static ITransformer Load(ModelLoadContext context)
+    [ComponentStateLoader(KindName)]
+    internal static ITransformer Load(ComponentStateReader context)
     {
         var s = context.GetOptions<Saved>();
         return new LogPartitionTransformer(FittedPsi.Load(context, s.Psi, "psi."), s.Grid, s.ParameterColumnName);

@@ -51,7 +51,7 @@ public static class ModelFile
     /// One component's state (options and tensors, checksummed) as bytes: what a component saved through ML.NET carries
     /// (see <c>HessianML.Pipeline.MlNet.SavedForm</c>). No input schema is recorded or checked.
     /// </summary>
-    internal static byte[] SaveComponent(ISavableTransformer component)
+    internal static byte[] SaveComponent(IComponentWithState component)
     {
         using var ms = new MemoryStream();
         Save(new TransformerChain<ITransformer>(component), new TableSchema([]), ms, checkSchema: false);
@@ -78,11 +78,11 @@ public static class ModelFile
         var entries = new List<(string Entry, byte[] Bytes)>();
         for (int i = 0; i < parts.Count; i++)
         {
-            if (parts[i] is not ISavableTransformer savable)
+            if (parts[i] is not IComponentWithState savable)
                 throw new InvalidOperationException(
-                    $"component {i} ({ChainSchema.Name(parts[i])}) cannot be saved: it does not implement ISavableTransformer");
-            var ctx = new ModelSaveContext(i, savable.Kind);
-            savable.Save(ctx);
+                    $"component {i} ({ChainSchema.Name(parts[i])}) cannot be saved: it does not implement IComponentWithState");
+            var ctx = new ComponentStateWriter(i, savable.Kind);
+            savable.SaveState(ctx);
             var tensors = new JsonArray();
             foreach (var t in ctx.Tensors)
             {
@@ -187,18 +187,18 @@ public static class ModelFile
         var components = root["components"]?.AsArray() ?? throw new InvalidDataException($"file '{source}': manifest has no components");
 
         // Check everything (kinds, entries, sizes, checksums) before constructing any component.
-        var contexts = new List<(ModelLoadContext Ctx, Func<ModelLoadContext, ITransformer> Loader)>();
+        var contexts = new List<(ComponentStateReader Ctx, Func<ComponentStateReader, ITransformer> Loader)>();
         for (int i = 0; i < components.Count; i++)
         {
             var c = components[i] ?? throw new InvalidDataException($"file '{source}': component {i} is null");
             string kind = c["kind"]!.GetValue<string>();
-            if (!ModelRegistry.TryGet(kind, out var loader))
+            if (!ComponentStateRegistry.TryGet(kind, out var loader))
                 throw new InvalidDataException(
-                    $"file '{source}': component {i} has unknown kind '{kind}' (known: {string.Join(", ", ModelRegistry.Kinds)})");
+                    $"file '{source}': component {i} has unknown kind '{kind}' (known: {string.Join(", ", ComponentStateRegistry.Kinds)})");
             var tensors = new List<SavedTensor>();
             foreach (var t in c["tensors"]?.AsArray() ?? [])
                 tensors.Add(ReadTensor(zip, t!, source, i, kind));
-            contexts.Add((new ModelLoadContext(source, i, kind, c["options"]?.DeepClone(), tensors), loader));
+            contexts.Add((new ComponentStateReader(source, i, kind, c["options"]?.DeepClone(), tensors), loader));
         }
 
         var parts = new ITransformer[contexts.Count];

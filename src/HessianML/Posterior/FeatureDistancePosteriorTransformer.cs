@@ -13,7 +13,7 @@ namespace HessianML.Posterior;
 /// view exactly the rows that did not contribute to the centroids) and the metadata of <see cref="PosteriorGridMetadata"/>
 /// with bundle 1 (each posterior is conditioned on one sample).
 /// </summary>
-public sealed class FeatureDistancePosteriorTransformer : ISavableTransformer
+public sealed class FeatureDistancePosteriorTransformer : IComponentWithState
 {
     public const string KindName = "FeatureDistancePosterior";
 
@@ -73,7 +73,7 @@ public sealed class FeatureDistancePosteriorTransformer : ISavableTransformer
 
     private sealed record Saved(int Grid, double[] Box, double Lambda, int Dimension, string FeaturesColumnName, double TestFraction, int Seed);
 
-    public void Save(ModelSaveContext context)
+    public void SaveState(ComponentStateWriter context)
     {
         var p = Posterior;
         context.SetOptions(new Saved(Grid, [Box.Lo1, Box.Hi1, Box.Lo2, Box.Hi2], p.Lambda, p.Dimension, FeaturesColumnName, TestFraction, Seed));
@@ -81,8 +81,8 @@ public sealed class FeatureDistancePosteriorTransformer : ISavableTransformer
         context.AddTensor("cell_counts", p.CellCounts, Grid * Grid);
     }
 
-    [ModelLoader(KindName)]
-    internal static ITransformer Load(ModelLoadContext context)
+    [ComponentStateLoader(KindName)]
+    internal static ITransformer Load(ComponentStateReader context)
     {
         var o = context.GetOptions<Saved>();
         if (o.Box is not { Length: 4 }) throw context.Fail("has no box of 4 numbers");

@@ -15,7 +15,7 @@ namespace HessianML.Posterior;
 /// rows: on the training view they are exactly the fit's split and its held-out bundles; on a new view, bundles are
 /// drawn from that view's own parameter-space neighbours (within each part of its split).
 /// </summary>
-public sealed class PosteriorGridTransformer : ISavableTransformer
+public sealed class PosteriorGridTransformer : IComponentWithState
 {
     public const string KindName = "PosteriorGrid";
     public const string PosteriorColumn = "posterior";
@@ -268,7 +268,7 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
         bool Convolutional, int Height, int Width, int StateLength, int Channels, int Hidden, PosteriorLabels Labels, double Sigma,
         double? TrainCrossEntropy, double? HeldOutCrossEntropy, PosteriorArchitecture? Architecture = null, int HeadSplineCount = 0);
 
-    public void Save(ModelSaveContext context)
+    public void SaveState(ComponentStateWriter context)
     {
         var p = _net.NamedParameters().ToDictionary(x => x.Name, x => x.Value);
         var head = _net as ExponentialFamilyNetwork;
@@ -283,8 +283,8 @@ public sealed class PosteriorGridTransformer : ISavableTransformer
     // JSON has no NaN: an unknown cross-entropy is stored as null and loads back as NaN.
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
-    [ModelLoader(KindName)]
-    internal static ITransformer Load(ModelLoadContext context)
+    [ComponentStateLoader(KindName)]
+    internal static ITransformer Load(ComponentStateReader context)
     {
         var o = context.GetOptions<Saved>();
         if (o.Box is not { Length: 4 }) throw context.Fail("has no box of 4 numbers");

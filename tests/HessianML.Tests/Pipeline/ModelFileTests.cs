@@ -8,7 +8,7 @@ using HessianML.Pipeline.Transforms;
 namespace HessianML.Tests.Pipeline;
 
 /// <summary>A savable transformer defined outside the library: its loader is found by the attribute scan.</summary>
-internal sealed class OffsetTransformer(string column, float[] offset) : ISavableTransformer
+internal sealed class OffsetTransformer(string column, float[] offset) : IComponentWithState
 {
     public float[] Offset { get; } = offset;
 
@@ -30,14 +30,14 @@ internal sealed class OffsetTransformer(string column, float[] offset) : ISavabl
 
     private sealed record Options(string Column);
 
-    public void Save(ModelSaveContext context)
+    public void SaveState(ComponentStateWriter context)
     {
         context.SetOptions(new Options(column));
         context.AddTensor("offset", Offset, 1, Offset.Length);
     }
 
-    [ModelLoader("Tests.Offset")]
-    public static ITransformer Load(ModelLoadContext context) =>
+    [ComponentStateLoader("Tests.Offset")]
+    public static ITransformer Load(ComponentStateReader context) =>
         new OffsetTransformer(context.GetOptions<Options>().Column, context.GetFloatTensor("offset", 1, -1));
 }
 
@@ -140,7 +140,7 @@ public sealed class ModelFileTests
         ModelFile.Save(model, data.Schema, zip);
         var loaded = ModelFile.Load(zip, out _);
         CollectionAssert.AreEqual(Bits(model.Transform(data), "ta"), Bits(loaded.Transform(data), "ta"));
-        Assert.IsTrue(ModelRegistry.IsRegistered("Tests.Offset"));
+        Assert.IsTrue(ComponentStateRegistry.IsRegistered("Tests.Offset"));
     }
 
     private static string Variant(string name, Action<ZipArchive> edit)

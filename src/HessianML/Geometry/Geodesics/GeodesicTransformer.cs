@@ -39,7 +39,7 @@ public sealed class GeodesicEstimator : IEstimator<GeodesicTransformer>
 /// Savable (kind "Geodesic"; it stores its options, the psi it wraps and the tabulated metric, so a loaded model does
 /// no per-model precomputation but the graph's edge costs).
 /// </summary>
-public sealed class GeodesicTransformer : ISavableTransformer
+public sealed class GeodesicTransformer : IComponentWithState
 {
     public const string KindName = "Geodesic";
 
@@ -127,7 +127,7 @@ public sealed class GeodesicTransformer : ISavableTransformer
     /// it is the per-model precomputation, and for an MLP psi (a double-backward Hessian at R^2 points) it costs seconds;
     /// a loaded model answers its first geodesic without it.
     /// </summary>
-    public void Save(ModelSaveContext context)
+    public void SaveState(ComponentStateWriter context)
     {
         var table = Solver.Metric;
         context.SetOptions(new SavedBoth(Solver.Options, new LogPartitionTransformer.Saved(
@@ -136,8 +136,8 @@ public sealed class GeodesicTransformer : ISavableTransformer
         context.AddTensor("metric.table", table.Values, table.Resolution, table.Resolution, 3);
     }
 
-    [ModelLoader(KindName)]
-    internal static ITransformer Load(ModelLoadContext context)
+    [ComponentStateLoader(KindName)]
+    internal static ITransformer Load(ComponentStateReader context)
     {
         var s = context.GetOptions<SavedBoth>();
         var lp = new LogPartitionTransformer(FittedPsi.Load(context, s.Psi.Psi, "psi."), s.Psi.Grid, s.Psi.ParameterColumnName);

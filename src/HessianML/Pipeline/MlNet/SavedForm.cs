@@ -37,14 +37,14 @@ internal static class SavedForm
     private static readonly MLContext Env = new(seed: 0);
 
     /// <summary>The component's state as the text the saved chain carries.</summary>
-    public static string Encode(ISavableTransformer component) => Convert.ToBase64String(ModelFile.SaveComponent(component));
+    public static string Encode(IComponentWithState component) => Convert.ToBase64String(ModelFile.SaveComponent(component));
 
     /// <summary>Builds the fitted saved chain of <paramref name="component"/> (see the class remarks).</summary>
     /// <param name="component">The fitted component.</param>
     /// <param name="inputs">Its input columns (user names and types) in the order of the compute mapping's copies.</param>
     /// <param name="compute">The compute mapping's estimator; its input columns are <see cref="InputPrefix"/> + the copy names.</param>
     /// <param name="copies">(user column, internal suffix) pairs.</param>
-    public static ITransformer Build(ISavableTransformer component, IReadOnlyList<(string Name, ColumnType Type)> inputs,
+    public static ITransformer Build(IComponentWithState component, IReadOnlyList<(string Name, ColumnType Type)> inputs,
         IReadOnlyList<(string From, string Suffix)> copies, Func<TransformsCatalog, IEstimator> compute)
     {
         var lookup = new[] { new KeyValuePair<string, string>(KeyValue, Encode(component)) };

@@ -6,7 +6,7 @@ namespace HessianML.Pipeline.Transforms;
 /// Concatenates numeric scalar/vector columns of one item kind into one vector column, row by row (ML.NET's
 /// ColumnConcatenatingTransformer). Needs no fitting; savable (kind "Concatenate", options only).
 /// </summary>
-public sealed class ConcatenateTransformer : ISavableTransformer
+public sealed class ConcatenateTransformer : IComponentWithState
 {
     public const string KindName = "Concatenate";
 
@@ -66,10 +66,10 @@ public sealed class ConcatenateTransformer : ISavableTransformer
 
     private sealed record Saved(string OutputColumnName, string[] InputColumnNames);
 
-    public void Save(ModelSaveContext context) => context.SetOptions(new Saved(OutputColumnName, [.. InputColumnNames]));
+    public void SaveState(ComponentStateWriter context) => context.SetOptions(new Saved(OutputColumnName, [.. InputColumnNames]));
 
-    [ModelLoader(KindName)]
-    internal static ITransformer Load(ModelLoadContext context)
+    [ComponentStateLoader(KindName)]
+    internal static ITransformer Load(ComponentStateReader context)
     {
         var o = context.GetOptions<Saved>();
         return new ConcatenateTransformer(o.OutputColumnName, o.InputColumnNames);

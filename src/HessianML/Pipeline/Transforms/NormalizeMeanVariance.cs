@@ -75,7 +75,7 @@ public sealed class NormalizeMeanVarianceEstimator : IEstimator<NormalizeMeanVar
 }
 
 /// <summary>Writes (x - mean) * scale per element into the output column. Savable (kind "NormalizeMeanVariance").</summary>
-public sealed class NormalizeMeanVarianceTransformer : ISavableTransformer
+public sealed class NormalizeMeanVarianceTransformer : IComponentWithState
 {
     public const string KindName = "NormalizeMeanVariance";
     private readonly double[] _mean, _scale;
@@ -133,15 +133,15 @@ public sealed class NormalizeMeanVarianceTransformer : ISavableTransformer
 
     private sealed record Saved(string InputColumnName, string OutputColumnName, ItemKind ItemKind, int VectorLength);
 
-    public void Save(ModelSaveContext context)
+    public void SaveState(ComponentStateWriter context)
     {
         context.SetOptions(new Saved(InputColumnName, OutputColumnName, ColumnType.Kind, ColumnType.VectorLength));
         context.AddTensor("mean", _mean);
         context.AddTensor("scale", _scale);
     }
 
-    [ModelLoader(KindName)]
-    internal static ITransformer Load(ModelLoadContext context)
+    [ComponentStateLoader(KindName)]
+    internal static ITransformer Load(ComponentStateReader context)
     {
         var o = context.GetOptions<Saved>();
         var type = o.VectorLength == 0 ? ColumnType.Scalar(o.ItemKind) : ColumnType.Vector(o.ItemKind, o.VectorLength);

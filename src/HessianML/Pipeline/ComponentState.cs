@@ -8,15 +8,15 @@ namespace HessianML.Pipeline;
 
 /// <summary>
 /// A transformer that can be written to a model file: it names its <see cref="Kind"/> (the registry key its loader is
-/// found by) and writes its options and tensors into a <see cref="ModelSaveContext"/>. Pair it with a loader,
-/// registered by <see cref="ModelRegistry.Register"/> or marked with <see cref="ModelLoaderAttribute"/>.
+/// found by) and writes its options and tensors into a <see cref="ComponentStateWriter"/>. Pair it with a loader,
+/// registered by <see cref="ComponentStateRegistry.Register"/> or marked with <see cref="ComponentStateLoaderAttribute"/>.
 /// </summary>
-public interface ISavableTransformer : ITransformer
+public interface IComponentWithState : ITransformer
 {
     /// <summary>Stable identifier written to the manifest, e.g. "NormalizeMeanVariance". Never rename once shipped.</summary>
     string Kind { get; }
 
-    void Save(ModelSaveContext context);
+    void SaveState(ComponentStateWriter context);
 }
 
 /// <summary>Element types a model tensor may have, with their manifest names.</summary>
@@ -46,7 +46,7 @@ internal sealed record SavedTensor(string Name, string DType, int[] Shape, byte[
 /// What a transformer writes when saved: its options (any JSON-serialisable object, kept readable in manifest.json)
 /// and named tensors (flat arrays with a shape, stored as binary zip entries with a SHA-256 each).
 /// </summary>
-public sealed class ModelSaveContext
+public sealed class ComponentStateWriter
 {
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -55,7 +55,7 @@ public sealed class ModelSaveContext
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    internal ModelSaveContext(int index, string kind) => (Index, Kind) = (index, kind);
+    internal ComponentStateWriter(int index, string kind) => (Index, Kind) = (index, kind);
 
     /// <summary>Position of the component in the saved chain.</summary>
     public int Index { get; }
@@ -104,12 +104,12 @@ public sealed class ModelSaveContext
 /// their recorded shape. Asking for a tensor that is absent, of another dtype, or of a shape other than expected
 /// throws an <see cref="InvalidDataException"/> naming the file, component and tensor.
 /// </summary>
-public sealed class ModelLoadContext
+public sealed class ComponentStateReader
 {
     private readonly Dictionary<string, SavedTensor> _tensors;
     private readonly string _source;
 
-    internal ModelLoadContext(string source, int index, string kind, JsonNode? options, IEnumerable<SavedTensor> tensors)
+    internal ComponentStateReader(string source, int index, string kind, JsonNode? options, IEnumerable<SavedTensor> tensors)
     {
         (_source, Index, Kind, Options) = (source, index, kind, options);
         _tensors = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -130,7 +130,7 @@ public sealed class ModelLoadContext
         if (Options is null) throw Fail("has no options");
         try
         {
-            return Options.Deserialize<T>(ModelSaveContext.Json) ?? throw Fail("has null options");
+            return Options.Deserialize<T>(ComponentStateWriter.Json) ?? throw Fail("has null options");
         }
         catch (JsonException ex)
         {
@@ -170,25 +170,25 @@ public sealed class ModelLoadContext
 }
 
 /// <summary>
-/// Marks <c>public static ITransformer Load(ModelLoadContext)</c>-shaped methods as the loader for a kind (ML.NET's
+/// Marks <c>public static ITransformer Load(ComponentStateReader)</c>-shaped methods as the loader for a kind (ML.NET's
 /// LoadableClass, simplified). The registry scans loaded assemblies that reference HessianML when it meets a kind not
 /// registered explicitly.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-public sealed class ModelLoaderAttribute(string kind) : Attribute
+public sealed class ComponentStateLoaderAttribute(string kind) : Attribute
 {
     public string Kind { get; } = kind;
 }
 
 /// <summary>Kind -> loader map used by model files. Thread-safe; later components add theirs.</summary>
-public static class ModelRegistry
+public static class ComponentStateRegistry
 {
-    private static readonly Dictionary<string, Func<ModelLoadContext, ITransformer>> Loaders = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, Func<ComponentStateReader, ITransformer>> Loaders = new(StringComparer.Ordinal);
     private static readonly HashSet<Assembly> Scanned = [];
     private static readonly object Gate = new();
 
     /// <summary>Registers (or replaces) the loader for <paramref name="kind"/>.</summary>
-    public static void Register(string kind, Func<ModelLoadContext, ITransformer> loader)
+    public static void Register(string kind, Func<ComponentStateReader, ITransformer> loader)
     {
         ArgumentException.ThrowIfNullOrEmpty(kind);
         ArgumentNullException.ThrowIfNull(loader);
@@ -210,7 +210,7 @@ public static class ModelRegistry
         }
     }
 
-    internal static bool TryGet(string kind, out Func<ModelLoadContext, ITransformer> loader)
+    internal static bool TryGet(string kind, out Func<ComponentStateReader, ITransformer> loader)
     {
         lock (Gate)
         {
@@ -222,7 +222,7 @@ public static class ModelRegistry
 
     private static void ScanLoadedAssemblies()
     {
-        var self = typeof(ModelRegistry).Assembly;
+        var self = typeof(ComponentStateRegistry).Assembly;
         string selfName = self.GetName().Name!;
         foreach (var asm in AppDomain.CurrentDomain.GetAssemblies())
         {
@@ -234,11 +234,11 @@ public static class ModelRegistry
             foreach (var type in types)
                 foreach (var m in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static))
                 {
-                    var attr = m.GetCustomAttribute<ModelLoaderAttribute>();
+                    var attr = m.GetCustomAttribute<ComponentStateLoaderAttribute>();
                     if (attr is null) continue;
                     var p = m.GetParameters();
-                    if (p.Length != 1 || p[0].ParameterType != typeof(ModelLoadContext) || !typeof(ITransformer).IsAssignableFrom(m.ReturnType))
-                        throw new InvalidOperationException($"[ModelLoader(\"{attr.Kind}\")] {type.Name}.{m.Name} must be static, take a ModelLoadContext and return an ITransformer");
+                    if (p.Length != 1 || p[0].ParameterType != typeof(ComponentStateReader) || !typeof(ITransformer).IsAssignableFrom(m.ReturnType))
+                        throw new InvalidOperationException($"[ComponentStateLoader(\"{attr.Kind}\")] {type.Name}.{m.Name} must be static, take a ComponentStateReader and return an ITransformer");
                     Loaders.TryAdd(attr.Kind, ctx => (ITransformer)m.Invoke(null, [ctx])!);
                 }
         }
