@@ -20,7 +20,7 @@ public static class ArrowDataFile
     public const int DefaultBatchRows = 65536;
 
     /// <summary>Writes <paramref name="view"/> to <paramref name="path"/>; checks every column's length before creating any file.</summary>
-    public static void Write(IDataView view, string path, int batchRows = DefaultBatchRows)
+    public static void Write(ColumnTable view, string path, int batchRows = DefaultBatchRows)
     {
         ArgumentNullException.ThrowIfNull(view);
         if (batchRows < 1) throw new ArgumentOutOfRangeException(nameof(batchRows), "batch size must be positive");
@@ -96,7 +96,7 @@ public static class ArrowDataFile
         }
     }
 
-    private static long ColumnLength(IDataView view, TableSchema.Column c) => c.Type.Kind switch
+    private static long ColumnLength(ColumnTable view, TableSchema.Column c) => c.Type.Kind switch
     {
         ItemKind.Float32 => view.GetColumn<float>(c.Name).Length,
         ItemKind.Float64 => view.GetColumn<double>(c.Name).Length,
@@ -171,7 +171,7 @@ public static class ArrowDataFile
 
     private static string Describe(IArrowType t) => t is FixedSizeListType fl ? $"fixed_size_list<{Describe(fl.ValueDataType)}>[{fl.ListSize}]" : t.Name;
 
-    private static IArrowArray BuildArray(IDataView view, TableSchema.Column c, int start, int count)
+    private static IArrowArray BuildArray(ColumnTable view, TableSchema.Column c, int start, int count)
     {
         int n = c.Type.ItemsPerRow;
         IArrowArray values = c.Type.Kind switch

@@ -1,12 +1,12 @@
 namespace HessianML.Data;
 
 /// <summary>
-/// The in-memory columnar <see cref="IDataView"/>: each column is one flat array (vectors row-major). Immutable:
+/// The in-memory columnar <see cref="ColumnTable"/>: each column is one flat array (vectors row-major). Immutable:
 /// <see cref="WithColumn{T}"/>, <see cref="DropColumns"/>, <see cref="SelectRows"/> and <see cref="WithMetadata"/>
 /// return new views that share the untouched column arrays, so adding a transformer's output column costs only
 /// that column. Arrays handed to the builder are taken over, not copied: do not modify them afterwards.
 /// </summary>
-public sealed partial class ColumnTable : IDataView
+public sealed partial class ColumnTable
 {
     private readonly Array[] _data;
 
@@ -123,7 +123,7 @@ public sealed partial class ColumnTable : IDataView
         ColumnType.KindOf(typeof(T)) ?? throw new ArgumentException($"{typeof(T).Name} is not a column item type");
 
     /// <summary>Copies one column of any view into a fresh array of its item type.</summary>
-    internal static Array CopyColumn(IDataView view, TableSchema.Column c) => c.Type.Kind switch
+    internal static Array CopyColumn(ColumnTable view, TableSchema.Column c) => c.Type.Kind switch
     {
         ItemKind.Float32 => view.GetColumn<float>(c.Name).ToArray(),
         ItemKind.Float64 => view.GetColumn<double>(c.Name).ToArray(),

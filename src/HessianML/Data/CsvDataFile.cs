@@ -3,7 +3,7 @@ using System.Text;
 
 namespace HessianML.Data;
 
-/// <summary>How <see cref="CsvDataFile.Write(IDataView, string, CsvWriteOptions?)"/> lays out columns.</summary>
+/// <summary>How <see cref="CsvDataFile.Write(ColumnTable, string, CsvWriteOptions?)"/> lays out columns.</summary>
 public sealed class CsvWriteOptions
 {
     /// <summary>
@@ -45,14 +45,14 @@ public static class CsvDataFile
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void Write(IDataView view, string path, CsvWriteOptions? options = null) =>
+    public static void Write(ColumnTable view, string path, CsvWriteOptions? options = null) =>
         AtomicFile.Write(path, stream =>
         {
             using var w = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
             Write(view, w, options);
         });
 
-    public static void Write(IDataView view, TextWriter writer, CsvWriteOptions? options = null)
+    public static void Write(ColumnTable view, TextWriter writer, CsvWriteOptions? options = null)
     {
         options ??= new CsvWriteOptions();
         var cols = (options.Columns ?? view.Schema.Select(c => c.Name).ToList()).Select(n => view.Schema[n]).ToArray();
@@ -97,7 +97,7 @@ public static class CsvDataFile
         }
     }
 
-    private static Func<int, string> Formatter(IDataView view, TableSchema.Column c)
+    private static Func<int, string> Formatter(ColumnTable view, TableSchema.Column c)
     {
         switch (c.Type.Kind)
         {

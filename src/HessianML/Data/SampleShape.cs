@@ -15,7 +15,7 @@ public readonly record struct SampleShape(string System, int Height, int Width)
     public bool IsLattice => Height > 1;
 
     /// <summary>Reads the shape of <paramref name="data"/>'s `state` column; a clear error when it cannot.</summary>
-    public static SampleShape Of(IDataView data)
+    public static SampleShape Of(ColumnTable data)
     {
         var schema = data.Schema;
         if (!schema.TryGetColumn("state", out var column) || column.Type.Kind != ItemKind.Int8 || !column.Type.IsVector)

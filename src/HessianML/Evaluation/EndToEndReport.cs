@@ -7,6 +7,8 @@ using HessianML.Geometry;
 using HessianML.Imaging;
 using HessianML.Pipeline;
 
+using HessianML.Pipeline.MlNet;
+
 namespace HessianML.Evaluation;
 
 /// <summary>
@@ -37,7 +39,7 @@ public static class EndToEndReport
         return StagedFolder.Write(directory, staging =>
         {
             string In(string name) => Path.Combine(staging, name);
-            ModelFile.Save(result.Model, result.InputSchema, In(ModelFileName));
+            ModelFiles.Save(result.PsiModel, ModelFiles.ParameterSchema, In(ModelFileName));
             result.Ours.WriteCsv(In(OursFileName));
             result.Baseline.WriteCsv(In(BaselineFileName));
             result.Exact?.WriteCsv(In(ExactFileName));

@@ -3,6 +3,8 @@ using HessianML.Data;
 using HessianML.Geometry;
 using HessianML.Pipeline;
 using HessianML.Posterior;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace HessianML.Evaluation;
 
@@ -42,8 +44,9 @@ public sealed class EndToEndResult
     /// <summary>The fitted pipeline PosteriorGrid -> LogPartition -> FisherMetric.</summary>
     public required TransformerChain<FisherMetricTransformer> Model { get; init; }
 
-    /// <summary>The schema the model was fitted on (what <c>ctx.Model.Save</c> records).</summary>
-    public required TableSchema InputSchema { get; init; }
+    /// <summary>The psi part alone, input <c>t</c>: what <c>model.zip</c> holds (t -> psi, dpsi, g, g_eigen).</summary>
+    public FisherMetricTransformer PsiModel => Model.LastTransformer;
+
 
     public required ParameterBox Box { get; init; }
 
@@ -74,9 +77,9 @@ public sealed class EndToEndResult
     /// </summary>
     public MethodErrors? FloorErrors { get; init; }
 
-    public PosteriorGridTransformer Posterior => (PosteriorGridTransformer)Model.Transformers[0];
+    public PosteriorGridTransformer Posterior => (PosteriorGridTransformer)Model.First();
 
-    public FittedPsi Psi => Model.LastTransformer!.LogPartition.Psi;
+    public FittedPsi Psi => Model.LastTransformer.LogPartition.Psi;
 
     /// <summary>Wall time of each stage in seconds, in the order they ran.</summary>
     public required IReadOnlyList<(string Stage, double Seconds)> Timings { get; init; }
@@ -93,10 +96,10 @@ public static class EndToEndRun
     /// Runs the method. <paramref name="exact"/> gives the exact field at the k x k cell centres of a box (e.g.
     /// <c>(b, k) => IsingExact.Field(8, b, k, k)</c>); null skips the evaluation.
     /// </summary>
-    public static EndToEndResult Run(HessianContext ctx, IDataView samples, ParameterBox box,
+    public static EndToEndResult Run(MLContext ml, ColumnTable samples, ParameterBox box,
         Func<ParameterBox, int, MetricField>? exact, EndToEndOptions options)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
+        ArgumentNullException.ThrowIfNull(ml);
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(box);
         ArgumentNullException.ThrowIfNull(options);
@@ -120,16 +123,17 @@ public static class EndToEndRun
         posterior.Progress ??= options.Progress;
         var logPartition = options.LogPartition.Clone();
         logPartition.Progress ??= options.Progress;
-        var pipeline = ctx.Transforms.PosteriorGrid(posterior)
-            .Append(ctx.Trainers.LogPartition(logPartition))
-            .Append(ctx.Transforms.FisherMetric());
+        var hessian = ml.Hessian();
+        var pipeline = hessian.PosteriorGrid(posterior)
+            .Append(hessian.LogPartition(logPartition))
+            .Append(hessian.FisherMetric());
         var model = Stage("fit the pipeline (posterior grid -> psi -> metric)", () => pipeline.Fit(samples));
 
         var baseline = options.Baseline.Clone();
         baseline.Progress ??= options.Progress;
         var baselinePsi = Stage("fit the Mean-as-Stat baseline", () => new SplinePsi(MeanAsStatBaseline.Fit(samples, box, baseline).Psi));
 
-        var psi = model.LastTransformer!.LogPartition.Psi;
+        var psi = model.LastTransformer.LogPartition.Psi;
         MetricField? exactField = null;
         MethodErrors? ours = null, theirs = null, floor = null;
         if (exact is not null)
@@ -147,7 +151,6 @@ public static class EndToEndRun
         return new EndToEndResult
         {
             Model = model,
-            InputSchema = samples.Schema,
             Box = box,
             Grid = k,
             EvaluationGrid = evalK,

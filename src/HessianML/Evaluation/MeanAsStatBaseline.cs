@@ -46,7 +46,7 @@ public sealed class MeanAsStatOptions
 public static class MeanAsStatBaseline
 {
     /// <summary>Fits the regression network on <paramref name="samples"/> (`t`, `state`) and integrates its statistic.</summary>
-    public static (TensorBSpline Psi, double RegressionRmse) Fit(IDataView samples, ParameterBox box, MeanAsStatOptions options)
+    public static (TensorBSpline Psi, double RegressionRmse) Fit(ColumnTable samples, ParameterBox box, MeanAsStatOptions options)
     {
         var shape = SampleShape.Of(samples);
         int n = samples.RowCount, sites = shape.Sites;

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using HessianML.Data;
 using HessianML.Onnx;
 using HessianML.Pipeline;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 
 namespace HessianML.Features;
 
@@ -13,7 +15,7 @@ namespace HessianML.Features;
 /// (<see cref="ImageDecoder"/>), preprocesses it as CLIP does (<see cref="ClipPreprocessing"/>) and runs the encoder
 /// in batches.
 /// </summary>
-public sealed class ClipImageFeaturizerEstimator : IEstimator<ClipImageFeaturizerTransformer>
+public sealed class ClipImageFeaturizerEstimator : Ml.IEstimator<ClipImageFeaturizerTransformer>
 {
     private readonly ClipImageFeaturizerOptions _o;
 
@@ -24,19 +26,18 @@ public sealed class ClipImageFeaturizerEstimator : IEstimator<ClipImageFeaturize
         _o = options.Clone();
     }
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema)
-    {
-        SchemaShape.Require(inputSchema, ClipImageFeaturizerTransformer.KindName,
-            ColumnRequirement.Scalar(_o.InputColumnName, ItemKind.String));
-        // D is the encoder's, known once Fit has opened it.
-        return inputSchema.WithColumn(_o.OutputColumnName, ColumnType.VariableVector(ItemKind.Float32));
-    }
+    // D is the encoder's, known once Fit has opened it.
+    private ComponentColumns Columns => new(ClipImageFeaturizerTransformer.KindName, [(_o.InputColumnName, ColumnType.Scalar(ItemKind.String))],
+        [(_o.OutputColumnName, ColumnType.VariableVector(ItemKind.Float32))]);
+
+    /// <summary>The input shape plus the embedding column; a missing or non-text image column throws, naming it.</summary>
+    public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) => Columns.OutputShape(inputSchema);
 
     /// <summary>Opens and checks the encoder (the data is only schema-checked: nothing is learned from it).</summary>
-    public ClipImageFeaturizerTransformer Fit(IDataView input)
+    public ClipImageFeaturizerTransformer Fit(Ml.IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(input.Schema);
+        Columns.Check(input.Schema);
         return Open(_o);
     }
 

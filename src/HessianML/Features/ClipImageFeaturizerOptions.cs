@@ -111,7 +111,7 @@ public sealed class ClipImageFeaturizerOptions
 /// <summary>One image left out under <see cref="BadImageHandling.Skip"/>: its row in the input, its path, and why.</summary>
 public sealed record SkippedImage(int Row, string Path, string Reason);
 
-/// <summary>What one <see cref="ClipImageFeaturizerTransformer.Transform(HessianML.Data.IDataView, out ImageFeaturizationReport)"/> did.</summary>
+/// <summary>What one <see cref="ClipImageFeaturizerTransformer.Featurize(Microsoft.ML.IDataView, out ImageFeaturizationReport)"/> did.</summary>
 public sealed record ImageFeaturizationReport(int InputRows, int OutputRows, IReadOnlyList<SkippedImage> Skipped, int Batches, double Seconds)
 {
     /// <summary>Images encoded per second, decoding and preprocessing included.</summary>

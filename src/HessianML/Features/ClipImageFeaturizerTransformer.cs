@@ -3,6 +3,8 @@ using System.Globalization;
 using HessianML.Data;
 using HessianML.Onnx;
 using HessianML.Pipeline;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 
 namespace HessianML.Features;
 
@@ -23,7 +25,7 @@ public sealed class BadImageException(string path, int row, string reason)
 /// vector[D] embedding column (default "features", unit length by default), plus the schema metadata
 /// <c>encoder_path</c>, <c>encoder_sha256</c>, <c>embedding_dim</c> and <c>image_size</c>. Under
 /// <see cref="BadImageHandling.Skip"/> rows whose image cannot be read are left out (<c>skipped_images</c> in the
-/// metadata counts them; <see cref="Transform(IDataView, out ImageFeaturizationReport)"/> lists them).
+/// metadata counts them; <see cref="Featurize(Microsoft.ML.IDataView, out ImageFeaturizationReport)"/> lists them).
 /// <para>
 /// Saved models store the encoder's absolute path and SHA-256, not its bytes (a CLIP ViT-B/32 image encoder is about
 /// 350 MB, model files are meant to be small); loading refuses an encoder that is missing or whose bytes changed.
@@ -113,27 +115,50 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
         return m;
     }
 
-    private TableSchema OutputSchema(TableSchema input, int? skipped)
+    private ComponentColumns Columns => new(KindName, [(InputColumnName, ColumnType.Scalar(ItemKind.String))],
+        [(OutputColumnName, ColumnType.Vector(ItemKind.Float32, EmbeddingDimension))], Metadata(0));
+
+    private Ml.ITransformer? _savedForm;
+
+    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns.Inputs, [(InputColumnName, "image")],
+        t => new ClipImageFeaturizerMappingFactory().Estimator(t, ClipImageFeaturizerMappingFactory.Contract));
+
+    /// <summary>The input schema plus the embedding column; a missing or non-text image column throws, naming it.</summary>
+    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns.OutputSchema(inputSchema);
+
+    /// <summary>
+    /// Featurises every row in batches. Rows whose image cannot be read are refused or (with
+    /// <see cref="BadImageHandling.Skip"/>) left out, so the result holds the input's numeric, text and boolean columns.
+    /// </summary>
+    public Ml.IDataView Transform(Ml.IDataView input) => Featurize(input, out _);
+
+    // Row by row (a PredictionEngine, a loaded model) an unreadable image is an error: a row mapper cannot drop a row.
+    bool Ml.ITransformer.IsRowToRowMapper => true;
+
+    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
     {
-        var s = input.WithColumn(OutputColumnName, ColumnType.Vector(ItemKind.Float32, EmbeddingDimension));
-        var meta = new Dictionary<string, string>(s.Metadata);
-        foreach (var kv in Metadata(skipped)) meta[kv.Key] = kv.Value;
-        return s.WithMetadata(meta);
+        Columns.Check(inputSchema);
+        return SavedForm.GetRowToRowMapper(inputSchema);
     }
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema)
-    {
-        SchemaShape.Require(inputSchema, KindName, ColumnRequirement.Scalar(InputColumnName, ItemKind.String));
-        return OutputSchema(inputSchema, 0);
-    }
+    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
 
-    public IDataView Transform(IDataView input) => Transform(input, out _);
+    /// <summary>One image's embedding, as the saved model computes it row by row; an unreadable image throws.</summary>
+    internal float[] FeaturizeOne(string path)
+    {
+        var one = new ColumnTable.Builder().AddScalar(InputColumnName, new[] { path }).Build();
+        var table = Featurize(one, out _, failOnBadImage: true);
+        return table.GetColumn<float>(OutputColumnName).ToArray();
+    }
 
     /// <summary>Featurises every row; <paramref name="report"/> says how many were encoded, which were skipped and how fast.</summary>
-    public IDataView Transform(IDataView input, out ImageFeaturizationReport report)
+    public ColumnTable Featurize(Ml.IDataView input, out ImageFeaturizationReport report) => Featurize(input, out report, failOnBadImage: false);
+
+    private ColumnTable Featurize(Ml.IDataView source, out ImageFeaturizationReport report, bool failOnBadImage)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(input.Schema);
+        ArgumentNullException.ThrowIfNull(source);
+        Columns.Check(source.Schema);
+        var input = ColumnTable.From(source);
         var clock = Stopwatch.StartNew();
         var session = Session();
         int rows = input.RowCount, size = ImageSize, plane = 3 * size * size, d = EmbeddingDimension, batch = BatchSize;
@@ -171,7 +196,7 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
             {
                 if (errors[i] is { } why)
                 {
-                    if (_o.OnBadImage == BadImageHandling.Fail) throw new BadImageException(resolved[i], start + i, why);
+                    if (failOnBadImage || _o.OnBadImage == BadImageHandling.Fail) throw new BadImageException(resolved[i], start + i, why);
                     skipped.Add(new SkippedImage(start + i, resolved[i], why));
                     continue;
                 }
@@ -200,7 +225,7 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
                     $"featurize: batch {b + 1}/{batches}, {start + count}/{rows} images ({(start + count) / Math.Max(s, 1e-9):F1}/s){(skipped.Count > 0 ? $", {skipped.Count} skipped" : "")}"));
             }
         }
-        var view = input.ToDataView();
+        var view = input;
         if (skipped.Count > 0)
         {
             view = view.SelectRows(kept);
@@ -266,7 +291,7 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
         _o.OnBadImage, _o.InputColumnName, _o.OutputColumnName, _o.ImageFolder));
 
     [ComponentStateLoader(KindName)]
-    internal static ITransformer Load(ComponentStateReader context)
+    internal static IComponentWithState Load(ComponentStateReader context)
     {
         var s = context.GetOptions<Saved>();
         var o = new ClipImageFeaturizerOptions

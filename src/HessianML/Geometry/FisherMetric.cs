@@ -17,12 +17,12 @@ public sealed class FisherMetricOptions
 /// <summary>
 /// psi -> psi, grad psi and the Fisher metric g = Hessian psi (METHOD §3 eq. 24). DESIGN: it needs the fitted psi,
 /// which a chain does not pass between steps, so it takes it either explicitly (constructor argument) or, when it
-/// follows <see cref="LogPartitionTrainer"/> in an <see cref="EstimatorChain{TLast}"/>, from the view that the fitted
+/// follows <see cref="LogPartitionTrainer"/> in an ML.NET estimator chain, from the view that the fitted
 /// <see cref="LogPartitionTransformer"/> produced (that transformer remembers its output views). Either way the
 /// resulting <see cref="FisherMetricTransformer"/> wraps the <see cref="LogPartitionTransformer"/> and saves its psi,
 /// so a saved FisherMetric step stands alone.
 /// </summary>
-public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>, Ml.IEstimator<FisherMetricTransformer>
+public sealed class FisherMetricEstimator : Ml.IEstimator<FisherMetricTransformer>
 {
     internal const string Name = "FisherMetric";
     private readonly FisherMetricOptions _o;
@@ -35,20 +35,12 @@ public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>,
         _psi = logPartition;
     }
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema) => FisherMetricTransformer.OutputSchema(inputSchema, _o.ParameterColumnName);
-
-    public FisherMetricTransformer Fit(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(input.Schema);
-        var psi = LogPartitionTransformer.Require(_psi, input, Name, "ctx.Transforms.FisherMetric(options, logPartition)");
-        return new FisherMetricTransformer(psi, _o.ParameterColumnName);
-    }
-
-    Ml.SchemaShape Ml.IEstimator<FisherMetricTransformer>.GetOutputSchema(Ml.SchemaShape inputSchema) =>
+    /// <summary>The input shape plus psi, dpsi, g and g_eigen; a missing or mistyped parameter column throws, naming it.</summary>
+    public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) =>
         FisherMetricTransformer.Columns(_o.ParameterColumnName).OutputShape(inputSchema);
 
-    FisherMetricTransformer Ml.IEstimator<FisherMetricTransformer>.Fit(Ml.IDataView input)
+    /// <summary>Wraps the fitted psi (given, or produced by the LogPartition step before this one); no work on the data.</summary>
+    public FisherMetricTransformer Fit(Ml.IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         FisherMetricTransformer.Columns(_o.ParameterColumnName).Check(input.Schema);
@@ -61,7 +53,7 @@ public sealed class FisherMetricEstimator : IEstimator<FisherMetricTransformer>,
 /// Adds at each row's <c>t</c>: <c>psi</c> (Float64), <c>dpsi</c> (Float64[2]), <c>g</c> (Float64[3]: g11, g12, g22) and
 /// <c>g_eigen</c> (Float64[2], ascending). Savable (kind "FisherMetric"; it stores the psi it wraps).
 /// </summary>
-public sealed class FisherMetricTransformer : IComponentWithState, Ml.ITransformer
+public sealed class FisherMetricTransformer : IComponentWithState, ITableTransformer
 {
     public const string KindName = "FisherMetric";
 
@@ -83,20 +75,8 @@ public sealed class FisherMetricTransformer : IComponentWithState, Ml.ITransform
     /// <summary>psi, gradient and metric at the points.</summary>
     public MetricField Evaluate(double[] t1, double[] t2) => LogPartition.Evaluate(t1, t2);
 
-    internal static TableSchema OutputSchema(TableSchema input, string column)
+    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
     {
-        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(column, 2, ItemKind.Float32));
-        return input.WithColumn("psi", ColumnType.Scalar(ItemKind.Float64))
-            .WithColumn("dpsi", ColumnType.Vector(ItemKind.Float64, 2))
-            .WithColumn("g", ColumnType.Vector(ItemKind.Float64, 3))
-            .WithColumn("g_eigen", ColumnType.Vector(ItemKind.Float64, 2));
-    }
-
-    public TableSchema GetOutputSchema(TableSchema inputSchema) => OutputSchema(inputSchema, ParameterColumnName);
-
-    public IDataView Transform(IDataView input)
-    {
-        GetOutputSchema(input.Schema);
         var (t1, t2) = LogPartitionTransformer.ReadT(input, ParameterColumnName);
         var f = Evaluate(t1, t2);
         int n = t1.Length;
@@ -109,7 +89,7 @@ public sealed class FisherMetricTransformer : IComponentWithState, Ml.ITransform
             (g[3 * i], g[3 * i + 1], g[3 * i + 2]) = (f.G11[i], f.G12[i], f.G22[i]);
             (eig[2 * i], eig[2 * i + 1]) = Eigenvalues(f.G11[i], f.G12[i], f.G22[i]);
         }
-        return input.ToDataView()
+        return input
             .WithColumn("psi", ColumnType.Scalar(ItemKind.Float64), f.Psi)
             .WithColumn("dpsi", ColumnType.Vector(ItemKind.Float64, 2), dpsi)
             .WithColumn("g", ColumnType.Vector(ItemKind.Float64, 3), g)
@@ -138,9 +118,11 @@ public sealed class FisherMetricTransformer : IComponentWithState, Ml.ITransform
 
     bool Ml.ITransformer.IsRowToRowMapper => true;
 
-    Ml.DataViewSchema Ml.ITransformer.GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns(ParameterColumnName).OutputSchema(inputSchema);
+    /// <summary>The input schema plus psi, dpsi, g and g_eigen; a missing or mistyped parameter column throws, naming it.</summary>
+    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns(ParameterColumnName).OutputSchema(inputSchema);
 
-    Ml.IDataView Ml.ITransformer.Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns(ParameterColumnName), input);
+    /// <summary>Adds psi, dpsi, g and g_eigen at each row's t (computed in one batch).</summary>
+    public Ml.IDataView Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns(ParameterColumnName), input);
 
     Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
     {
@@ -160,7 +142,7 @@ public sealed class FisherMetricTransformer : IComponentWithState, Ml.ITransform
     private sealed record SavedBoth(Saved Fisher, LogPartitionTransformer.Saved Psi);
 
     [ComponentStateLoader(KindName)]
-    internal static ITransformer Load(ComponentStateReader context)
+    internal static IComponentWithState Load(ComponentStateReader context)
     {
         var s = context.GetOptions<SavedBoth>();
         var lp = new LogPartitionTransformer(FittedPsi.Load(context, s.Psi.Psi, "psi."), s.Psi.Grid, s.Psi.ParameterColumnName);

@@ -18,7 +18,7 @@ namespace HessianML.Geometry;
 /// metadata <c>posterior.grid</c> (K) and <c>posterior.box</c> ("lo1,hi1,lo2,hi2"); when a <c>split</c> column exists,
 /// only the rows <see cref="LogPartitionOptions.Rows"/> picks by it. Returns a <see cref="LogPartitionTransformer"/> holding the fitted psi.
 /// </summary>
-public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, Ml.IEstimator<LogPartitionTransformer>
+public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
 {
     internal const string Name = "LogPartition";
 
@@ -50,10 +50,11 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, M
         [(_o.ParameterColumnName, ColumnType.Vector(ItemKind.Float32, 2)), (_o.PosteriorColumnName, ColumnType.VariableVector(ItemKind.Float32))],
         [("psi", ColumnType.Scalar(ItemKind.Float64))]);
 
-    Ml.SchemaShape Ml.IEstimator<LogPartitionTransformer>.GetOutputSchema(Ml.SchemaShape inputSchema) => MlColumns.OutputShape(inputSchema);
+    /// <summary>The input shape plus <c>psi</c>; a missing or mistyped <c>t</c> or posterior column throws, naming it.</summary>
+    public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) => MlColumns.OutputShape(inputSchema);
 
-    LogPartitionTransformer Ml.IEstimator<LogPartitionTransformer>.Fit(Ml.IDataView input) =>
-        Fit(MlNetSide.Table(input, MlColumns, _o.SplitColumnName));
+    /// <summary>Fits psi to the posteriors of <paramref name="input"/> (see the class summary for the columns read).</summary>
+    public LogPartitionTransformer Fit(Ml.IDataView input) => FitTable(MlNetSide.Table(input, MlColumns, _o.SplitColumnName));
 
     /// <summary>Reads K and the box from the schema metadata; a missing or malformed key throws a <see cref="SchemaException"/>.</summary>
     public static (int K, ParameterBox Box) ReadGridMetadata(TableSchema schema, string component = Name)
@@ -72,24 +73,20 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, M
         return (k, box);
     }
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema)
-    {
-        var (k, _) = Check(inputSchema);
-        _ = k;
-        return inputSchema.WithColumn("psi", ColumnType.Scalar(ItemKind.Float64));
-    }
-
     private (int K, ParameterBox Box) Check(TableSchema schema)
     {
-        SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Vector(_o.ParameterColumnName, 2, ItemKind.Float32));
+        // Names and item types are checked by MlColumns; what only the data knows is checked here.
         var (k, box) = ReadGridMetadata(schema);
-        SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Vector(_o.PosteriorColumnName, k * k, ItemKind.Float32));
-        if (schema.Contains(_o.SplitColumnName))
-            SchemaShape.RequireColumn(schema, Name, ColumnRequirement.Scalar(_o.SplitColumnName, ItemKind.Boolean));
+        var posterior = schema[_o.PosteriorColumnName].Type;
+        if (posterior.VectorLength != k * k)
+            throw new SchemaException($"{Name}: input column '{_o.PosteriorColumnName}' has {posterior.VectorLength} items per row; grid {k} x {k} needs {k * k}",
+                _o.PosteriorColumnName, Name);
+        if (schema.TryGetColumn(_o.SplitColumnName, out var split) && split.Type != ColumnType.Scalar(ItemKind.Boolean))
+            throw new SchemaException($"{Name}: input column '{_o.SplitColumnName}' must be Boolean but is {split.Type}", _o.SplitColumnName, Name);
         return (k, box);
     }
 
-    public LogPartitionTransformer Fit(IDataView input)
+    internal LogPartitionTransformer FitTable(ColumnTable input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var (k, box) = Check(input.Schema);
@@ -359,7 +356,7 @@ public sealed class LogPartitionTrainer : IEstimator<LogPartitionTransformer>, M
 /// <see cref="Transform"/> adds a Float64 column <c>psi</c> at each row's <c>t</c>. The view it returns remembers
 /// this transformer, which is how a following <see cref="FisherMetricEstimator"/> in a chain finds psi.
 /// </summary>
-public sealed class LogPartitionTransformer : IComponentWithState, Ml.ITransformer
+public sealed class LogPartitionTransformer : IComponentWithState, ITableTransformer
 {
     public const string KindName = "LogPartition";
 
@@ -393,13 +390,13 @@ public sealed class LogPartitionTransformer : IComponentWithState, Ml.ITransform
     public MetricField Field(ParameterBox box, int k) => Psi.Field(box, k);
 
     /// <summary>
-    /// The fitted psi inside a model (a loaded model file, a chain): its last FisherMetric, LogPartition or Geodesic component.
-    /// Throws an <see cref="ArgumentException"/> naming the components when there is none.
+    /// The fitted psi inside a model (a fitted chain, or one loaded with <c>mlContext.Model.Load</c>): its last FisherMetric,
+    /// LogPartition or Geodesic component. Throws an <see cref="ArgumentException"/> naming the components when there is none.
     /// </summary>
-    public static LogPartitionTransformer FindIn(ITransformer model)
+    public static LogPartitionTransformer FindIn(Ml.ITransformer model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var parts = ModelFile.Flatten(model);
+        var parts = Pipeline.MlNet.SavedForm.Components(model);
         for (int i = parts.Count - 1; i >= 0; i--)
         {
             if (parts[i] is FisherMetricTransformer f) return f.LogPartition;
@@ -407,7 +404,7 @@ public sealed class LogPartitionTransformer : IComponentWithState, Ml.ITransform
             if (parts[i] is Geodesics.GeodesicTransformer g) return g.LogPartition;
         }
         throw new ArgumentException(
-            $"the model has no LogPartition or FisherMetric component ({string.Join(" -> ", parts.Select(p => (p as IComponentWithState)?.Kind ?? p.GetType().Name))})");
+            $"the model has no LogPartition or FisherMetric component ({string.Join(" -> ", parts.Select(p => (p as IComponentWithState)?.Kind ?? p.GetType().Name.Split('`')[0]))})");
     }
 
     /// <summary>
@@ -416,18 +413,13 @@ public sealed class LogPartitionTransformer : IComponentWithState, Ml.ITransform
     /// </summary>
     internal static LogPartitionTransformer Require(LogPartitionTransformer? given, object view, string component, string catalogCall) =>
         given ?? ProducerOf(view) ?? throw new InvalidOperationException(
-            $"{component}: no fitted psi: append it right after ctx.Trainers.LogPartition(...) in a chain, or pass the fitted " +
+            $"{component}: no fitted psi: append it right after mlContext.Hessian().LogPartition(...) in a chain, or pass the fitted " +
             $"LogPartitionTransformer to {catalogCall}");
 
     internal static LogPartitionTransformer? ProducerOf(object view) => Produced.TryGetValue(view, out var t) ? t : null;
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema)
-    {
-        SchemaShape.RequireColumn(inputSchema, KindName, ColumnRequirement.Vector(ParameterColumnName, 2, ItemKind.Float32));
-        return inputSchema.WithColumn("psi", ColumnType.Scalar(ItemKind.Float64));
-    }
 
-    internal static (double[] T1, double[] T2) ReadT(IDataView input, string column)
+    internal static (double[] T1, double[] T2) ReadT(ColumnTable input, string column)
     {
         var t = input.GetColumn<float>(column).Span;
         int n = input.RowCount;
@@ -437,14 +429,10 @@ public sealed class LogPartitionTransformer : IComponentWithState, Ml.ITransform
         return (t1, t2);
     }
 
-    public IDataView Transform(IDataView input)
+    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
     {
-        GetOutputSchema(input.Schema);
         var (t1, t2) = ReadT(input, ParameterColumnName);
-        var field = Evaluate(t1, t2);
-        var output = input.ToDataView().WithColumn("psi", ColumnType.Scalar(ItemKind.Float64), field.Psi);
-        Produced.AddOrUpdate(output, this);
-        return output;
+        return input.WithColumn("psi", ColumnType.Scalar(ItemKind.Float64), Evaluate(t1, t2).Psi);
     }
 
     internal sealed record Saved(FittedPsi.SavedPsi Psi, int Grid, string ParameterColumnName);
@@ -461,9 +449,11 @@ public sealed class LogPartitionTransformer : IComponentWithState, Ml.ITransform
 
     bool Ml.ITransformer.IsRowToRowMapper => true;
 
-    Ml.DataViewSchema Ml.ITransformer.GetOutputSchema(Ml.DataViewSchema inputSchema) => MlColumns.OutputSchema(inputSchema);
+    /// <summary>The input schema plus <c>psi</c> (Float64); a missing or mistyped <c>t</c> throws, naming it.</summary>
+    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => MlColumns.OutputSchema(inputSchema);
 
-    Ml.IDataView Ml.ITransformer.Transform(Ml.IDataView input)
+    /// <summary>Adds <c>psi</c> at each row's <c>t</c> (computed in one batch).</summary>
+    public Ml.IDataView Transform(Ml.IDataView input)
     {
         var output = MlNetSide.Transform(this, MlColumns, input);
         Produced.AddOrUpdate(output, this);
@@ -485,7 +475,7 @@ public sealed class LogPartitionTransformer : IComponentWithState, Ml.ITransform
     }
 
     [ComponentStateLoader(KindName)]
-    internal static ITransformer Load(ComponentStateReader context)
+    internal static IComponentWithState Load(ComponentStateReader context)
     {
         var s = context.GetOptions<Saved>();
         return new LogPartitionTransformer(FittedPsi.Load(context, s.Psi, "psi."), s.Grid, s.ParameterColumnName);

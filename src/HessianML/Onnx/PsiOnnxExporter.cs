@@ -235,14 +235,14 @@ public static class PsiOnnxExporter
     }
 }
 
-/// <summary>ONNX export on <c>ctx.Model</c>, as ML.NET's OnnxConverter adds <c>mlContext.Model.ConvertToOnnx</c>.</summary>
+/// <summary>psi export on <c>mlContext.Model</c>, beside ML.NET's own <c>ConvertToOnnx</c> (which knows none of our components).</summary>
 public static class OnnxConversionCatalog
 {
     /// <summary>
     /// Writes the psi of <paramref name="model"/> (its last LogPartition, FisherMetric or Geodesic component) as ONNX: see
     /// <see cref="PsiOnnxExporter"/> for the graph's inputs and outputs.
     /// </summary>
-    public static void ConvertToOnnx(this ModelOperationsCatalog catalog, Pipeline.ITransformer model, Stream stream)
+    public static void ConvertToOnnx(this Microsoft.ML.ModelOperationsCatalog catalog, Microsoft.ML.ITransformer model, Stream stream)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         PsiOnnxExporter.Write(LogPartitionTransformer.FindIn(model).Psi, stream);

@@ -7,16 +7,24 @@ using System.Text.Json.Serialization;
 namespace HessianML.Pipeline;
 
 /// <summary>
-/// A transformer that can be written to a model file: it names its <see cref="Kind"/> (the registry key its loader is
-/// found by) and writes its options and tensors into a <see cref="ComponentStateWriter"/>. Pair it with a loader,
-/// registered by <see cref="ComponentStateRegistry.Register"/> or marked with <see cref="ComponentStateLoaderAttribute"/>.
+/// A fitted HessianML component: an ML.NET transformer whose state (options and tensors) it writes into a
+/// <see cref="ComponentStateWriter"/>, named by its <see cref="Kind"/> (the registry key its loader is found by). The
+/// state is what travels inside ML.NET model zips (<see cref="ComponentStateFile"/>). Pair it with a loader, registered
+/// by <see cref="ComponentStateRegistry.Register"/> or marked with <see cref="ComponentStateLoaderAttribute"/>.
 /// </summary>
-public interface IComponentWithState : ITransformer
+public interface IComponentWithState : Microsoft.ML.ITransformer
 {
     /// <summary>Stable identifier written to the manifest, e.g. "NormalizeMeanVariance". Never rename once shipped.</summary>
     string Kind { get; }
 
     void SaveState(ComponentStateWriter context);
+}
+
+/// <summary>A component's batch computation on our in-memory table (what its ML.NET <c>Transform</c> runs).</summary>
+internal interface ITableTransformer
+{
+    /// <summary>The input table with the component's output columns (and metadata) added.</summary>
+    Data.ColumnTable TransformTable(Data.ColumnTable input);
 }
 
 /// <summary>Element types a model tensor may have, with their manifest names.</summary>
@@ -170,7 +178,7 @@ public sealed class ComponentStateReader
 }
 
 /// <summary>
-/// Marks <c>public static ITransformer Load(ComponentStateReader)</c>-shaped methods as the loader for a kind (ML.NET's
+/// Marks <c>public static IComponentWithState Load(ComponentStateReader)</c>-shaped methods as the loader for a kind (ML.NET's
 /// LoadableClass, simplified). The registry scans loaded assemblies that reference HessianML when it meets a kind not
 /// registered explicitly.
 /// </summary>
@@ -183,12 +191,12 @@ public sealed class ComponentStateLoaderAttribute(string kind) : Attribute
 /// <summary>Kind -> loader map used by model files. Thread-safe; later components add theirs.</summary>
 public static class ComponentStateRegistry
 {
-    private static readonly Dictionary<string, Func<ComponentStateReader, ITransformer>> Loaders = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, Func<ComponentStateReader, IComponentWithState>> Loaders = new(StringComparer.Ordinal);
     private static readonly HashSet<Assembly> Scanned = [];
     private static readonly object Gate = new();
 
     /// <summary>Registers (or replaces) the loader for <paramref name="kind"/>.</summary>
-    public static void Register(string kind, Func<ComponentStateReader, ITransformer> loader)
+    public static void Register(string kind, Func<ComponentStateReader, IComponentWithState> loader)
     {
         ArgumentException.ThrowIfNullOrEmpty(kind);
         ArgumentNullException.ThrowIfNull(loader);
@@ -210,7 +218,7 @@ public static class ComponentStateRegistry
         }
     }
 
-    internal static bool TryGet(string kind, out Func<ComponentStateReader, ITransformer> loader)
+    internal static bool TryGet(string kind, out Func<ComponentStateReader, IComponentWithState> loader)
     {
         lock (Gate)
         {
@@ -237,9 +245,9 @@ public static class ComponentStateRegistry
                     var attr = m.GetCustomAttribute<ComponentStateLoaderAttribute>();
                     if (attr is null) continue;
                     var p = m.GetParameters();
-                    if (p.Length != 1 || p[0].ParameterType != typeof(ComponentStateReader) || !typeof(ITransformer).IsAssignableFrom(m.ReturnType))
-                        throw new InvalidOperationException($"[ComponentStateLoader(\"{attr.Kind}\")] {type.Name}.{m.Name} must be static, take a ComponentStateReader and return an ITransformer");
-                    Loaders.TryAdd(attr.Kind, ctx => (ITransformer)m.Invoke(null, [ctx])!);
+                    if (p.Length != 1 || p[0].ParameterType != typeof(ComponentStateReader) || !typeof(IComponentWithState).IsAssignableFrom(m.ReturnType))
+                        throw new InvalidOperationException($"[ComponentStateLoader(\"{attr.Kind}\")] {type.Name}.{m.Name} must be static, take a ComponentStateReader and return an IComponentWithState");
+                    Loaders.TryAdd(attr.Kind, ctx => (IComponentWithState)m.Invoke(null, [ctx])!);
                 }
         }
     }

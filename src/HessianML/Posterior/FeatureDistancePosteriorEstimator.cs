@@ -1,5 +1,7 @@
 using HessianML.Data;
 using HessianML.Pipeline;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 
 namespace HessianML.Posterior;
 
@@ -9,7 +11,7 @@ namespace HessianML.Posterior;
 /// from the training rows only (the rows split == false of PosteriorGrid's seeded split), and the fitted
 /// <see cref="FeatureDistancePosteriorTransformer"/> gives p(t'_k|x) ∝ exp(-lambda ||f(x) - mu_k||^2) for each row.
 /// </summary>
-public sealed class FeatureDistancePosteriorEstimator : IEstimator<FeatureDistancePosteriorTransformer>
+public sealed class FeatureDistancePosteriorEstimator : Ml.IEstimator<FeatureDistancePosteriorTransformer>
 {
     internal const string Name = FeatureDistancePosteriorTransformer.KindName;
     private readonly FeatureDistancePosteriorOptions _o;
@@ -24,20 +26,19 @@ public sealed class FeatureDistancePosteriorEstimator : IEstimator<FeatureDistan
         _seed = options.Seed ?? seed;
     }
 
-    private ColumnRequirement TColumn => ColumnRequirement.Vector(_o.ParameterColumnName, 2, ItemKind.Float32);
-    private ColumnRequirement FeaturesColumn => ColumnRequirement.Vector(_o.FeaturesColumnName, ItemKind.Float32);
+    private ComponentColumns Columns => new(Name,
+        [(_o.ParameterColumnName, ColumnType.Vector(ItemKind.Float32, 2)), (_o.FeaturesColumnName, ColumnType.VariableVector(ItemKind.Float32))],
+        FeatureDistancePosteriorTransformer.OutputColumns(_o.Grid));
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema)
-    {
-        SchemaShape.Require(inputSchema, Name, TColumn, FeaturesColumn);
-        // The box is only known after fitting when it comes from the data; announce the grid and bundle regardless.
-        return FeatureDistancePosteriorTransformer.OutputSchema(inputSchema, _o.Grid, _o.Box);
-    }
+    /// <summary>The input shape plus <c>posterior</c> and <c>split</c>; a missing or mistyped t or feature column throws, naming it.</summary>
+    public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) => Columns.OutputShape(inputSchema);
 
-    public FeatureDistancePosteriorTransformer Fit(IDataView input)
+    /// <summary>Learns the cell centroids of the features from the training rows of <paramref name="input"/>.</summary>
+    public FeatureDistancePosteriorTransformer Fit(Ml.IDataView input) => FitTable(MlNetSide.Table(input, Columns));
+
+    internal FeatureDistancePosteriorTransformer FitTable(ColumnTable input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(input.Schema);
         int rows = input.RowCount;
         if (rows < 2) throw new ArgumentException($"{Name}: need at least 2 rows to fit, got {rows}");
         var tAll = input.GetColumn<float>(_o.ParameterColumnName).Span;

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using HessianML.Data;
 using HessianML.Pipeline;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 
 namespace HessianML.Posterior;
 
@@ -13,7 +15,7 @@ namespace HessianML.Posterior;
 /// view exactly the rows that did not contribute to the centroids) and the metadata of <see cref="PosteriorGridMetadata"/>
 /// with bundle 1 (each posterior is conditioned on one sample).
 /// </summary>
-public sealed class FeatureDistancePosteriorTransformer : IComponentWithState
+public sealed class FeatureDistancePosteriorTransformer : IComponentWithState, ITableTransformer
 {
     public const string KindName = "FeatureDistancePosterior";
 
@@ -32,40 +34,46 @@ public sealed class FeatureDistancePosteriorTransformer : IComponentWithState
 
     public string Kind => KindName;
 
-    /// <summary>The input schema plus <c>posterior</c>, <c>split</c> and the contract metadata (the box only when known).</summary>
-    internal static TableSchema OutputSchema(TableSchema input, int grid, ParameterBox? box)
+    internal static IReadOnlyList<(string, ColumnType)> OutputColumns(int grid) =>
+        [(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, grid * grid)),
+         (PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean))];
+
+    private ComponentColumns Columns => new(KindName, [(FeaturesColumnName, ColumnType.Vector(ItemKind.Float32, Posterior.Dimension))],
+        OutputColumns(Grid), PosteriorGridMetadata.Entries(Grid, Box, 1));
+
+    private Ml.ITransformer? _savedForm;
+
+    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns.Inputs, [(FeaturesColumnName, "features")],
+        t => new FeatureDistancePosteriorMappingFactory().Estimator(t, FeatureDistancePosteriorMappingFactory.Contract));
+
+    /// <summary>The input schema plus <c>posterior</c>, <c>split</c> and the grid metadata; a missing or mistyped feature column throws.</summary>
+    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns.OutputSchema(inputSchema);
+
+    /// <summary>Adds each row's posterior and the seeded split of the view's rows.</summary>
+    public Ml.IDataView Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns, input);
+
+    // Row by row (a PredictionEngine, a loaded model) gives the posterior; the split is a property of a whole view.
+    bool Ml.ITransformer.IsRowToRowMapper => true;
+
+    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
     {
-        var s = input
-            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, grid * grid))
-            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean));
-        var meta = new Dictionary<string, string>(s.Metadata)
-        {
-            [PosteriorGridMetadata.GridKey] = grid.ToString(CultureInfo.InvariantCulture),
-            [PosteriorGridMetadata.BundleKey] = "1",
-        };
-        return s.WithMetadata(box is null ? meta : PosteriorGridMetadata.Merge(meta, grid, box, 1));
+        Columns.Check(inputSchema);
+        return SavedForm.GetRowToRowMapper(inputSchema);
     }
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema)
-    {
-        SchemaShape.Require(inputSchema, KindName, ColumnRequirement.Vector(FeaturesColumnName, Posterior.Dimension, ItemKind.Float32));
-        return OutputSchema(inputSchema, Grid, Box);
-    }
+    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
 
-    public IDataView Transform(IDataView input)
+    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        var schema = GetOutputSchema(input.Schema);
         int rows = input.RowCount, cells = Grid * Grid, d = Posterior.Dimension;
         var f = input.GetColumn<float>(FeaturesColumnName);
         var posterior = new float[(long)rows * cells];
         Parallel.For(0, rows, r => Posterior.Posterior(f.Span.Slice(r * d, d), posterior.AsSpan(r * cells, cells)));
-        var view = input.ToDataView()
+        var view = input
             .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, cells), posterior)
             .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean),
                 PosteriorGridTransformer.SplitRows(rows, TestFraction, Seed));
         foreach (var kv in PosteriorGridMetadata.Entries(Grid, Box, 1)) view = view.WithMetadata(kv.Key, kv.Value);
-        Debug.Assert(view.Schema.SameAs(schema));
         return view;
     }
 
@@ -82,7 +90,7 @@ public sealed class FeatureDistancePosteriorTransformer : IComponentWithState
     }
 
     [ComponentStateLoader(KindName)]
-    internal static ITransformer Load(ComponentStateReader context)
+    internal static IComponentWithState Load(ComponentStateReader context)
     {
         var o = context.GetOptions<Saved>();
         if (o.Box is not { Length: 4 }) throw context.Fail("has no box of 4 numbers");

@@ -4,6 +4,8 @@ using HessianML.Autodiff;
 using HessianML.Autodiff.Layers;
 using HessianML.Data;
 using HessianML.Pipeline;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 using HessianML.Tensors;
 
 namespace HessianML.Posterior;
@@ -17,7 +19,7 @@ namespace HessianML.Posterior;
 /// <see cref="PosteriorArchitecture.ExponentialFamily"/> head also decays the learning rate (cosine) and trains with the
 /// labels' empirical log-prior as a logit offset (<see cref="EmpiricalLogPrior"/>).
 /// </summary>
-public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer>
+public sealed class PosteriorGridEstimator : Ml.IEstimator<PosteriorGridTransformer>
 {
     internal const string Name = "PosteriorGrid";
     private readonly PosteriorGridOptions _o;
@@ -32,29 +34,23 @@ public sealed class PosteriorGridEstimator : IEstimator<PosteriorGridTransformer
         _seed = options.Seed ?? seed;
     }
 
-    internal static readonly ColumnRequirement TColumn = ColumnRequirement.Vector("t", 2, ItemKind.Float32);
-    internal static readonly ColumnRequirement StateColumn = ColumnRequirement.Vector("state", ItemKind.Int8);
+    internal const string TColumnName = "t";
+    internal const string StateColumnName = "state";
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema)
-    {
-        SchemaShape.Require(inputSchema, Name, TColumn, StateColumn);
-        var s = inputSchema
-            .WithColumn(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, _o.Grid * _o.Grid))
-            .WithColumn(PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean));
-        // The box is only known after fitting when it comes from the data; announce the grid and bundle regardless.
-        var meta = new Dictionary<string, string>(s.Metadata)
-        {
-            [PosteriorGridMetadata.GridKey] = _o.Grid.ToString(CultureInfo.InvariantCulture),
-            [PosteriorGridMetadata.BundleKey] = _o.BundleSize.ToString(CultureInfo.InvariantCulture),
-        };
-        if (_o.Box is not null) meta = PosteriorGridMetadata.Merge(meta, _o.Grid, _o.Box, _o.BundleSize);
-        return s.WithMetadata(meta);
-    }
+    private ComponentColumns Columns => new(Name,
+        [(TColumnName, ColumnType.Vector(ItemKind.Float32, 2)), (StateColumnName, ColumnType.VariableVector(ItemKind.Int8))],
+        [(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, _o.Grid * _o.Grid)),
+         (PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean))]);
 
-    public PosteriorGridTransformer Fit(IDataView input)
+    /// <summary>The input shape plus <c>posterior</c> and <c>split</c>; a missing or mistyped t or state column throws, naming it.</summary>
+    public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) => Columns.OutputShape(inputSchema);
+
+    /// <summary>Trains the mapping network on the samples of <paramref name="input"/> (columns t and state).</summary>
+    public PosteriorGridTransformer Fit(Ml.IDataView input) => FitTable(MlNetSide.Table(input, Columns));
+
+    internal PosteriorGridTransformer FitTable(ColumnTable input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        SchemaShape.Require(input.Schema, Name, TColumn, StateColumn);
         int rows = input.RowCount;
         if (rows < 2) throw new ArgumentException($"{Name}: need at least 2 rows to fit, got {rows}");
         var t = input.GetColumn<float>("t").ToArray();

@@ -3,6 +3,8 @@ using HessianML.Autodiff;
 using HessianML.Autodiff.Layers;
 using HessianML.Data;
 using HessianML.Pipeline;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 using HessianML.Tensors;
 
 namespace HessianML.Posterior;
@@ -15,7 +17,7 @@ namespace HessianML.Posterior;
 /// rows: on the training view they are exactly the fit's split and its held-out bundles; on a new view, bundles are
 /// drawn from that view's own parameter-space neighbours (within each part of its split).
 /// </summary>
-public sealed class PosteriorGridTransformer : IComponentWithState
+public sealed class PosteriorGridTransformer : IComponentWithState, ITableTransformer
 {
     public const string KindName = "PosteriorGrid";
     public const string PosteriorColumn = "posterior";
@@ -78,43 +80,84 @@ public sealed class PosteriorGridTransformer : IComponentWithState
 
     public string Kind => KindName;
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema)
+    /// <summary>The column a row-by-row use (a PredictionEngine, a loaded model) reads: the row's own state for bundles of one, else "bundle".</summary>
+    public string RowInputColumn => BundleSize == 1 ? PosteriorGridEstimator.StateColumnName : BundleColumn;
+
+    /// <summary>Row-by-row input for bundles of more than one: the K_bundle states of a bundle stacked (Int8, K_bundle * n).</summary>
+    public const string BundleColumn = "bundle";
+
+    private ComponentColumns Columns => new(KindName,
+        [(PosteriorGridEstimator.TColumnName, ColumnType.Vector(ItemKind.Float32, 2)), (PosteriorGridEstimator.StateColumnName, ColumnType.Vector(ItemKind.Int8, StateLength))],
+        [(PosteriorColumn, ColumnType.Vector(ItemKind.Float32, Grid * Grid)), (SplitColumn, ColumnType.Scalar(ItemKind.Boolean))],
+        PosteriorGridMetadata.Entries(Grid, Box, BundleSize));
+
+    private ComponentColumns RowColumns => new(KindName, [(RowInputColumn, ColumnType.Vector(ItemKind.Int8, BundleSize * StateLength))],
+        [(PosteriorColumn, ColumnType.Vector(ItemKind.Float32, Grid * Grid))]);
+
+    private Ml.ITransformer? _savedForm;
+
+    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, RowColumns.Inputs, [(RowInputColumn, "bundle")],
+        t => new PosteriorGridMappingFactory().Estimator(t, PosteriorGridMappingFactory.Contract));
+
+    /// <summary>The input schema plus <c>posterior</c>, <c>split</c> and the grid metadata; a missing or mistyped t or state column throws.</summary>
+    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns.OutputSchema(inputSchema);
+
+    /// <summary>
+    /// Adds each row's posterior given its bundle (drawn from the view's own parameter-space neighbours) and the seeded
+    /// split: a function of the whole view, computed in batches.
+    /// </summary>
+    public Ml.IDataView Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns, input);
+
+    // Row to row only when a row is its own bundle; larger bundles need the other rows (or a stacked "bundle" column).
+    bool Ml.ITransformer.IsRowToRowMapper => BundleSize == 1;
+
+    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
     {
-        SchemaShape.Require(inputSchema, KindName, PosteriorGridEstimator.TColumn,
-            ColumnRequirement.Vector("state", StateLength, ItemKind.Int8));
-        var s = inputSchema
-            .WithColumn(PosteriorColumn, ColumnType.Vector(ItemKind.Float32, Grid * Grid))
-            .WithColumn(SplitColumn, ColumnType.Scalar(ItemKind.Boolean));
-        return s.WithMetadata(PosteriorGridMetadata.Merge(s.Metadata, Grid, Box, BundleSize));
+        RowColumns.Check(inputSchema);
+        return SavedForm.GetRowToRowMapper(inputSchema);
     }
 
-    public IDataView Transform(IDataView input)
+    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
+
+    /// <summary>The posterior given one bundle (K_bundle states stacked), as the saved model computes it row by row.</summary>
+    internal float[] PosteriorOfBundle(ReadOnlySpan<sbyte> stacked)
     {
-        var schema = GetOutputSchema(input.Schema);
+        if (stacked.Length != BundleSize * StateLength)
+            throw new ArgumentException($"{KindName}: a bundle has {stacked.Length} sites, the model needs {BundleSize} x {StateLength}");
+        using var _ = GradMode.NoGrad();
+        var x = new float[stacked.Length];
+        for (int i = 0; i < x.Length; i++) x[i] = stacked[i];
+        var logits = _net.Forward(Var<float>.Constant(new Tensor<float>(x, 1, BundleSize, Height, Width))).Value.Data;
+        var posterior = new float[Grid * Grid];
+        Softmax(logits, posterior);
+        return posterior;
+    }
+
+    private static void Softmax(ReadOnlySpan<float> row, Span<float> dst)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float v in row) max = Math.Max(max, v);
+        double z = 0;
+        for (int c = 0; c < row.Length; c++) z += Math.Exp(row[c] - max);
+        for (int c = 0; c < row.Length; c++) dst[c] = (float)(Math.Exp(row[c] - max) / z);
+    }
+
+    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
+    {
         int rows = input.RowCount, cells = Grid * Grid;
         var isTest = SplitRows(rows, TestFraction, Seed);
         var bundles = Bundles(input);
         var posterior = new float[(long)rows * cells];
-        var states = input.GetColumn<sbyte>("state").Span;
+        var states = input.GetColumn<sbyte>(PosteriorGridEstimator.StateColumnName).Span;
         ForEachBatch(states, bundles, (start, logits) =>
         {
             int b = logits.Length / cells;
-            for (int i = 0; i < b; i++)
-            {
-                var row = logits.AsSpan(i * cells, cells);
-                float max = float.NegativeInfinity;
-                foreach (float v in row) max = Math.Max(max, v);
-                double z = 0;
-                for (int c = 0; c < cells; c++) z += Math.Exp(row[c] - max);
-                var dst = posterior.AsSpan((start + i) * cells, cells);
-                for (int c = 0; c < cells; c++) dst[c] = (float)(Math.Exp(row[c] - max) / z);
-            }
+            for (int i = 0; i < b; i++) Softmax(logits.AsSpan(i * cells, cells), posterior.AsSpan((start + i) * cells, cells));
         });
-        var view = input.ToDataView()
+        var view = input
             .WithColumn(PosteriorColumn, ColumnType.Vector(ItemKind.Float32, cells), posterior)
             .WithColumn(SplitColumn, ColumnType.Scalar(ItemKind.Boolean), isTest);
         foreach (var kv in PosteriorGridMetadata.Entries(Grid, Box, BundleSize)) view = view.WithMetadata(kv.Key, kv.Value);
-        Debug.Assert(view.Schema.SameAs(schema));
         return view;
     }
 
@@ -123,10 +166,9 @@ public sealed class PosteriorGridTransformer : IComponentWithState
     /// drawn with the saved seed from the row's parameter-space neighbours within its own part of the split. Useful to
     /// compare with an exact posterior of the same bundle.
     /// </summary>
-    public int[][] Bundles(IDataView input)
+    public int[][] Bundles(ColumnTable input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        SchemaShape.Require(input.Schema, KindName, PosteriorGridEstimator.TColumn);
         int rows = input.RowCount;
         var t = input.GetColumn<float>("t").Span;
         var isTest = SplitRows(rows, TestFraction, Seed);
@@ -284,7 +326,7 @@ public sealed class PosteriorGridTransformer : IComponentWithState
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     [ComponentStateLoader(KindName)]
-    internal static ITransformer Load(ComponentStateReader context)
+    internal static IComponentWithState Load(ComponentStateReader context)
     {
         var o = context.GetOptions<Saved>();
         if (o.Box is not { Length: 4 }) throw context.Fail("has no box of 4 numbers");

@@ -7,6 +7,8 @@ using HessianML.Imaging;
 using HessianML.Pipeline;
 using HessianML.Systems.Diffusion;
 
+using HessianML.Pipeline.MlNet;
+
 namespace HessianML.Evaluation.Diffusion;
 
 /// <summary>
@@ -39,7 +41,7 @@ public static class DiffusionReport
         return StagedFolder.Write(directory, staging =>
         {
             string In(string name) => Path.Combine(staging, name);
-            ModelFile.Save(result.Model, result.InputSchema, In(ModelFileName));
+            ModelFiles.Save(result.PsiModel, ModelFiles.ParameterSchema, In(ModelFileName));
             result.Field.WriteCsv(In(MetricFileName));
             CsvDataFile.Write(LipschitzView(result), In(LipschitzFileName));
             CsvDataFile.Write(InterpolationView(result), In(InterpolationFileName));

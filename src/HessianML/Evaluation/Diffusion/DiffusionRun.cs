@@ -46,10 +46,11 @@ public sealed class DiffusionRunResult
     public required DiffusionRunOptions Options { get; init; }
 
     /// <summary>The fitted pipeline FeatureDistancePosterior -> LogPartition -> FisherMetric.</summary>
-    public required TransformerChain<FisherMetricTransformer> Model { get; init; }
+    public required Microsoft.ML.Data.TransformerChain<FisherMetricTransformer> Model { get; init; }
 
-    /// <summary>The schema of the training slice dataset (what the model file records).</summary>
-    public required TableSchema InputSchema { get; init; }
+    /// <summary>The psi part alone, input <c>t</c>: what <c>model.zip</c> holds (t -> psi, dpsi, g, g_eigen).</summary>
+    public FisherMetricTransformer PsiModel => Model.LastTransformer;
+
 
     public required GaussianMixture Mixture { get; init; }
 
@@ -107,9 +108,9 @@ public sealed class DiffusionRunResult
     public required int TrainingRows { get; init; }
 
     /// <summary>The fitted posterior (lambda, centroids).</summary>
-    public FeatureDistancePosteriorTransformer Posterior => (FeatureDistancePosteriorTransformer)Model.Transformers[0];
+    public FeatureDistancePosteriorTransformer Posterior => (FeatureDistancePosteriorTransformer)Model.First();
 
-    public FittedPsi Psi => Model.LastTransformer!.LogPartition.Psi;
+    public FittedPsi Psi => Model.LastTransformer.LogPartition.Psi;
 
     /// <summary>Wall time of each stage in seconds, in the order they ran.</summary>
     public required IReadOnlyList<(string Stage, double Seconds)> Timings { get; init; }
@@ -158,17 +159,16 @@ public static class DiffusionRun
         double lambda = options.Lambda ?? PosteriorLambda(data, box, k, options.PosteriorWidth);
         say(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"posterior inverse temperature lambda = {lambda:G4}"));
 
-        var ctx = new HessianContext(unchecked((int)seed));
+        var hessian = new Microsoft.ML.MLContext(unchecked((int)seed)).Hessian();
         var logPartition = options.LogPartition.Clone();
         logPartition.Progress ??= options.Progress;
-        var pipeline = ctx.Transforms.FeatureDistancePosterior(new FeatureDistancePosteriorOptions
+        var pipeline = Microsoft.ML.LearningPipelineExtensions.Append(hessian.FeatureDistancePosterior(new FeatureDistancePosteriorOptions
             {
                 Grid = k, Box = box, Lambda = lambda, Seed = unchecked((int)seed),
-            })
-            .Append(ctx.Trainers.LogPartition(logPartition))
-            .Append(ctx.Transforms.FisherMetric());
+            }), hessian.LogPartition(logPartition))
+            .Append(hessian.FisherMetric());
         var model = Stage("fit the pipeline (feature-distance posterior -> psi -> metric)", () => pipeline.Fit(data));
-        var psi = model.LastTransformer!.LogPartition.Psi;
+        var psi = model.LastTransformer.LogPartition.Psi;
         var field = psi.Field(box, k);
 
         int fine = options.EffectivePhaseMapGrid;
@@ -241,7 +241,6 @@ public static class DiffusionRun
         {
             Options = options,
             Model = model,
-            InputSchema = data.Schema,
             Mixture = mixture,
             Generator = generator,
             Slice = slice,
@@ -327,7 +326,7 @@ public static class DiffusionRun
 
     /// <summary>The run's inverse temperature: a posterior <paramref name="widthCells"/> cells wide inside a phase,
     /// <see cref="PhaseScaleLambda"/> x (K / width)^2 (see <see cref="DiffusionRunOptions.PosteriorWidth"/>).</summary>
-    public static double PosteriorLambda(IDataView data, ParameterBox box, int k, double widthCells) =>
+    public static double PosteriorLambda(ColumnTable data, ParameterBox box, int k, double widthCells) =>
         PhaseScaleLambda(data, box, k) * Math.Pow(k / widthCells, 2);
 
     /// <summary>
@@ -342,7 +341,7 @@ public static class DiffusionRun
     /// boundary cells' spread and the posterior comes out sharp within phases, measured: the metric then varies by less
     /// than a factor 2 over the slice and shows no boundary.)
     /// </summary>
-    public static double PhaseScaleLambda(IDataView data, ParameterBox box, int k)
+    public static double PhaseScaleLambda(ColumnTable data, ParameterBox box, int k)
     {
         ArgumentNullException.ThrowIfNull(data);
         var t = data.GetColumn<float>("t").Span;

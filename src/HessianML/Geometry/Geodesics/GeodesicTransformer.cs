@@ -1,14 +1,16 @@
 using HessianML.Data;
 using HessianML.Pipeline;
+using HessianML.Pipeline.MlNet;
+using Ml = Microsoft.ML;
 
 namespace HessianML.Geometry.Geodesics;
 
 /// <summary>
 /// Pairs of endpoints -> geodesics under the Fisher metric g = Hessian psi of a fitted psi. Like
-/// <see cref="FisherMetricEstimator"/> it takes the psi explicitly or, right after <c>ctx.Trainers.LogPartition</c> in a
+/// <see cref="FisherMetricEstimator"/> it takes the psi explicitly or, right after <c>mlContext.Hessian().LogPartition</c> in a
 /// chain, from the view the fitted <see cref="LogPartitionTransformer"/> produced. Fitting does no work on the pairs.
 /// </summary>
-public sealed class GeodesicEstimator : IEstimator<GeodesicTransformer>
+public sealed class GeodesicEstimator : Ml.IEstimator<GeodesicTransformer>
 {
     internal const string Name = "Geodesic";
     private readonly GeodesicOptions _o;
@@ -21,13 +23,15 @@ public sealed class GeodesicEstimator : IEstimator<GeodesicTransformer>
         _psi = logPartition;
     }
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema) => GeodesicTransformer.OutputSchema(inputSchema, _o);
+    /// <summary>The input shape plus the path columns; a missing or mistyped endpoint column throws, naming it.</summary>
+    public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) => GeodesicTransformer.Columns(_o).OutputShape(inputSchema);
 
-    public GeodesicTransformer Fit(IDataView input)
+    /// <summary>Wraps the fitted psi (given, or produced by the LogPartition step before this one); no work on the pairs.</summary>
+    public GeodesicTransformer Fit(Ml.IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(input.Schema);
-        var psi = LogPartitionTransformer.Require(_psi, input, Name, "ctx.Transforms.Geodesic(options, logPartition)");
+        GeodesicTransformer.Columns(_o).Check(input.Schema);
+        var psi = LogPartitionTransformer.Require(_psi, input, Name, "mlContext.Hessian().Geodesic(options, logPartition)");
         return new GeodesicTransformer(psi, _o);
     }
 }
@@ -39,7 +43,7 @@ public sealed class GeodesicEstimator : IEstimator<GeodesicTransformer>
 /// Savable (kind "Geodesic"; it stores its options, the psi it wraps and the tabulated metric, so a loaded model does
 /// no per-model precomputation but the graph's edge costs).
 /// </summary>
-public sealed class GeodesicTransformer : IComponentWithState
+public sealed class GeodesicTransformer : IComponentWithState, ITableTransformer
 {
     public const string KindName = "Geodesic";
 
@@ -61,23 +65,45 @@ public sealed class GeodesicTransformer : IComponentWithState
     /// <summary>The geodesic from a to b (double endpoints, used as they are: the path's ends are these numbers).</summary>
     public GeodesicPath Solve(double a1, double a2, double b1, double b2) => Solver.Solve(a1, a2, b1, b2);
 
-    internal static TableSchema OutputSchema(TableSchema input, GeodesicOptions o)
+    internal static ComponentColumns Columns(GeodesicOptions o) => new(KindName,
+        [(o.FromColumnName, ColumnType.Vector(ItemKind.Float32, 2)), (o.ToColumnName, ColumnType.Vector(ItemKind.Float32, 2))],
+        [("path", ColumnType.Vector(ItemKind.Float32, 2 * o.Points)), ("cumulative_length", ColumnType.Vector(ItemKind.Float64, o.Points)),
+         ("length", ColumnType.Scalar(ItemKind.Float64)), ("energy", ColumnType.Scalar(ItemKind.Float64)), ("curvature", ColumnType.Scalar(ItemKind.Float64))]);
+
+    private Ml.ITransformer? _savedForm;
+
+    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns(Solver.Options).Inputs,
+        [(Solver.Options.FromColumnName, "from"), (Solver.Options.ToColumnName, "to")],
+        t => new GeodesicMappingFactory().Estimator(t, GeodesicMappingFactory.Contract));
+
+    /// <summary>The input schema plus the path columns; a missing or mistyped endpoint column throws, naming it.</summary>
+    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns(Solver.Options).OutputSchema(inputSchema);
+
+    /// <summary>Solves every row's pair (in parallel, one tabulation of the metric for all).</summary>
+    public Ml.IDataView Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns(Solver.Options), input);
+
+    bool Ml.ITransformer.IsRowToRowMapper => true;
+
+    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
     {
-        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(o.FromColumnName, 2, ItemKind.Float32));
-        SchemaShape.RequireColumn(input, KindName, ColumnRequirement.Vector(o.ToColumnName, 2, ItemKind.Float32));
-        return input.WithColumn("path", ColumnType.Vector(ItemKind.Float32, 2 * o.Points))
-            .WithColumn("cumulative_length", ColumnType.Vector(ItemKind.Float64, o.Points))
-            .WithColumn("length", ColumnType.Scalar(ItemKind.Float64))
-            .WithColumn("energy", ColumnType.Scalar(ItemKind.Float64))
-            .WithColumn("curvature", ColumnType.Scalar(ItemKind.Float64));
+        Columns(Solver.Options).Check(inputSchema);
+        return SavedForm.GetRowToRowMapper(inputSchema);
     }
 
-    public TableSchema GetOutputSchema(TableSchema inputSchema) => OutputSchema(inputSchema, Solver.Options);
+    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
 
-    public IDataView Transform(IDataView input)
+    /// <summary>The pair from (<paramref name="a1"/>, <paramref name="a2"/>) to (<paramref name="b1"/>, <paramref name="b2"/>), refused outside the box.</summary>
+    internal GeodesicPath SolveInBox(double a1, double a2, double b1, double b2, int row)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        GetOutputSchema(input.Schema);
+        var o = Solver.Options;
+        foreach (var (p, q, col) in new[] { (a1, a2, o.FromColumnName), (b1, b2, o.ToColumnName) })
+            if (!LogPartition.Box.Contains(p, q))
+                throw new ArgumentException($"{KindName}: row {row}: {col} ({p}, {q}) is outside the box psi was fitted on, {LogPartition.Box}");
+        return Solver.Solve(a1, a2, b1, b2);
+    }
+
+    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
+    {
         var o = Solver.Options;
         var from = input.GetColumn<float>(o.FromColumnName).ToArray();
         var to = input.GetColumn<float>(o.ToColumnName).ToArray();
@@ -106,7 +132,7 @@ public sealed class GeodesicTransformer : IComponentWithState
             }
             (length[r], energy[r], curvature[r]) = (p.Length, p.Energy, p.Curvature);
         }
-        return input.ToDataView()
+        return input
             .WithColumn("path", ColumnType.Vector(ItemKind.Float32, 2 * n), path)
             .WithColumn("cumulative_length", ColumnType.Vector(ItemKind.Float64, n), cumulative)
             .WithColumn("length", ColumnType.Scalar(ItemKind.Float64), length)
@@ -137,7 +163,7 @@ public sealed class GeodesicTransformer : IComponentWithState
     }
 
     [ComponentStateLoader(KindName)]
-    internal static ITransformer Load(ComponentStateReader context)
+    internal static IComponentWithState Load(ComponentStateReader context)
     {
         var s = context.GetOptions<SavedBoth>();
         var lp = new LogPartitionTransformer(FittedPsi.Load(context, s.Psi.Psi, "psi."), s.Psi.Grid, s.Psi.ParameterColumnName);

@@ -1,4 +1,7 @@
+using HessianML.Features;
 using HessianML.Geometry;
+using HessianML.Geometry.Geodesics;
+using HessianML.Posterior;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
@@ -27,6 +30,29 @@ public sealed class HessianCatalog
     /// <summary>The next seed from the context (for options that leave their seed unset).</summary>
     internal int NextSeed() => _host.Rand.Next();
 
+    /// <summary>
+    /// Samples (t, state) -> the mapping network's posterior over a K x K grid of the box (METHOD §4a). A null options
+    /// object means the documented defaults; an unset <see cref="PosteriorGridOptions.Seed"/> comes from the context.
+    /// </summary>
+    public PosteriorGridEstimator PosteriorGrid(PosteriorGridOptions? options = null)
+    {
+        var o = options ?? new PosteriorGridOptions();
+        return new PosteriorGridEstimator(o, o.Seed ?? NextSeed());
+    }
+
+    /// <summary>
+    /// Features (t, f(x)) -> the feature-distance posterior of METHOD §4b (eq. 16-19), for deterministic generators and
+    /// pretrained featurisers. An unset <see cref="FeatureDistancePosteriorOptions.Seed"/> comes from the context.
+    /// </summary>
+    public FeatureDistancePosteriorEstimator FeatureDistancePosterior(FeatureDistancePosteriorOptions? options = null)
+    {
+        var o = options ?? new FeatureDistancePosteriorOptions();
+        return new FeatureDistancePosteriorEstimator(o, o.Seed ?? NextSeed());
+    }
+
+    /// <summary>Image paths -> CLIP image embeddings from an ONNX encoder the user supplies (<see cref="ClipImageFeaturizerOptions.ModelPath"/>).</summary>
+    public ClipImageFeaturizerEstimator ClipImageFeaturizer(ClipImageFeaturizerOptions options) => new(options);
+
     /// <summary>Posterior grid -> fitted psi (METHOD §3, §8). A null options object means the documented defaults.</summary>
     public LogPartitionTrainer LogPartition(LogPartitionOptions? options = null) => new(options);
 
@@ -36,6 +62,12 @@ public sealed class HessianCatalog
     /// </summary>
     public FisherMetricEstimator FisherMetric(FisherMetricOptions? options = null, LogPartitionTransformer? logPartition = null) =>
         new(options, logPartition);
+
+    /// <summary>
+    /// Endpoint pairs (<c>from</c>, <c>to</c>) -> globally shortest paths under g = Hessian psi. Append it right after
+    /// <see cref="LogPartition"/>, or pass an already fitted <paramref name="logPartition"/>.
+    /// </summary>
+    public GeodesicEstimator Geodesic(GeodesicOptions? options = null, LogPartitionTransformer? logPartition = null) => new(options, logPartition);
 }
 
 /// <summary>The entry to HessianML from ML.NET.</summary>

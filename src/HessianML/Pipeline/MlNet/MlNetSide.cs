@@ -19,9 +19,9 @@ internal static class MlNetSide
     }
 
     /// <summary>Runs <paramref name="component"/> on the input's declared columns and appends its declared outputs.</summary>
-    public static Ml.IDataView Transform(ITransformer component, ComponentColumns columns, Ml.IDataView input, params string[] optional)
+    public static Ml.IDataView Transform(ITableTransformer component, ComponentColumns columns, Ml.IDataView input, params string[] optional)
     {
-        var output = component.Transform(Table(input, columns, optional)).ToDataView();
+        var output = component.TransformTable(Table(input, columns, optional));
         var added = new ColumnTable.Builder();
         foreach (var (key, value) in output.Schema.Metadata) added.AddMetadata(key, value);
         foreach (var (name, type) in columns.Outputs) added.AddColumn(name, type, output.GetColumnData(name));

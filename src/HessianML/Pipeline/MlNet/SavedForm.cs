@@ -21,7 +21,7 @@ using TransformsCatalog = Microsoft.ML.TransformsCatalog;
 ///   CustomMapping  "HessianML.&lt;Kind&gt;.v1"   -> the outputs        (factory in this assembly, state decoded once)
 ///   DropColumns    __hessianml_*
 /// </code>
-/// The state is the component's options and tensors (<see cref="ModelFile.SaveComponent"/>) as base64 text.
+/// The state is the component's options and tensors (<see cref="ComponentStateFile.Save"/>) as base64 text.
 /// <c>mlContext.Model.Load</c> finds the factories by their contract names in this assembly (ML.NET records it), so a
 /// plain ML.NET app that references HessianML loads the zip with no call into HessianML first. Contract names are
 /// permanent: a new state layout gets a new ".vN" name and the old factory stays.
@@ -37,7 +37,52 @@ internal static class SavedForm
     private static readonly MLContext Env = new(seed: 0);
 
     /// <summary>The component's state as the text the saved chain carries.</summary>
-    public static string Encode(IComponentWithState component) => Convert.ToBase64String(ModelFile.SaveComponent(component));
+    public static string Encode(IComponentWithState component) => Convert.ToBase64String(ComponentStateFile.Save(component));
+
+    /// <summary>The component a state text holds; damage throws a one-line <see cref="InvalidDataException"/>.</summary>
+    public static IComponentWithState Decode(ReadOnlySpan<char> text, string source)
+    {
+        var bytes = new byte[text.Length * 3 / 4 + 3];
+        if (!Convert.TryFromBase64Chars(text, bytes, out int n))
+            throw new InvalidDataException($"{source} is damaged (its state is not base64)");
+        return ComponentStateFile.Load(bytes[..n], source);
+    }
+
+    /// <summary>
+    /// The steps of a model, nested chains flattened, with each saved HessianML component (as <c>mlContext.Model.Load</c>
+    /// returns it: the chain of built-ins above) turned back into the component itself, read from its state. Lets the
+    /// tools that need the fitted objects (<c>hessian metric</c>, <c>geodesic</c>, <c>export</c>) work on any model zip.
+    /// </summary>
+    public static IReadOnlyList<ITransformer> Components(ITransformer model)
+    {
+        var list = new List<ITransformer>();
+        void Add(ITransformer t)
+        {
+            if (t is IEnumerable<ITransformer> chain)
+            {
+                var parts = chain.ToList();
+                if (parts.Count >= 2 && parts[0] is CustomMappingTransformer<NoColumns, StateKeyRow>) list.Add(Recover(parts[0], parts[1]));
+                else foreach (var p in parts) Add(p);
+            }
+            else list.Add(t);
+        }
+        Add(model);
+        return list;
+    }
+
+    // Runs the key and state steps on one row with no columns and decodes the state they produce.
+    private static IComponentWithState Recover(ITransformer key, ITransformer state)
+    {
+        var one = new ColumnTable.Builder().AddScalar("__hessianml_row", new bool[1]).Build();
+        var view = state.Transform(key.Transform(one));
+        var column = view.Schema.GetColumnOrNull(StateColumn) ?? throw new InvalidDataException("a saved HessianML component has no state column");
+        using var cursor = view.GetRowCursor([column]);
+        var get = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> text = default;
+        if (!cursor.MoveNext()) throw new InvalidDataException("a saved HessianML component gave no state");
+        get(ref text);
+        return Decode(text.Span, "a saved HessianML component");
+    }
 
     /// <summary>Builds the fitted saved chain of <paramref name="component"/> (see the class remarks).</summary>
     /// <param name="component">The fitted component.</param>
@@ -127,10 +172,7 @@ public abstract class SavedComponentFactory<TSrc, TDst, TComponent> : CustomMapp
 
     private static TComponent Decode(ReadOnlyMemory<char> text)
     {
-        var bytes = new byte[text.Length * 3 / 4 + 3];
-        if (!Convert.TryFromBase64Chars(text.Span, bytes, out int n))
-            throw new InvalidDataException($"a saved {typeof(TComponent).Name} has a damaged state (not base64)");
-        var component = ModelFile.LoadComponent(bytes[..n], $"saved {typeof(TComponent).Name} state");
+        var component = SavedForm.Decode(text.Span, $"a saved {typeof(TComponent).Name}");
         return component as TComponent ?? throw new InvalidDataException(
             $"a saved {typeof(TComponent).Name} holds a {component.GetType().Name} instead");
     }
