@@ -88,7 +88,7 @@ public sealed class OnnxAttribute
 /// </summary>
 public sealed class OnnxModelBuilder
 {
-    /// <summary>Default opset of the ai.onnx domain: 17, well inside what ONNX Runtime 1.30 implements.</summary>
+    /// <summary>Default opset of the ai.onnx domain: 17, well inside what ONNX Runtime 1.32 implements.</summary>
     public const int DefaultOpset = 17;
 
     /// <summary>Default IR version: 8, the IR of opset 17 (ONNX 1.12).</summary>
