@@ -151,9 +151,9 @@ public sealed class OnnxRuntimeTests
     // ---- tests -----------------------------------------------------------------------------------------------------
 
     [TestMethod]
-    public void Onnx_Runtime_IsThePackagesNativeLibrary()
+    public void Onnx_Runtime_IsThePackagesOwnBuild()
     {
-        // The native library the package ships matches its managed API (both 1.32.0 today).
+        // The runtime library the package ships matches its managed API (both 1.32.0 today).
         var managed = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version!;
         Assert.AreEqual(managed.ToString(3), _engine.Version);
         StringAssert.Contains(_engine.Description, _engine.Version);
@@ -319,6 +319,23 @@ public sealed class OnnxRuntimeTests
         session.Dispose(); // twice is harmless
         Assert.ThrowsExactly<ObjectDisposedException>(() => session.Run(new Dictionary<string, OnnxTensor> { ["x"] = new(x, 2, Mlp.In) }));
         Assert.ThrowsExactly<ObjectDisposedException>(() => engine.CreateSession(mlp.ToOnnx()));
+    }
+
+    [TestMethod]
+    public void Onnx_Runtime_OneSessionRunsBigBatchesFromSeveralThreadsAtOnce()
+    {
+        var mlp = Mlp.Random(11);
+        using var session = _engine.CreateSession(mlp.ToOnnx());
+        const int batch = 4096;
+        var errors = new double[8];
+        Parallel.For(0, errors.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
+        {
+            var x = Random(new Random(100 + k), batch * Mlp.In, 2);
+            var y = session.Run(new Dictionary<string, OnnxTensor> { ["x"] = new(x, batch, Mlp.In) })["y"];
+            CollectionAssert.AreEqual(new long[] { batch, Mlp.Out }, y.Shape.ToArray());
+            errors[k] = MaxAbsError(y.Data, mlp.Compute(x, batch));
+        });
+        Assert.IsLessThan(1e-5, errors.Max());
     }
 
     [TestMethod]
