@@ -68,7 +68,7 @@ if (encoder is null)
     Console.WriteLine($"no --encoder given: wrote a stand-in encoder ({size} x {size} -> 32) to {encoder}");
 }
 
-// 3. Images -> embeddings on ONNX Runtime (the native library is found, or fetched from npm once, by the binding).
+// 3. Images -> embeddings on ONNX Runtime (the Microsoft.ML.OnnxRuntime package).
 using var clip = ctx.Transforms.ClipImageFeaturizer(new ClipImageFeaturizerOptions
     { ModelPath = encoder, ImageSize = size, Progress = Console.WriteLine }).Fit(pictures);
 var features = clip.Transform(pictures);

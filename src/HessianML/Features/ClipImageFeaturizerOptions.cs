@@ -74,7 +74,7 @@ public sealed class ClipImageFeaturizerOptions
     /// </summary>
     public BadImageHandling OnBadImage { get; set; } = BadImageHandling.Fail;
 
-    /// <summary>The inference engine. Default null: <see cref="ClipImageFeaturizerTransformer.DefaultEngine"/> (ONNX Runtime through our binding).</summary>
+    /// <summary>The inference engine. Default null: <see cref="ClipImageFeaturizerTransformer.DefaultEngine"/> (ONNX Runtime from the Microsoft.ML.OnnxRuntime package).</summary>
     public IOnnxInferenceEngine? Engine { get; set; }
 
     /// <summary>Session options (threads, CUDA). Default null: ONNX Runtime's defaults, one intra-op thread per core, CPU.</summary>

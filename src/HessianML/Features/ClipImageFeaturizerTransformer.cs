@@ -45,9 +45,9 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
     private static IOnnxInferenceEngine? _defaultEngine;
 
     /// <summary>
-    /// The engine used when the options name none (and by loaded models): ONNX Runtime through our binding, created on
-    /// first use and kept for the process. Set it to route every featuriser through another <see cref="IOnnxInferenceEngine"/>
-    /// (e.g. an adapter over the official Microsoft.ML.OnnxRuntime package).
+    /// The engine used when the options name none (and by loaded models): ONNX Runtime from the Microsoft.ML.OnnxRuntime
+    /// package, created on first use and kept for the process. Set it to route every featuriser through another
+    /// <see cref="IOnnxInferenceEngine"/>.
     /// </summary>
     public static IOnnxInferenceEngine DefaultEngine
     {

@@ -1,17 +1,14 @@
 namespace HessianML.Onnx;
 
-// The seam. Everything in HessianML that runs an ONNX model goes through IOnnxInferenceEngine / IOnnxSession, never
-// through the native binding directly. Today the one implementation is OnnxRuntimeEngine, our own thin binding of ONNX
-// Runtime's C API (the official Microsoft.ML.OnnxRuntime package is not served by the registry this project builds
-// from). Where that package is available, an adapter is a small class: CreateSession -> new InferenceSession(path or
-// bytes, SessionOptions { IntraOpNumThreads, InterOpNumThreads, AppendExecutionProvider_CUDA }), Inputs/Outputs ->
-// InputMetadata/OutputMetadata, Run -> session.Run(NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(data,
-// dims))), reading each output's DenseTensor<float> back into an OnnxTensor.
+// The seam. Everything in HessianML that runs an ONNX model goes through IOnnxInferenceEngine / IOnnxSession: float
+// tensors in and out by name, errors as our OnnxRuntimeException naming the model. The one implementation is
+// OnnxRuntimeEngine, over the Microsoft.ML.OnnxRuntime package's InferenceSession; a test double or another runtime is
+// another small class.
 
 /// <summary>Creates ONNX inference sessions. Thread-safe; dispose it after the sessions it made.</summary>
 public interface IOnnxInferenceEngine : IDisposable
 {
-    /// <summary>What runs the models, e.g. "ONNX Runtime 1.30.0 (C API, /path/libonnxruntime.so.1)".</summary>
+    /// <summary>What runs the models, e.g. "ONNX Runtime 1.32.0 (Microsoft.ML.OnnxRuntime)".</summary>
     string Description { get; }
 
     /// <summary>A session for the ONNX model file at <paramref name="modelPath"/>.</summary>
@@ -39,7 +36,7 @@ public interface IOnnxSession : IDisposable
     /// <summary>
     /// Runs the model on float tensors, returning the requested outputs (all of them when
     /// <paramref name="outputNames"/> is null) by name. Errors from the runtime (an unknown input name, a wrong
-    /// shape) surface as <see cref="OnnxRuntimeException"/> with the runtime's own message.
+    /// shape) surface as <see cref="OnnxRuntimeException"/>: one line with the runtime's code and message, naming the model.
     /// </summary>
     IReadOnlyDictionary<string, OnnxTensor> Run(IReadOnlyDictionary<string, OnnxTensor> inputs,
         IReadOnlyList<string>? outputNames = null);
@@ -115,7 +112,7 @@ public sealed class OnnxSessionOptions
     /// <summary>Graph optimisations applied when the session loads. Default: all, as ORT's own default.</summary>
     public OnnxGraphOptimization GraphOptimization { get; init; } = OnnxGraphOptimization.All;
 
-    /// <summary>Whether to use CUDA. Default off: the npm-distributed runtime HessianML fetches has no CUDA provider.</summary>
+    /// <summary>Whether to use CUDA. Default off: the Microsoft.ML.OnnxRuntime package (CPU) has no CUDA provider; Microsoft.ML.OnnxRuntime.Gpu has.</summary>
     public OnnxCudaUse Cuda { get; init; } = OnnxCudaUse.Off;
 
     /// <summary>The CUDA device, when CUDA is used.</summary>

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using HessianML.Data;
 using HessianML.Onnx.Protos;
+using static HessianML.Onnx.Protos.AttributeProto.Types;
 
 namespace HessianML.Onnx;
 
@@ -65,12 +66,12 @@ public sealed class OnnxAttribute
 
     /// <summary>A float tensor attribute (the <c>value</c> of a Constant node).</summary>
     public static OnnxAttribute Tensor(string name, float[] data, params long[] dims) =>
-        new(new() { Name = name, Type = AttributeType.Tensor, T = OnnxModelBuilder.FloatTensor(null, data, dims) });
+        new(new() { Name = name, Type = AttributeType.Tensor, T = OnnxModelBuilder.FloatTensor("", data, dims) });
 }
 
 /// <summary>
 /// Writes ONNX models: a graph of nodes over float or int64 initializers, with declared inputs and outputs (fixed or
-/// symbolic dimensions), serialised by our own protobuf messages (<see cref="Protos.ModelProto"/>). Nodes must be
+/// symbolic dimensions), serialised by protobuf messages generated from Onnx/Protos/onnx.proto (<see cref="Protos.ModelProto"/>). Nodes must be
 /// added in execution order: every input of a node is a graph input, an initializer or an earlier node's output,
 /// so a model that builds is topologically sorted. The op helpers (<see cref="Gemm"/>, <see cref="MatMul"/>, ...) name
 /// their output after the op unless given a name, so a network reads as its forward pass:
@@ -87,7 +88,7 @@ public sealed class OnnxAttribute
 /// </summary>
 public sealed class OnnxModelBuilder
 {
-    /// <summary>Default opset of the ai.onnx domain: 17, well inside what ONNX Runtime 1.30 implements.</summary>
+    /// <summary>Default opset of the ai.onnx domain: 17, well inside what ONNX Runtime 1.32 implements.</summary>
     public const int DefaultOpset = 17;
 
     /// <summary>Default IR version: 8, the IR of opset 17 (ONNX 1.12).</summary>
@@ -176,9 +177,8 @@ public sealed class OnnxModelBuilder
     {
         Define(name);
         CheckCount(name, count, dims);
-        var t = new TensorProto { Name = name, DataType = type };
+        var t = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(bytes) };
         t.Dims.AddRange(dims);
-        t.RawData = ByteString.CopyFrom(bytes);
         _initializers.Add(t);
         return name;
     }
@@ -284,14 +284,14 @@ public sealed class OnnxModelBuilder
         foreach (var o in _outputs)
             if (!_defined.Contains(o.Name))
                 throw new InvalidOperationException($"output '{o.Name}' is produced by no node, input or initializer");
-        var graph = new GraphProto { Name = GraphName, DocString = DocString };
+        var graph = new GraphProto { Name = GraphName, DocString = DocString ?? "" };
         graph.Node.AddRange(_nodes);
         graph.Initializer.AddRange(_initializers);
         graph.Input.AddRange(_inputs);
         graph.Output.AddRange(_outputs);
         var model = new ModelProto
         {
-            IrVersion = IrVersion, ProducerName = ProducerName, ProducerVersion = ProducerVersion, Graph = graph,
+            IrVersion = IrVersion, ProducerName = ProducerName, ProducerVersion = ProducerVersion ?? "", Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         foreach (var (k, v) in Metadata) model.MetadataProps.Add(new StringStringEntryProto { Key = k, Value = v });
@@ -310,11 +310,11 @@ public sealed class OnnxModelBuilder
 
     // ---- helpers ---------------------------------------------------------------------------------------------------
 
-    internal static TensorProto FloatTensor(string? name, float[] data, long[] dims)
+    internal static TensorProto FloatTensor(string name, float[] data, long[] dims)
     {
         ArgumentNullException.ThrowIfNull(data);
-        CheckCount(name ?? "tensor", data.Length, dims);
-        var t = new TensorProto { Name = name, DataType = OnnxElementType.Float };
+        CheckCount(name.Length > 0 ? name : "tensor", data.Length, dims);
+        var t = new TensorProto { Name = name, DataType = (int)OnnxElementType.Float };
         t.Dims.AddRange(dims);
         t.RawData = BitConverter.IsLittleEndian
             ? ByteString.CopyFrom(MemoryMarshal.AsBytes(data.AsSpan()))
@@ -353,11 +353,13 @@ public sealed class OnnxModelBuilder
     {
         var tensorShape = new TensorShapeProto();
         foreach (var d in shape)
-            tensorShape.Dim.Add(d.Name is null ? new DimensionProto { DimValue = d.Size ?? 0 } : new DimensionProto { DimParam = d.Name });
+            tensorShape.Dim.Add(d.Name is null
+                ? new TensorShapeProto.Types.Dimension { DimValue = d.Size ?? 0 }
+                : new TensorShapeProto.Types.Dimension { DimParam = d.Name });
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TensorTypeProto { ElemType = type, Shape = tensorShape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = tensorShape } },
         };
     }
 }

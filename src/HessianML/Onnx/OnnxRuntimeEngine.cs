@@ -1,120 +1,143 @@
-using System.Buffers;
-using HessianML.Onnx.Native;
+using Microsoft.ML.OnnxRuntime;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace HessianML.Onnx;
 
+/// <summary>Options of an <see cref="OnnxRuntimeEngine"/>.</summary>
+public sealed class OnnxRuntimeOptions
+{
+    /// <summary>ORT's log severity for the engine's sessions: 0 verbose, 1 info, 2 warning, 3 error (default), 4 fatal. Logs go to stderr.</summary>
+    public int LogSeverity { get; init; } = 3;
+}
+
 /// <summary>
-/// <see cref="IOnnxInferenceEngine"/> on the real ONNX Runtime native library through our own binding of its C API
-/// (see the seam note in IOnnxInferenceEngine.cs). The library is found by <see cref="OnnxRuntimeLocator"/> and
-/// fetched from npm on first use when nothing else names it.
+/// <see cref="IOnnxInferenceEngine"/> on ONNX Runtime from the Microsoft.ML.OnnxRuntime package: its managed
+/// <see cref="InferenceSession"/> over the native library the package puts beside the application
+/// (runtimes/{rid}/native/). Nothing is downloaded or looked up at run time.
 /// </summary>
 public sealed class OnnxRuntimeEngine : IOnnxInferenceEngine
 {
-    private readonly OrtApi _api;
-    private readonly OrtEnvHandle _env;
-    private readonly OrtMemoryInfoHandle _cpu;
+    private const string Cpu = "CPUExecutionProvider", Cuda = "CUDAExecutionProvider";
 
-    /// <summary>Locates (fetching if need be) and loads ONNX Runtime, and creates its environment.</summary>
+    private readonly OrtLoggingLevel _logSeverity;
+    private volatile bool _disposed;
+
+    /// <summary>An engine on the package's ONNX Runtime (loaded by the package on first use, once per process).</summary>
     public OnnxRuntimeEngine(OnnxRuntimeOptions? options = null)
     {
         options ??= new OnnxRuntimeOptions();
         if (options.LogSeverity is < 0 or > 4) throw new ArgumentOutOfRangeException(nameof(options), "LogSeverity must be 0..4");
-        Library = OnnxRuntimeLocator.Locate(options);
-        _api = OrtApi.Load(Library.Path);
-        _env = _api.CreateEnv(options.LogSeverity, "hessianml");
-        _cpu = _api.CreateCpuMemoryInfo();
+        _logSeverity = (OrtLoggingLevel)options.LogSeverity;
     }
 
-    /// <summary>The native library in use and how it was found.</summary>
-    public OnnxRuntimeLibraryLocation Library { get; }
+    /// <summary>ONNX Runtime's version string, e.g. "1.32.0".</summary>
+    public string Version => OrtEnv.Instance().GetVersionString();
 
-    /// <summary>ONNX Runtime's version string, e.g. "1.30.0".</summary>
-    public string Version => _api.Version;
-
-    public string Description => $"ONNX Runtime {Version} (C API, {Library.Path})";
+    public string Description => $"ONNX Runtime {Version} (Microsoft.ML.OnnxRuntime)";
 
     /// <summary>The execution providers compiled into the library (a listed provider may still fail to load).</summary>
-    public IReadOnlyList<string> AvailableProviders => _api.AvailableProviders();
+    public IReadOnlyList<string> AvailableProviders => OrtEnv.Instance().GetAvailableProviders();
 
-    /// <summary>Whether a session could use CUDA here; when not, <paramref name="reason"/> says why in ORT's words.</summary>
+    /// <summary>Whether a session could use CUDA here; when not, <paramref name="reason"/> says why, on one line.</summary>
     public bool IsCudaAvailable(out string? reason, int deviceId = 0)
     {
-        using var options = _api.CreateSessionOptions();
-        return _api.TryAppendCuda(options, deviceId, out reason);
+        using var options = new SessionOptions();
+        return TryAppendCuda(options, deviceId, out reason);
     }
 
     public IOnnxSession CreateSession(string modelPath, OnnxSessionOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelPath);
-        using var so = PrepareOptions(options, out string provider, out string? cudaReason);
-        return Wrap(_api.CreateSession(_env, Path.GetFullPath(modelPath), so), provider, cudaReason);
+        string path = Path.GetFullPath(modelPath);
+        string model = $"model '{path}'";
+        return Create(model, options, so => new InferenceSession(path, so));
     }
 
     public IOnnxSession CreateSession(ReadOnlySpan<byte> model, OnnxSessionOptions? options = null)
     {
         if (model.IsEmpty) throw new ArgumentException("the model is empty", nameof(model));
-        using var so = PrepareOptions(options, out string provider, out string? cudaReason);
-        return Wrap(_api.CreateSessionFromArray(_env, model, so), provider, cudaReason);
+        byte[] bytes = model.ToArray();
+        return Create($"in-memory model ({bytes.Length} bytes)", options, so => new InferenceSession(bytes, so));
     }
 
-    private OrtSessionOptionsHandle PrepareOptions(OnnxSessionOptions? options, out string provider, out string? cudaReason)
+    private OnnxRuntimeSession Create(string model, OnnxSessionOptions? options, Func<SessionOptions, InferenceSession> open)
     {
-        ObjectDisposedException.ThrowIf(_env.IsClosed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new OnnxSessionOptions();
         options.Validate();
-        var so = _api.CreateSessionOptions();
-        try
+        using var so = new SessionOptions
         {
-            _api.SetIntraOpNumThreads(so, options.IntraOpThreads);
-            _api.SetInterOpNumThreads(so, options.InterOpThreads);
-            _api.SetGraphOptimizationLevel(so, (int)options.GraphOptimization);
-            provider = "CPUExecutionProvider";
-            cudaReason = null;
-            if (options.Cuda != OnnxCudaUse.Off)
-            {
-                if (_api.TryAppendCuda(so, options.CudaDeviceId, out cudaReason)) provider = "CUDAExecutionProvider";
-                else if (options.Cuda == OnnxCudaUse.Required)
-                    throw new OnnxRuntimeException(OrtErrorCode.ExecutionProviderFail, $"CUDA execution provider unavailable: {cudaReason}");
-            }
-            return so;
+            LogSeverityLevel = _logSeverity,
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = options.InterOpThreads,
+            GraphOptimizationLevel = (GraphOptimizationLevel)(int)options.GraphOptimization,
+        };
+        string provider = Cpu;
+        string? cudaReason = null;
+        if (options.Cuda != OnnxCudaUse.Off)
+        {
+            if (TryAppendCuda(so, options.CudaDeviceId, out cudaReason)) provider = Cuda;
+            else if (options.Cuda == OnnxCudaUse.Required)
+                throw new OnnxRuntimeException(OrtErrorCode.ExecutionProviderFail, $"CUDA execution provider unavailable: {cudaReason}", model);
         }
-        catch { so.Dispose(); throw; }
-    }
-
-    private OnnxRuntimeSession Wrap(OrtSessionHandle session, string provider, string? cudaReason)
-    {
-        try { return new OnnxRuntimeSession(_api, _env, session, _cpu, provider, cudaReason); }
+        InferenceSession session;
+        try { session = open(so); }
+        catch (Ort.OnnxRuntimeException e) { throw OnnxRuntimeException.From(e, model); }
+        try { return new OnnxRuntimeSession(session, model, provider, cudaReason); }
         catch { session.Dispose(); throw; }
     }
 
-    public void Dispose()
+    private static bool TryAppendCuda(SessionOptions options, int deviceId, out string? reason)
     {
-        _cpu.Dispose();
-        _env.Dispose();
+        var env = OrtEnv.Instance();
+        if (!env.GetAvailableProviders().Contains(Cuda, StringComparer.Ordinal))
+        {
+            reason = $"this ONNX Runtime ({env.GetVersionString()}, from the Microsoft.ML.OnnxRuntime package) has no CUDA " +
+                     "execution provider; the Microsoft.ML.OnnxRuntime.Gpu package has one";
+            return false;
+        }
+        try
+        {
+            options.AppendExecutionProvider_CUDA(deviceId);
+            reason = null;
+            return true;
+        }
+        catch (Ort.OnnxRuntimeException e)
+        {
+            reason = OnnxRuntimeException.From(e, "CUDA").OrtMessage;
+            return false;
+        }
+        catch (EntryPointNotFoundException e)
+        {
+            reason = OnnxRuntimeException.OneLine(e.Message);
+            return false;
+        }
     }
+
+    /// <summary>Sessions made earlier stay usable; new ones are refused.</summary>
+    public void Dispose() => _disposed = true;
 }
 
-/// <summary>A session of <see cref="OnnxRuntimeEngine"/>.</summary>
+/// <summary>A session of <see cref="OnnxRuntimeEngine"/>: one <see cref="InferenceSession"/>.</summary>
 internal sealed class OnnxRuntimeSession : IOnnxSession
 {
-    private readonly OrtApi _api;
-    private readonly OrtSessionHandle _session;
+    private readonly InferenceSession _session;
+    private readonly string _model;
     private readonly string[] _outputNames;
-    private readonly IntPtr _cpu;
+    // Runs share the read side (ORT's Run is thread-safe); Dispose takes the write side, so the native session is never
+    // released under a running call. Not disposed itself: a thread may still be waiting on it when Dispose returns.
+    private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
+    private bool _disposed;
 
-    public OnnxRuntimeSession(OrtApi api, OrtEnvHandle env, OrtSessionHandle session, OrtMemoryInfoHandle cpu, string provider,
-        string? cudaReason)
+    public OnnxRuntimeSession(InferenceSession session, string model, string provider, string? cudaReason)
     {
-        _api = api;
         _session = session;
+        _model = model;
         ExecutionProvider = provider;
         CudaUnavailableReason = cudaReason;
-        Inputs = Describe(api.SessionInputCount(session), input: true);
-        Outputs = Describe(api.SessionOutputCount(session), input: false);
-        _outputNames = Outputs.Select(o => o.Name).ToArray();
-        // The environment and the CPU memory info live until the session is released, even if the engine goes first.
-        session.KeepAlive(env);
-        _cpu = session.KeepAlive(cpu);
+        Inputs = Describe(session.InputNames, session.InputMetadata);
+        Outputs = Describe(session.OutputNames, session.OutputMetadata);
+        _outputNames = [.. session.OutputNames];
     }
 
     public IReadOnlyList<OnnxValueInfo> Inputs { get; }
@@ -125,64 +148,75 @@ internal sealed class OnnxRuntimeSession : IOnnxSession
 
     public string? CudaUnavailableReason { get; }
 
-    private OnnxValueInfo[] Describe(int count, bool input)
-    {
-        var result = new OnnxValueInfo[count];
-        for (int i = 0; i < count; i++)
+    private static OnnxValueInfo[] Describe(IReadOnlyList<string> names, IReadOnlyDictionary<string, NodeMetadata> metadata) =>
+        [.. names.Select(name =>
         {
-            string name = input ? _api.SessionInputName(_session, i) : _api.SessionOutputName(_session, i);
-            var (type, shape, symbolic, isTensor) = _api.SessionIoInfo(_session, i, input);
-            result[i] = new OnnxValueInfo(name, type, shape, symbolic) { IsTensor = isTensor };
-        }
-        return result;
-    }
+            var m = metadata[name];
+            if (m.OnnxValueType != OnnxValueType.ONNX_TYPE_TENSOR)
+                return new OnnxValueInfo(name, OnnxElementType.Undefined, [], []) { IsTensor = false };
+            var shape = m.Dimensions.Select(d => d >= 0 ? (long)d : -1L).ToArray();
+            var symbolic = shape.Select((d, i) =>
+                d < 0 && i < m.SymbolicDimensions.Length && !string.IsNullOrEmpty(m.SymbolicDimensions[i]) ? m.SymbolicDimensions[i] : null)
+                .ToArray();
+            return new OnnxValueInfo(name, (OnnxElementType)(int)m.ElementDataType, shape, symbolic);
+        })];
 
     public IReadOnlyDictionary<string, OnnxTensor> Run(IReadOnlyDictionary<string, OnnxTensor> inputs,
         IReadOnlyList<string>? outputNames = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        using var alive = _session.Lease(); // the session, and with it _cpu, stays valid for the whole run
         var names = outputNames ?? _outputNames;
-        var inputNames = new List<string>(inputs.Count);
-        var values = new List<OrtValueHandle>(inputs.Count);
-        var pins = new List<MemoryHandle>(inputs.Count);
-        OrtValueHandle[]? outputs = null;
+        _gate.EnterReadLock();
+        var values = new List<OrtValue>(inputs.Count);
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var inputNames = new List<string>(inputs.Count);
             foreach (var (name, tensor) in inputs)
             {
                 ArgumentNullException.ThrowIfNull(tensor, $"inputs[{name}]");
-                var pin = tensor.Data.AsMemory().Pin();
-                pins.Add(pin);
-                unsafe
-                {
-                    values.Add(_api.CreateTensorOverData(_cpu, pin.Pointer, (long)tensor.Data.Length * sizeof(float),
-                        tensor.ShapeSpan, OnnxElementType.Float));
-                }
+                // Pins the caller's array for the call: a batch of any size goes in without a copy.
+                values.Add(OrtValue.CreateTensorValueFromMemory(tensor.Data, tensor.ShapeSpan.ToArray()));
                 inputNames.Add(name);
             }
-            outputs = _api.Run(_session, inputNames, values, names);
-            var result = new Dictionary<string, OnnxTensor>(names.Count, StringComparer.Ordinal);
-            for (int i = 0; i < outputs.Length; i++) result[names[i]] = ReadFloat(outputs[i], names[i]);
-            return result;
+            using var runOptions = new RunOptions();
+            IDisposableReadOnlyCollection<OrtValue> outputs;
+            try { outputs = _session.Run(runOptions, inputNames, values, names); }
+            catch (Ort.OnnxRuntimeException e) { throw OnnxRuntimeException.From(e, _model); }
+            using (outputs)
+            {
+                var result = new Dictionary<string, OnnxTensor>(names.Count, StringComparer.Ordinal);
+                int i = 0;
+                foreach (var output in outputs) { result[names[i]] = ReadFloat(output, names[i]); i++; }
+                return result;
+            }
         }
         finally
         {
-            if (outputs is not null) foreach (var o in outputs) o.Dispose();
-            foreach (var v in values) v.Dispose();   // values before the memory they point at is unpinned
-            foreach (var p in pins) p.Dispose();
+            foreach (var v in values) v.Dispose();
+            _gate.ExitReadLock();
         }
     }
 
-    private unsafe OnnxTensor ReadFloat(OrtValueHandle value, string name)
+    private static OnnxTensor ReadFloat(OrtValue value, string name)
     {
-        var (type, shape, count, data) = _api.TensorView(value);
-        if (type != OnnxElementType.Float)
-            throw new NotSupportedException($"output '{name}' is a {(type == OnnxElementType.Undefined ? "non-tensor value" : type + " tensor")}; only float tensors are read");
-        var copy = new float[checked((int)count)];
-        new ReadOnlySpan<float>((void*)data, copy.Length).CopyTo(copy);
-        return new OnnxTensor(copy, shape);
+        if (value.OnnxType != OnnxValueType.ONNX_TYPE_TENSOR)
+            throw new NotSupportedException($"output '{name}' is a non-tensor value; only float tensors are read");
+        var info = value.GetTensorTypeAndShape();
+        if (info.ElementDataType != Ort.Tensors.TensorElementType.Float)
+            throw new NotSupportedException($"output '{name}' is a {(OnnxElementType)(int)info.ElementDataType} tensor; only float tensors are read");
+        return new OnnxTensor(value.GetTensorDataAsSpan<float>().ToArray(), info.Shape);
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _session.Dispose();
+        }
+        finally { _gate.ExitWriteLock(); }
+    }
 }

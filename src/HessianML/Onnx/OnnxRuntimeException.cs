@@ -1,6 +1,6 @@
 namespace HessianML.Onnx;
 
-/// <summary>ONNX Runtime's error codes (<c>OrtErrorCode</c> in onnxruntime_c_api.h), in the header's order.</summary>
+/// <summary>ONNX Runtime's error codes (<c>OrtErrorCode</c> in onnxruntime_error_code.h), in the header's order.</summary>
 public enum OrtErrorCode
 {
     Ok = 0,
@@ -15,34 +15,62 @@ public enum OrtErrorCode
     NotImplemented = 9,
     InvalidGraph = 10,
     ExecutionProviderFail = 11,
-    ModelRequiresCompilation = 12,
-    NotFound = 13,
+    ModelLoadCanceled = 12,
+    ModelRequiresCompilation = 13,
+    NotFound = 14,
+    DeviceReset = 15,
 }
 
 /// <summary>
-/// An error reported by ONNX Runtime: an <c>OrtStatus</c> turned into an exception, carrying ORT's own error code and
-/// message text unchanged (codes newer than <see cref="OrtErrorCode"/> knows keep their number).
+/// An error reported by ONNX Runtime, as one line that names the model: "ONNX Runtime error InvalidArgument (model
+/// '/path/encoder.onnx'): Input name: 'x_typo' is not in the metadata". It wraps the package's own
+/// <c>Microsoft.ML.OnnxRuntime.OnnxRuntimeException</c> (kept as <see cref="Exception.InnerException"/>) so callers
+/// catch one type of ours.
 /// </summary>
 public class OnnxRuntimeException : Exception
 {
-    public OnnxRuntimeException(OrtErrorCode errorCode, string ortMessage)
-        : base($"ONNX Runtime error {errorCode}: {ortMessage}")
+    public OnnxRuntimeException(OrtErrorCode errorCode, string ortMessage, string model, Exception? inner = null)
+        : base($"ONNX Runtime error {errorCode} ({model}): {OneLine(ortMessage)}", inner)
     {
         ErrorCode = errorCode;
-        OrtMessage = ortMessage;
+        OrtMessage = OneLine(ortMessage);
+        Model = model;
     }
 
     /// <summary>ORT's error code.</summary>
     public OrtErrorCode ErrorCode { get; }
 
-    /// <summary>ORT's message text, exactly as ORT wrote it.</summary>
+    /// <summary>ORT's message text, with its line breaks folded into spaces (and without the package's "[ErrorCode:...]" prefix).</summary>
     public string OrtMessage { get; }
-}
 
-/// <summary>
-/// The ONNX Runtime native library could not be found, fetched or loaded. The message is one line and says how to get it.
-/// </summary>
-public sealed class OnnxRuntimeNotFoundException : Exception
-{
-    public OnnxRuntimeNotFoundException(string message, Exception? inner = null) : base(message, inner) { }
+    /// <summary>The model the error is about: "model '/full/path.onnx'" or "in-memory model (N bytes)".</summary>
+    public string Model { get; }
+
+    internal static string OneLine(string s) =>
+        string.Join(' ', s.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>
+    /// Ours for the package's exception. The package writes its code only into the message, as "[ErrorCode:Name] text",
+    /// with its own names for the codes (its 11 and 12 are named ShapeInferenceNotRegistered and
+    /// RequirementNotRegistered, though the native library means EP_FAIL and MODEL_LOAD_CANCELED by them).
+    /// </summary>
+    internal static OnnxRuntimeException From(Microsoft.ML.OnnxRuntime.OnnxRuntimeException e, string model)
+    {
+        const string prefix = "[ErrorCode:";
+        string message = e.Message;
+        var code = OrtErrorCode.Fail;
+        int close = message.IndexOf(']', StringComparison.Ordinal);
+        if (message.StartsWith(prefix, StringComparison.Ordinal) && close > 0)
+        {
+            string name = message[prefix.Length..close];
+            message = message[(close + 1)..].TrimStart();
+            code = name switch
+            {
+                "ShapeInferenceNotRegistered" => OrtErrorCode.ExecutionProviderFail,
+                "RequirementNotRegistered" => OrtErrorCode.ModelLoadCanceled,
+                _ => Enum.TryParse(name, ignoreCase: false, out OrtErrorCode parsed) ? parsed : OrtErrorCode.Fail,
+            };
+        }
+        return new OnnxRuntimeException(code, message, model, e);
+    }
 }

@@ -6,7 +6,7 @@ namespace HessianML.Onnx;
 
 /// <summary>
 /// Writes a fitted psi as an ONNX model any ONNX consumer can run (ML.NET's ApplyOnnxModel, Python's onnxruntime, our
-/// own <see cref="OnnxRuntimeEngine"/>): input <c>t</c> float [batch, 2]; outputs <c>psi</c> float [batch] and
+/// <see cref="OnnxRuntimeEngine"/>): input <c>t</c> float [batch, 2]; outputs <c>psi</c> float [batch] and
 /// <c>grad_psi</c> float [batch, 2] (d psi / d t1, d psi / d t2, the expectation parameters), and for a spline psi also
 /// <c>metric</c> float [batch, 3] (g11, g12, g22 = the Hessian, exact for a spline). The model's metadata holds the box
 /// and the parametrisation.
