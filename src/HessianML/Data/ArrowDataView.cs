@@ -171,6 +171,7 @@ internal sealed class ArrowRowCursor : ML.DataViewRowCursor
     private int _rowsInBatch;
     private int _row = -1;
     private long _position = -1;
+    private long _delivered;
     private bool _done;
 
     public ArrowRowCursor(ArrowDataView view, bool[] active, int[] batches)
@@ -198,17 +199,22 @@ internal sealed class ArrowRowCursor : ML.DataViewRowCursor
     {
         if (_done) return false;
         _row++;
-        while (_row >= _rowsInBatch)
+        if (_row >= _rowsInBatch)
         {
-            if (_next == _batches.Length)
+            // Off any row while loading: if reading the next batch throws, getters refuse rather than read stale data.
+            _position = -1;
+            while (_row >= _rowsInBatch)
             {
-                Finish();
-                return false;
+                if (_next == _batches.Length)
+                {
+                    Finish();
+                    return false;
+                }
+                Load(_batches[_next++]);
+                _row = 0;
             }
-            Load(_batches[_next++]);
-            _row = 0;
         }
-        _position++;
+        _position = _delivered++;
         return true;
     }
 

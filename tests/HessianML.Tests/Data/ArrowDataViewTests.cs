@@ -589,6 +589,7 @@ public sealed class ArrowDataViewTests
         Assert.IsTrue(c2.MoveNext());
         var ex = Assert.ThrowsExactly<InvalidDataException>(() => c2.MoveNext());
         AssertOneLine(ex, path, "'e'", "nulls", "batch 1");
+        Assert.ThrowsExactly<InvalidOperationException>(() => e(ref d), "no stale value after a failed read");
     }
 
     [TestMethod]
