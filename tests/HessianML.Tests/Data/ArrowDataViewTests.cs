@@ -543,6 +543,46 @@ public sealed class ArrowDataViewTests
     }
 
     [TestMethod]
+    public void ReadsPyarrowStyleFilesWithNullableFieldsAndItems()
+    {
+        // pyarrow marks every field and list item nullable; Apache.Arrow builders make the arrays here.
+        var schema = new Apache.Arrow.Schema.Builder()
+            .Field(new Field("t", new FixedSizeListType(new Field("item", FloatType.Default, true), 2), true))
+            .Field(new Field("energy", DoubleType.Default, true))
+            .Field(new Field("spins", new ListType(new Field("item", Int8Type.Default, true)), true))
+            .Field(new Field("label", StringType.Default, true))
+            .Metadata("system", "potts")
+            .Metadata("q", "3")
+            .Build();
+        IArrowArray[] Batch(int k)
+        {
+            var values = new FloatArray.Builder().AppendRange([k, k + 0.5f, -k, 1e-3f * k]).Build();
+            var t = new FixedSizeListArray(new ArrayData(schema.FieldsList[0].DataType, 2, 0, 0, [ArrowBuffer.Empty], [values.Data]));
+            var spins = new ListArray.Builder(Int8Type.Default);
+            var items = (Int8Array.Builder)spins.ValueBuilder;
+            spins.Append();
+            items.Append(1).Append(-1).Append(1);
+            spins.Append();
+            return [t, new DoubleArray.Builder().Append(-1.5 * k).Append(k).Build(), spins.Build(),
+                new StringArray.Builder().Append($"μ{k}").Append("").Build()];
+        }
+        string path = WriteRaw("pyarrow-style.arrow", schema, Batch(1), Batch(2));
+        var ml = new MLContext(seed: 1);
+        var view = ml.Data.LoadFromArrow(path);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.SByte), view.Schema["spins"].Type);
+        var rows = ReadAll(view);
+        Assert.AreEqual(4, rows.Count);
+        CollectionAssert.AreEqual(new float[] { 1, 1.5f }, (float[])rows[0][0]);
+        CollectionAssert.AreEqual(new float[] { -2, 2e-3f }, (float[])rows[3][0]);
+        CollectionAssert.AreEqual(new[] { -1.5, 1, -3, 2 }, rows.Select(r => (double)r[1]).ToArray());
+        CollectionAssert.AreEqual(new sbyte[] { 1, -1, 1 }, (sbyte[])rows[2][2]);
+        Assert.AreEqual(0, ((sbyte[])rows[3][2]).Length);
+        CollectionAssert.AreEqual(new[] { "μ1", "", "μ2", "" }, rows.Select(r => (string)r[3]).ToArray());
+        CollectionAssert.AreEquivalent(new Dictionary<string, string> { ["system"] = "potts", ["q"] = "3" }.ToList(),
+            SchemaMetadata.Read(view.Schema).ToList());
+    }
+
+    [TestMethod]
     public void NullsAreRefusedWhenTheirBatchIsReadAndOnlyInRequestedColumns()
     {
         // pyarrow-style nullable fields; the second of three batches holds a null double.
