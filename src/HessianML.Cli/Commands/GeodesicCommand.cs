@@ -104,10 +104,10 @@ internal static class GeodesicCommand
         if (input.RowCount == 0) throw new CliException($"--pairs {pairsPath}: no pairs");
         var geodesic = new GeodesicTransformer(ModelInput.LoadPsi(modelPath), options);
         OutputFiles.EnsureWritable(path);
-        IDataView result;
+        ColumnTable result;
         try
         {
-            result = geodesic.Transform(input);
+            result = ColumnTable.From(geodesic.Transform(input));
         }
         catch (ArgumentException ex)
         {

@@ -10,6 +10,8 @@ using HessianML.Imaging;
 using HessianML.Pipeline;
 using HessianML.Posterior;
 
+using HessianML.Pipeline.MlNet;
+
 namespace HessianML.Cli;
 
 /// <summary>
@@ -73,7 +75,7 @@ internal static class ImageCommands
             ImageFeaturizationReport report;
             try
             {
-                result = featurizer.Transform(data, out report).ToDataView();
+                result = featurizer.Featurize(data, out report);
             }
             catch (BadImageException ex)
             {
@@ -166,17 +168,18 @@ internal static class ImageCommands
             var box = BoxOf(t);
             if (!box.IsProper) throw new CliException($"--features {path}: every row has the same t1 or t2 ({box}); the box needs a positive width on both axes");
             int seedValue = parse.GetValue(seed);
-            var ctx = new HessianContext(seedValue);
+            var hessian = new Microsoft.ML.MLContext(seedValue).Hessian();
             Action<string> say = err.WriteLine;
             var clock = Stopwatch.StartNew();
-            var pipeline = ctx.Transforms.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = box, Lambda = lam, Seed = seedValue })
-                .Append(ctx.Trainers.LogPartition(new LogPartitionOptions
+            var pipeline = Microsoft.ML.LearningPipelineExtensions.Append(
+                hessian.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = box, Lambda = lam, Seed = seedValue }),
+                hessian.LogPartition(new LogPartitionOptions
                 {
                     // The paper's JSD fit: log-posterior least squares assumes an exponential family in t, which a
                     // feature-distance posterior is not (its log is linear in mu(t'), not in t'), and it measured ill-posed here.
                     SplineCount = s, Seed = (ulong)seedValue, Progress = say, Fit = PsiFit.Jsd,
                 }))
-                .Append(ctx.Transforms.FisherMetric());
+                .Append(hessian.FisherMetric());
             say($"fit: {data.RowCount} rows, features[{data.Schema["features"].Type.VectorLength}], box {box}, {k}x{k} grid");
             var model = pipeline.Fit(data);
             var fitted = LogPartitionTransformer.FindIn(model);
@@ -194,7 +197,7 @@ internal static class ImageCommands
 
             var written = StagedFolder.Write(dir, stage =>
             {
-                ModelFile.Save(model, data.Schema, Path.Combine(stage, "model.zip"));
+                ModelFiles.Save(model.LastTransformer, ModelFiles.ParameterSchema, Path.Combine(stage, "model.zip"));
                 field.WriteCsv(Path.Combine(stage, "metric.csv"));
                 for (int i = 0; i < paths.Length; i++)
                     GeodesicCommand.WriteCsv(paths[i], corners[i].Item1, corners[i].Item2, Path.Combine(stage, $"geodesic-{i + 1}.csv"));
@@ -233,7 +236,7 @@ internal static class ImageCommands
         var all = ArrowDataFile.Read(path);
         try
         {
-            SchemaShape.Require(all.Schema, "run images", ColumnRequirement.Vector("t", 2, ItemKind.Float32), ColumnRequirement.Vector("features", ItemKind.Float32));
+            new ComponentColumns("run images", [("t", ColumnType.Vector(ItemKind.Float32, 2)), ("features", ColumnType.VariableVector(ItemKind.Float32))], []).Check(all.MlSchema);
         }
         catch (SchemaException ex)
         {

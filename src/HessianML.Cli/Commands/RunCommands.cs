@@ -237,7 +237,7 @@ internal static class RunCommands
         string dir, string system, Dictionary<string, object?> settings, (string, string) axes)
     {
         var clock = Stopwatch.StartNew();
-        var result = EndToEndRun.Run(new HessianContext(unchecked((int)(ulong)settings["seed"]!)), samples, box, exact, options);
+        var result = EndToEndRun.Run(new Microsoft.ML.MLContext(unchecked((int)(ulong)settings["seed"]!)), samples, box, exact, options);
         var written = EndToEndReport.Write(result, dir, system, settings, axes);
         var post = result.Posterior;
         var o = Console.Out;
