@@ -1,8 +1,10 @@
 namespace HessianML.Tests;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 [TestClass]
 public sealed class SmokeTests
 {
     [TestMethod]
-    public void LibraryLoads() => Assert.IsNotNull(typeof(HessianML.HessianContext).Assembly);
+    public void LibraryLoads() => Assert.IsNotNull(typeof(HessianML.HessianCatalog).Assembly);
 }

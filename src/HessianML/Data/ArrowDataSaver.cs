@@ -15,7 +15,7 @@ namespace HessianML.Data;
 /// </summary>
 public static class ArrowDataSaver
 {
-    public const int DefaultBatchRows = ArrowDataFile.DefaultBatchRows;
+    public const int DefaultBatchRows = 65536;
 
     /// <summary>
     /// Writes <paramref name="data"/> to <paramref name="stream"/> (left open). A column of a type that cannot be

@@ -142,7 +142,7 @@ public sealed partial class ColumnTable : Ml.IDataView
         if (columns.Length == 0)
         {
             foreach (var c in schema)
-                if (!c.IsHidden && FromMlType(c.Type) is { } t) picked.Add((c, t));
+                if (!c.IsHidden && Holdable(c.Type) is { } t) picked.Add((c, t));
         }
         else
         {
@@ -150,23 +150,29 @@ public sealed partial class ColumnTable : Ml.IDataView
             {
                 var c = schema.GetColumnOrNull(name) ?? throw new SchemaException(
                     $"column '{name}' not found; present: {Describe(schema)}", name);
-                var t = FromMlType(c.Type) ?? throw new SchemaException(
-                    $"column '{name}' has type {c.Type}, which a HessianML table cannot hold (numbers, text, booleans; vectors of known length)", name);
+                var t = Holdable(c.Type) ?? throw new SchemaException(
+                    $"column '{name}' has type {c.Type}, which a HessianML table cannot hold (numbers, text, booleans; numeric vectors)", name);
                 picked.Add((c, t));
             }
         }
         var builder = new Builder();
         foreach (var (key, value) in SchemaMetadata.Read(schema)) builder.AddMetadata(key, value);
-        var sinks = picked.Select(p => ColumnSink.For(p.Type)).ToArray();
+        var sinks = picked.Select(p => ColumnSink.For(p.Column.Name, p.Type)).ToArray();
         using (var cursor = view.GetRowCursor(picked.Select(p => p.Column)))
         {
             var readers = picked.Select((p, i) => sinks[i].Reader(cursor, p.Column)).ToArray();
             while (cursor.MoveNext())
                 foreach (var read in readers) read();
         }
-        for (int i = 0; i < picked.Count; i++) builder.AddColumn(picked[i].Column.Name, picked[i].Type, sinks[i].ToArray());
+        for (int i = 0; i < picked.Count; i++) builder.AddColumn(picked[i].Column.Name, sinks[i].Type, sinks[i].ToArray());
         return builder.Build();
     }
+
+    // A column we can hold; a vector of variable length (what a loaded model's CustomMapping declares) is read with the
+    // length its rows have, which must be one length for all rows.
+    private static ColumnType? Holdable(DataViewType type) =>
+        FromMlType(type) ?? (type is VectorDataViewType { IsKnownSize: false } v && FromMlType(v.ItemType) is { IsVector: false } item
+            && item.Kind is not (ItemKind.String or ItemKind.Boolean) ? ColumnType.VariableVector(item.Kind) : null);
 
     /// <summary>A new table with column <paramref name="name"/> set to flat storage of any item type (see <see cref="WithColumn{T}"/>).</summary>
     internal ColumnTable WithColumnData(string name, ColumnType type, Array data)
@@ -188,29 +194,37 @@ public sealed partial class ColumnTable : Ml.IDataView
     /// <summary>Grows one column's flat array while a cursor runs.</summary>
     private abstract class ColumnSink
     {
-        public static ColumnSink For(ColumnType type) => type.Kind switch
+        public static ColumnSink For(string name, ColumnType type) => type.Kind switch
         {
-            ItemKind.Float32 => new Sink<float>(type),
-            ItemKind.Float64 => new Sink<double>(type),
-            ItemKind.Int8 => new Sink<sbyte>(type),
-            ItemKind.Int32 => new Sink<int>(type),
-            ItemKind.Int64 => new Sink<long>(type),
-            ItemKind.Boolean => new Sink<bool>(type),
-            ItemKind.String => new TextSink(),
+            ItemKind.Float32 => new Sink<float>(name, type),
+            ItemKind.Float64 => new Sink<double>(name, type),
+            ItemKind.Int8 => new Sink<sbyte>(name, type),
+            ItemKind.Int32 => new Sink<int>(name, type),
+            ItemKind.Int64 => new Sink<long>(name, type),
+            ItemKind.Boolean => new Sink<bool>(name, type),
+            ItemKind.String => new TextSink(type),
             _ => throw new ArgumentOutOfRangeException(nameof(type)),
         };
+
+        /// <summary>The column's type; a variable-length vector's becomes known once its rows are read.</summary>
+        public ColumnType Type { get; protected set; }
 
         public abstract Action Reader(Ml.DataViewRowCursor cursor, Ml.DataViewSchema.Column column);
 
         public abstract Array ToArray();
     }
 
-    private sealed class Sink<T>(ColumnType type) : ColumnSink
+    private sealed class Sink<T> : ColumnSink
     {
         private readonly List<T> _items = [];
+        private readonly string _name;
+
+        public Sink(string name, ColumnType type) => (_name, Type) = (name, type);
 
         public override Action Reader(Ml.DataViewRowCursor cursor, Ml.DataViewSchema.Column column)
         {
+            var type = Type;
+            string name = _name;
             if (!type.IsVector)
             {
                 var get = cursor.GetGetter<T>(column);
@@ -219,20 +233,37 @@ public sealed partial class ColumnTable : Ml.IDataView
             }
             var getVector = cursor.GetGetter<VBuffer<T>>(column);
             var buffer = default(VBuffer<T>);
-            var dense = new T[type.VectorLength];
+            int length = type.VectorLength;
+            var dense = length > 0 ? new T[length] : [];
+            long row = 0;
             return () =>
             {
                 getVector(ref buffer);
+                if (length < 0)
+                {
+                    length = buffer.Length;
+                    dense = new T[length];
+                    Type = ColumnType.Vector(type.Kind, Math.Max(1, length));
+                }
+                else if (buffer.Length != length)
+                    throw new SchemaException($"column '{name}' has a vector of {buffer.Length} items at row {row}, but {length} before: a table needs one length", name);
                 buffer.CopyTo(dense);
                 _items.AddRange(dense);
+                row++;
             };
         }
 
-        public override Array ToArray() => _items.ToArray();
+        public override Array ToArray()
+        {
+            if (!Type.IsKnownSize) Type = ColumnType.Vector(Type.Kind, 1); // no rows: any length holds them
+            return _items.ToArray();
+        }
     }
 
     private sealed class TextSink : ColumnSink
     {
+        public TextSink(ColumnType type) => Type = type;
+
         private readonly List<string> _items = [];
 
         public override Action Reader(Ml.DataViewRowCursor cursor, Ml.DataViewSchema.Column column)

@@ -47,6 +47,15 @@ public sealed partial class ColumnTable
     /// <inheritdoc/>
     public ReadOnlyMemory<T> GetColumn<T>(string name) => (T[])GetColumnArray(name, typeof(T));
 
+    /// <summary>The items of row <paramref name="row"/> of column <paramref name="name"/> (length 1 for a scalar).</summary>
+    public ReadOnlySpan<T> GetRow<T>(string name, int row)
+    {
+        int n = Schema[name].Type.ItemsPerRow;
+        if ((uint)row >= (uint)RowCount)
+            throw new ArgumentOutOfRangeException(nameof(row), $"row {row} outside 0..{RowCount - 1}");
+        return GetColumn<T>(name).Span.Slice(row * n, n);
+    }
+
     /// <summary>The column's flat storage as an untyped array (its element type is the column's item type).</summary>
     public Array GetColumnData(string name) => _data[Schema[name].Index];
 

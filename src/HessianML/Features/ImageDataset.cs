@@ -153,3 +153,14 @@ public static partial class ImageDataset
         return (float)v;
     }
 }
+
+/// <summary>Image datasets on <c>mlContext.Data</c>.</summary>
+public static class ImageDatasetCatalog
+{
+    /// <summary>A folder of images named <c>..._a&lt;t1&gt;_b&lt;t2&gt;...</c>, or a CSV <c>file,t1,t2</c>, as columns <c>image</c> and <c>t</c> (<see cref="ImageDataset"/>).</summary>
+    public static ColumnTable LoadImageDataset(this Microsoft.ML.DataOperationsCatalog catalog, string folderOrCsv)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return ImageDataset.Load(folderOrCsv);
+    }
+}

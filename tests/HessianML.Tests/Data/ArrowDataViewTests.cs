@@ -45,7 +45,7 @@ public sealed class ArrowDataViewTests
         [ColumnName("i4"), VectorType(4)] public int[] I4 { get; set; } = [];
     }
 
-    private string WriteOld(DataView view, int batchRows, string name = "data.arrow")
+    private string WriteOld(ColumnTable view, int batchRows, string name = "data.arrow")
     {
         string path = Path.Combine(_dir, name);
         ArrowDataFile.Write(view, path, batchRows);
@@ -66,7 +66,7 @@ public sealed class ArrowDataViewTests
 
     private static long[] Bits(double[] xs) => xs.Select(BitConverter.DoubleToInt64Bits).ToArray();
 
-    private static T[] Row<T>(DataView v, string column, int row) => v.GetRow<T>(column, row).ToArray();
+    private static T[] Row<T>(ColumnTable v, string column, int row) => v.GetRow<T>(column, row).ToArray();
 
     /// <summary>Every value of every column of <paramref name="view"/>, read through a raw cursor, as boxed objects (vectors as arrays).</summary>
     private static List<object[]> ReadAll(ML.IDataView view)
@@ -346,7 +346,7 @@ public sealed class ArrowDataViewTests
             T = [(float)rng.NextDouble() * 4 - 1, (float)(rng.NextDouble() * 0.1)],
             X = (float)(rng.NextDouble() * 100 + 50),
         }).ToArray();
-        var old = new DataView.Builder()
+        var old = new ColumnTable.Builder()
             .AddVector("t", 2, points.SelectMany(p => p.T).ToArray())
             .AddScalar("x", points.Select(p => p.X).ToArray())
             .AddMetadata("system", "potts")

@@ -4,6 +4,8 @@ using HessianML.Geometry;
 using HessianML.Geometry.Geodesics;
 using HessianML.Posterior;
 using HessianML.Systems.Diffusion;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace HessianML.Tests.Evaluation;
 
@@ -189,7 +191,7 @@ public sealed class DiffusionRunTests
             var csv = MetricField.ReadCsv(Path.Combine(dir, DiffusionReport.MetricFileName));
             Assert.AreEqual(64, csv.Count);
             for (int i = 0; i < 64; i++) Assert.AreEqual(r.Field.G11[i], csv.G11[i]);
-            var loaded = LogPartitionTransformer.FindIn(new HessianContext().Model.Load(Path.Combine(dir, DiffusionReport.ModelFileName), out _));
+            var loaded = LogPartitionTransformer.FindIn(new MLContext().Model.Load(Path.Combine(dir, DiffusionReport.ModelFileName), out _));
             Assert.AreEqual(r.Field.G22[10], loaded.Field(new ParameterBox(0, 1, 0, 1), 8).G22[10], 1e-12 * Math.Abs(r.Field.G22[10]));
             Assert.AreEqual(7, File.ReadAllLines(Path.Combine(dir, DiffusionReport.LipschitzFileName)).Length, "header + 6 decades");
             var rows = File.ReadAllLines(Path.Combine(dir, DiffusionReport.InterpolationFileName));

@@ -4,6 +4,8 @@ using HessianML.Geometry;
 using HessianML.Posterior;
 using HessianML.Systems.Ising;
 using HessianML.Systems.Tasep;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace HessianML.Tests.Evaluation;
 
@@ -68,7 +70,7 @@ public sealed class RunCommandTests
         Assert.AreEqual("lsq", root.GetProperty("settings").GetProperty("fit").GetString());
         Assert.AreEqual(24, root.GetProperty("settings").GetProperty("splines").GetInt32());
         Assert.AreEqual(8, root.GetProperty("evaluation").GetProperty("grid").GetInt32());
-        var loaded = LogPartitionTransformer.FindIn(new HessianContext().Model.Load(Path.Combine(dir, EndToEndReport.ModelFileName), out _));
+        var loaded = LogPartitionTransformer.FindIn(new MLContext().Model.Load(Path.Combine(dir, EndToEndReport.ModelFileName), out _));
         var recomputed = EndToEndRun.Compare(IsingExact.Field(4, box, 8, 8), loaded.Psi, box).Interior;
         var ours = root.GetProperty("methods").GetProperty("ours").GetProperty("interior");
         Assert.AreEqual(recomputed.MetricError, ours.GetProperty("metric_error").GetDouble(), 1e-12);

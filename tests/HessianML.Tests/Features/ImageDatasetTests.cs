@@ -1,6 +1,8 @@
 using HessianML.Data;
 using HessianML.Features;
 using ImageMagick;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace HessianML.Tests.Features;
 
@@ -40,7 +42,7 @@ public sealed class ImageDatasetTests
     {
         string a = Png("sub/a.png"), b = Png("b, with comma.png", 2);
         string csv = Csv("id,t2,file,t1\n1,0.5,sub/a.png,-1.25\n2,2e-1,\"b, with comma.png\",3\n\n");
-        var view = new HessianContext(1).Data.LoadImages(csv);
+        var view = new MLContext(1).Data.LoadImageDataset(csv);
         CollectionAssert.AreEqual(new[] { a, b }, view.GetColumn<string>("image").ToArray());
         CollectionAssert.AreEqual(new[] { -1.25f, 0.5f, 3f, 0.2f }, view.GetColumn<float>("t").ToArray());
         Assert.AreEqual(ColumnType.Vector(ItemKind.Float32, 2), view.Schema["t"].Type);

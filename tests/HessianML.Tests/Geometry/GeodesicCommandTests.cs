@@ -1,6 +1,9 @@
+using HessianML.Pipeline.MlNet;
 using System.Globalization;
 using HessianML.Geometry.Geodesics;
 using HessianML.Pipeline;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace HessianML.Tests.Geometry;
 
@@ -18,8 +21,7 @@ public sealed class GeodesicCommandTests
         Directory.CreateDirectory(_dir = Path.Combine(Path.GetTempPath(), $"geodesic-cli-{Guid.NewGuid():N}"));
         _model = Path.Combine(_dir, "model.zip");
         var psi = GeodesicTests.SplinePsi();
-        var schema = new HessianML.Data.ColumnTable.Builder().AddVector("t", 2, new float[] { 0.5f, 0f }).Build().Schema;
-        ModelFile.Save(psi, schema, _model);
+        ModelFiles.Save(psi, ModelFiles.ParameterSchema, _model);
     }
 
     [TestCleanup]

@@ -1,8 +1,11 @@
+using HessianML.Pipeline.MlNet;
 using HessianML.Autodiff.Layers;
 using HessianML.Geometry;
 using HessianML.Onnx;
 using HessianML.Pipeline;
 using HessianML.Posterior;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace HessianML.Tests.Onnx;
 
@@ -125,7 +128,7 @@ public sealed class PsiOnnxExportTests
         {
             var lp = Geometry.GeodesicTests.SplinePsi();
             string model = Path.Combine(dir, "model.zip");
-            new HessianContext().Model.Save(lp, new HessianML.Data.ColumnTable.Builder().AddVector("t", 2, new float[] { 0.5f, 0f }).Build().Schema, model);
+            ModelFiles.Save(lp, ModelFiles.ParameterSchema, model);
             string onnx = Path.Combine(dir, "psi.onnx");
             var r = CliRunner.Run("export", "--model", model, "--out", onnx);
             Assert.AreEqual(0, r.Code, r.Err);
@@ -133,7 +136,7 @@ public sealed class PsiOnnxExportTests
             // The file is the same graph ctx.Model.ConvertToOnnx writes, and it runs.
             using (var stream = new MemoryStream())
             {
-                new HessianContext().Model.ConvertToOnnx(lp, stream);
+                new MLContext().Model.ConvertToOnnx(lp, stream);
                 CollectionAssert.AreEqual(stream.ToArray(), File.ReadAllBytes(onnx));
             }
             using (var session = _engine.CreateSession(onnx))

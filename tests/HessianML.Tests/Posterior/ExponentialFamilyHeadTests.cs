@@ -1,3 +1,4 @@
+using HessianML.Pipeline.MlNet;
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using HessianML.Data;
@@ -7,6 +8,8 @@ using HessianML.Pipeline;
 using HessianML.Posterior;
 using HessianML.Systems.Ising;
 using HessianML.Systems.Tasep;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace HessianML.Tests.Posterior;
 
@@ -38,7 +41,7 @@ public sealed class ExponentialFamilyHeadTests
     {
         // Ising L = 4, 3000 samples on the reference box: one fit shared by the tests below.
         _data = IsingSimulation.Generate(new IsingSimulationSettings { Size = L, Samples = 3000, Seed = 17, Sweeps = 20 });
-        _model = new HessianContext(1).Transforms.PosteriorGrid(Options()).Fit(_data);
+        _model = new MLContext(1).Hessian().PosteriorGrid(Options()).Fit(_data);
         _posterior = _model.Transform(_data).GetColumn<float>("posterior").ToArray();
     }
 
@@ -110,11 +113,11 @@ public sealed class ExponentialFamilyHeadTests
     [TestMethod]
     public void SaveLoadGivesIdenticalPosteriorAndPhi()
     {
-        var ctx = new HessianContext(1);
+        var ctx = new MLContext(1);
         using var stream = new MemoryStream();
-        ctx.Model.Save(_model, _data.Schema, stream);
+        ctx.Model.Save(_model, _data.MlSchema, stream);
         stream.Position = 0;
-        var loaded = (PosteriorGridTransformer)((TransformerChain<ITransformer>)ctx.Model.Load(stream, out _)).Transformers[0];
+        var loaded = (PosteriorGridTransformer)SavedForm.Components(new MLContext().Model.Load(stream, out _)).Single();
         Assert.AreEqual(PosteriorArchitecture.ExponentialFamily, loaded.Architecture);
         CollectionAssert.AreEqual(_model.HeadPhi(), loaded.HeadPhi());
         CollectionAssert.AreEqual(_posterior, loaded.Transform(_data).GetColumn<float>("posterior").ToArray());
@@ -130,22 +133,20 @@ public sealed class ExponentialFamilyHeadTests
         o.Epochs = 1;
         o.Hidden = 16;
         var conv = new PosteriorGridEstimator(o).Fit(small);
-        var ctx = new HessianContext(1);
         using var stream = new MemoryStream();
-        ctx.Model.Save(conv, small.Schema, stream);
+        stream.Write(ComponentStateFile.Save(conv));
         using (var archive = new ZipArchive(stream, ZipArchiveMode.Update, leaveOpen: true))
         {
             var entry = archive.GetEntry("manifest.json")!;
             JsonNode m;
             using (var s = entry.Open()) m = JsonNode.Parse(s)!;
-            var options = m["components"]![0]!["options"]!.AsObject();
+            var options = m["options"]!.AsObject();
             Assert.IsTrue(options.Remove("Architecture") && options.Remove("HeadSplineCount"), "the new fields are saved");
             entry.Delete();
             using var w = new StreamWriter(archive.CreateEntry("manifest.json").Open());
             w.Write(m.ToJsonString());
         }
-        stream.Position = 0;
-        var loaded = (PosteriorGridTransformer)((TransformerChain<ITransformer>)ctx.Model.Load(stream, out _)).Transformers[0];
+        var loaded = (PosteriorGridTransformer)ComponentStateFile.Load(stream.ToArray(), "edited state");
         Assert.AreEqual(PosteriorArchitecture.Convolutional, loaded.Architecture);
         CollectionAssert.AreEqual(conv.Transform(small).GetColumn<float>("posterior").ToArray(),
             loaded.Transform(small).GetColumn<float>("posterior").ToArray());
