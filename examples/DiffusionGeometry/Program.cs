@@ -11,9 +11,9 @@ using HessianML;
 using HessianML.Evaluation.Diffusion;
 using HessianML.Geometry;
 using HessianML.Geometry.Geodesics;
-using HessianML.Pipeline;
 using HessianML.Posterior;
 using HessianML.Systems.Diffusion;
+using Microsoft.ML;
 
 string dir = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "hessianml-diffusion-geometry");
 Directory.CreateDirectory(dir);
@@ -31,12 +31,13 @@ Console.WriteLine($"generated {samples.RowCount} samples on a {settings.Grid}x{s
 //    posterior 3 cells wide inside a phase (it knows where in the phase it is) and cuts it off across a boundary (where
 //    the sample jumps), so the metric has both the geometry within phases and the ridges between them.
 double lambda = DiffusionRun.PosteriorLambda(samples, box, k, new DiffusionRunOptions().PosteriorWidth);
-var ctx = new HessianContext(seed: 1);
-var pipeline = ctx.Transforms.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = box, Lambda = lambda })
-    .Append(ctx.Trainers.LogPartition(new LogPartitionOptions { SplineCount = 16, Epochs = 20 }))   // JSD, the paper's loss
-    .Append(ctx.Transforms.FisherMetric());
+var mlContext = new MLContext(seed: 1);
+var hessian = mlContext.Hessian();
+var pipeline = hessian.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = box, Lambda = lambda })
+    .Append(hessian.LogPartition(new LogPartitionOptions { SplineCount = 16, Epochs = 20 }))   // JSD, the paper's loss
+    .Append(hessian.FisherMetric());
 var model = pipeline.Fit(samples);
-ctx.Model.Save(model, samples.Schema, Path.Combine(dir, "model.zip"));
+mlContext.Model.Save(model, samples.MlSchema, Path.Combine(dir, "model.zip"));
 var psi = LogPartitionTransformer.FindIn(model).Psi;
 var field = psi.Field(box, k);
 field.WriteCsv(Path.Combine(dir, "metric.csv"));

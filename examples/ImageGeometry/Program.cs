@@ -1,6 +1,6 @@
-// The image path start to end: pictures rendered at known latent points t -> an image encoder in ONNX (CLIP's, or a
-// stand-in built here) -> feature-distance posterior (eq. 16-19) -> psi -> Fisher metric -> geodesics, then psi
-// exported to ONNX for any other consumer.
+// The image path start to end, as one ML.NET chain: pictures rendered at known latent points t -> an image encoder in
+// ONNX (CLIP's, or a stand-in built here) -> feature-distance posterior (eq. 16-19) -> psi -> Fisher metric; then
+// geodesics, the chain saved with mlContext.Model.Save, and psi exported to ONNX for any other consumer.
 //
 //     dotnet run -c Release --project examples/ImageGeometry [-- --encoder clip-vit-b32-image.onnx] [OUTPUT_DIR]
 //
@@ -14,8 +14,8 @@ using HessianML.Geometry;
 using HessianML.Geometry.Geodesics;
 using HessianML.Imaging;
 using HessianML.Onnx;
-using HessianML.Pipeline;
 using HessianML.Posterior;
+using Microsoft.ML;
 
 string? encoder = null;
 string dir = Path.Combine(Path.GetTempPath(), "hessianml-image-geometry");
@@ -23,7 +23,8 @@ for (int i = 0; i < args.Length; i++)
     if (args[i] == "--encoder" && i + 1 < args.Length) encoder = args[++i];
     else dir = args[i];
 Directory.CreateDirectory(dir);
-var ctx = new HessianContext(seed: 1);
+var mlContext = new MLContext(seed: 1);
+var hessian = mlContext.Hessian();
 
 // 1. Pictures at known t: a 20 x 20 grid of t in [0, 1]^2, each a 48 x 48 picture whose hue follows t1 and whose
 //    stripes' frequency follows t2, named as the paper's released code names its renders (..._a0.1234_b0.5678.png).
@@ -46,7 +47,7 @@ for (int i = 0; i < n; i++)
             }
         PngWriter.Write(Path.Combine(images, FormattableString.Invariant($"render_{i:D2}{j:D2}_a{a:F4}_b{b:F4}.png")), rgb, side, side);
     }
-var pictures = ctx.Data.LoadImages(images); // columns image (path) and t, coordinates read from the names
+var pictures = ImageDataset.FromFolder(images); // an IDataView: columns image (path) and t, coordinates read from the names
 Console.WriteLine($"rendered {pictures.RowCount} pictures to {images}");
 
 // 2. The encoder. A real CLIP export is used as it is; otherwise a stand-in whose input is 32 x 32.
@@ -68,17 +69,15 @@ if (encoder is null)
     Console.WriteLine($"no --encoder given: wrote a stand-in encoder ({size} x {size} -> 32) to {encoder}");
 }
 
-// 3. Images -> embeddings on ONNX Runtime (the Microsoft.ML.OnnxRuntime package).
-using var clip = ctx.Transforms.ClipImageFeaturizer(new ClipImageFeaturizerOptions
-    { ModelPath = encoder, ImageSize = size, Progress = Console.WriteLine }).Fit(pictures);
-var features = clip.Transform(pictures);
-
-// 4. Embeddings -> posterior on a 10 x 10 grid -> psi -> metric. lambda: the posterior's own rule, d / (2 m).
+// 3-4. One chain: images -> embeddings on ONNX Runtime (the Microsoft.ML.OnnxRuntime package) -> posterior on a
+//      10 x 10 grid -> psi -> metric. lambda: the posterior's own rule, d / (2 m).
 var box = new ParameterBox(0, 1, 0, 1);
-var model = ctx.Transforms.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = 10, Box = box })
-    .Append(ctx.Trainers.LogPartition(new LogPartitionOptions { SplineCount = 10, Epochs = 30 }))
-    .Append(ctx.Transforms.FisherMetric())
-    .Fit(features);
+using var model = hessian.ClipImageFeaturizer(new ClipImageFeaturizerOptions
+        { ModelPath = encoder, ImageSize = size, Progress = Console.WriteLine })
+    .Append(hessian.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = 10, Box = box }))
+    .Append(hessian.LogPartition(new LogPartitionOptions { SplineCount = 10, Epochs = 30 }))
+    .Append(hessian.FisherMetric())
+    .Fit(pictures);
 var psi = LogPartitionTransformer.FindIn(model);
 var field = psi.Psi.Field(box, 10);
 int convex = Enumerable.Range(0, field.Count).Count(k => FisherMetricTransformer.Eigenvalues(field.G11[k], field.G12[k], field.G22[k]).Low > 0);
@@ -90,12 +89,12 @@ var pairs = new ColumnTable.Builder()
     .AddVector("from", 2, new float[] { 0.05f, 0.05f, 0.05f, 0.95f })
     .AddVector("to", 2, new float[] { 0.95f, 0.95f, 0.95f, 0.05f })
     .Build();
-var geodesic = ctx.Transforms.Geodesic(new GeodesicOptions { Points = 30 }, psi).Fit(pairs);
-var lengths = geodesic.Transform(pairs).GetColumn<double>("length").ToArray();
+var geodesic = hessian.Geodesic(new GeodesicOptions { Points = 30 }, psi).Fit(pairs);
+var lengths = ColumnTable.From(geodesic.Transform(pairs)).GetColumn<double>("length").ToArray();
 Console.WriteLine($"geodesic lengths {lengths[0]:F3} and {lengths[1]:F3}; straight lines " +
                   $"{geodesic.Solver.Metric.SegmentLength(0.05, 0.05, 0.95, 0.95):F3} and {geodesic.Solver.Metric.SegmentLength(0.05, 0.95, 0.95, 0.05):F3}");
 
-// 6. Keep it: the pipeline as a model file (the encoder by path and SHA-256), and psi as ONNX for anyone else.
-ctx.Model.Save(model, features.Schema, Path.Combine(dir, "model.zip"));
-using (var onnx = File.Create(Path.Combine(dir, "psi.onnx"))) ctx.Model.ConvertToOnnx(model, onnx);
+// 6. Keep it: the chain as an ML.NET model zip (the encoder by path and SHA-256), and psi as ONNX for anyone else.
+mlContext.Model.Save(model, pictures.MlSchema, Path.Combine(dir, "model.zip"));
+using (var onnx = File.Create(Path.Combine(dir, "psi.onnx"))) mlContext.Model.ConvertToOnnx(model, onnx);
 Console.WriteLine($"wrote metric.csv, model.zip and psi.onnx to {dir}");

@@ -1,19 +1,22 @@
 // The method end to end from C#, as an ML.NET user would compose it (METHOD.md §2-4, §7):
 //   samples (t, state) -> PosteriorGrid -> LogPartition psi -> FisherMetric g = Hessian psi
-// on a 2D Ising model small enough for a laptop, then the fitted pipeline is saved to one zip, loaded back, asked for
-// the metric at a few points, and scored against the exact transfer-matrix answer.
+// on a 2D Ising model small enough for a laptop, as one ML.NET chain (mlContext.Hessian() components joined with
+// .Append), then the fitted chain is saved with mlContext.Model.Save, loaded back in a fresh MLContext, asked for the
+// metric at a few points, and scored against the exact transfer-matrix answer.
 //
 //     dotnet run -c Release --project examples/IsingGeometry [-- OUTPUT_DIR]
 using HessianML;
+using HessianML.Data;
 using HessianML.Evaluation;
 using HessianML.Geometry;
-using HessianML.Pipeline;
+using HessianML.Geometry.Geodesics;
 using HessianML.Posterior;
 using HessianML.Systems.Ising;
+using Microsoft.ML;
 
 string dir = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "hessianml-ising-geometry");
 Directory.CreateDirectory(dir);
-var ctx = new HessianContext(seed: 1);
+var mlContext = new MLContext(seed: 1);
 
 // 1. Samples: 6 x 6 Ising tori, each an independent chain at its own t = (beta, h) drawn uniformly from the box.
 var box = new ParameterBox(0.25, 0.65, -0.3, 0.3);
@@ -21,23 +24,24 @@ var samples = IsingSimulation.Generate(new IsingSimulationSettings
 {
     Size = 6, Samples = 8000, Seed = 1, BetaLo = box.Lo1, BetaHi = box.Hi1, FieldLo = box.Lo2, FieldHi = box.Hi2,
 });
-ctx.Data.SaveAsArrow(samples, Path.Combine(dir, "ising.arrow")); // readable from pyarrow / pandas
+mlContext.Data.SaveAsArrow(samples, Path.Combine(dir, "ising.arrow")); // readable from pyarrow / pandas
 Console.WriteLine($"simulated {samples.RowCount} Ising samples, schema {samples.Schema.Describe()}");
 
 // 2. The pipeline. The Ising model is an exponential family, so the posterior network is the exponential-family head
 //    (its posterior has the Bayes form exactly) and psi is read off it by log-posterior least squares on a spline of the
 //    same size (README, "What runs by default, and why"). Every other option keeps its documented default; the sizes
 //    set here only shrink the run.
-var pipeline = ctx.Transforms.PosteriorGrid(new PosteriorGridOptions
+var hessian = mlContext.Hessian();
+var pipeline = hessian.PosteriorGrid(new PosteriorGridOptions
     {
         Grid = 16, Box = box, Epochs = 20, Architecture = PosteriorArchitecture.ExponentialFamily, HeadSplineCount = 16,
         Progress = Console.WriteLine,
     })
-    .Append(ctx.Trainers.LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, SplineCount = 16 }))
-    .Append(ctx.Transforms.FisherMetric());
+    .Append(hessian.LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, SplineCount = 16 }))
+    .Append(hessian.FisherMetric());
 var model = pipeline.Fit(samples);   // every step's schema is checked before the first one trains
 string zip = Path.Combine(dir, "model.zip");
-ctx.Model.Save(model, samples.Schema, zip);
+mlContext.Model.Save(model, samples.MlSchema, zip);
 
 // 3. How good is it? METHOD §7 errors against the exact transfer matrix. psi is learned only up to a positive scale
 //    (a bundle of N samples learns N psi) and an affine part, so those are fitted away first.
@@ -49,7 +53,7 @@ Console.WriteLine($"interior 80%: NRMSE psi {errors.Interior.NrmsePsi:F3}, d/dbe
 
 // 4. A user of the saved model: load it, and ask for the metric wherever they like (here: three points on h = 0,
 //    through the critical region, beside the exact answer).
-var loaded = ctx.Model.Load(zip, out _);
+var loaded = new MLContext().Model.Load(zip, out _);
 var psi = LogPartitionTransformer.FindIn(loaded);
 var at = psi.Evaluate([0.3, 0.44, 0.6], [0.0, 0.0, 0.0]);
 double a = errors.Interior.Scale;
@@ -64,12 +68,12 @@ psi.Psi.Field(box, 32).WriteCsv(Path.Combine(dir, "metric.csv"));
 //    the per-model tabulation of g). Here from the disordered side (small beta) across h = 0 to the ordered side, beside
 //    the straight line's metric length (both in the fitted psi's own scale: psi is learned up to a positive factor,
 //    errors.Interior.Scale above). The end of the story: the smoothest interpolation in this latent space.
-var pairs = new HessianML.Data.ColumnTable.Builder()
+var pairs = new ColumnTable.Builder()
     .AddVector("from", 2, new float[] { 0.3f, -0.2f, 0.3f, 0.2f })
     .AddVector("to", 2, new float[] { 0.6f, 0.2f, 0.6f, -0.2f })
     .Build();
-var geodesics = ctx.Transforms.Geodesic(new HessianML.Geometry.Geodesics.GeodesicOptions { Points = 30 }, psi).Fit(pairs);
-var paths = geodesics.Transform(pairs);
+var geodesics = hessian.Geodesic(new GeodesicOptions { Points = 30 }, psi).Fit(pairs);
+var paths = ColumnTable.From(geodesics.Transform(pairs));
 var lengths = paths.GetColumn<double>("length").ToArray();
 for (int r = 0; r < lengths.Length; r++)
 {
@@ -79,5 +83,5 @@ for (int r = 0; r < lengths.Length; r++)
     Console.WriteLine($"geodesic ({p[0]}, {p[1]}) -> ({q[0]}, {q[1]}): metric length {lengths[r]:F4} (straight line {straight:F4}), " +
                       $"curvature {paths.GetColumn<double>("curvature").Span[r]:F2}");
 }
-ctx.Model.Save(geodesics, pairs.Schema, Path.Combine(dir, "geodesics.zip")); // carries its metric table: reloads ready
+mlContext.Model.Save(geodesics, pairs.MlSchema, Path.Combine(dir, "geodesics.zip")); // carries its metric table: reloads ready
 Console.WriteLine($"wrote ising.arrow, model.zip, metric.csv and geodesics.zip to {dir}");

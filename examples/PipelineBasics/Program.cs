@@ -1,18 +1,21 @@
-// The pipeline machinery in one page, as an ML.NET user would write it: build a columnar dataset, write it to an
-// Arrow file (readable from pyarrow/pandas), compose estimators, fit, transform, save the fitted model to one zip,
-// load it back and check it reproduces its output. The later examples use the same shapes with the real components
-// (PosteriorGrid -> LogPartition -> FisherMetric).
+// The data and model plumbing in one page, on ML.NET itself: build a columnar dataset, write it to an Arrow file
+// (readable from pyarrow/pandas), read it back with mlContext.Data.LoadFromArrow, chain ML.NET's own transforms
+// (Concatenate, NormalizeMeanVariance), fit, transform, save the fitted model with mlContext.Model.Save, load it in a
+// fresh context and check it reproduces its output. The later examples put HessianML's components
+// (mlContext.Hessian().PosteriorGrid -> LogPartition -> FisherMetric) into chains of the same shape.
 //
-//     dotnet run --project examples/PipelineBasics [-- OUTPUT_DIR]
+//     dotnet run -c Release --project examples/PipelineBasics [-- OUTPUT_DIR]
 using HessianML;
-using HessianML.Pipeline;
+using HessianML.Data;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 string dir = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "hessianml-pipeline-basics");
 Directory.CreateDirectory(dir);
-var ctx = new HessianContext(seed: 1);
+var mlContext = new MLContext(seed: 1);
 
-// 1. A dataset: a latent point t (2 floats) and a feature vector per row.
-var rng = ctx.CreateRandom();
+// 1. A dataset: a latent point t (2 floats) and a feature vector per row, as HessianML's in-memory table (an IDataView).
+var rng = new Random(1);
 const int rows = 1000, width = 8;
 var t = new float[rows * 2];
 var features = new float[rows * width];
@@ -22,29 +25,30 @@ for (int i = 0; i < rows; i++)
     for (int j = 0; j < width; j++)
         features[i * width + j] = (float)(3 + 2 * t[2 * i] * j + rng.NextDouble());
 }
-var data = ctx.Data.CreateBuilder()
+var data = new ColumnTable.Builder()
     .AddVector("t", 2, t)
     .AddVector("features", width, features)
     .AddMetadata("system", "toy")
     .Build();
 string arrow = Path.Combine(dir, "toy.arrow");
-ctx.Data.SaveAsArrow(data, arrow);
-var loaded = ctx.Data.LoadFromArrow(arrow);
-Console.WriteLine($"wrote and read {arrow}: {loaded.RowCount} rows, schema {loaded.Schema.Describe()}");
+mlContext.Data.SaveAsArrow(data, arrow);
+IDataView loaded = mlContext.Data.LoadFromArrow(arrow);   // streamed by record batch
+Console.WriteLine($"wrote and read {arrow}: {loaded.GetRowCount()} rows, schema {ColumnTable.Describe(loaded.Schema)}");
 
-// 2. A pipeline: join t and the features, then standardise every element. Schemas are checked before any fitting.
-var pipeline = ctx.Transforms.Concatenate("all", "t", "features")
-    .Append(ctx.Transforms.NormalizeMeanVariance("normalized", "all"));
+// 2. A chain of ML.NET's own transforms: join t and the features, then standardise every element. ML.NET checks every
+//    step's input columns against the schema before fitting.
+var pipeline = mlContext.Transforms.Concatenate("all", "t", "features")
+    .Append(mlContext.Transforms.NormalizeMeanVariance("normalized", "all"));
 var model = pipeline.Fit(loaded);
-var output = model.Transform(loaded);
-var normalized = output.GetColumn<float>("normalized").Span;
-Console.WriteLine($"fitted: first row normalised = [{string.Join(", ", normalized[..4].ToArray().Select(v => v.ToString("F3")))} ...]");
+var normalized = model.Transform(loaded).GetColumn<float[]>("normalized").ToList();
+Console.WriteLine($"fitted: first row normalised = [{string.Join(", ", normalized[0][..4].Select(v => v.ToString("F3")))} ...]");
 
-// 3. Save, load, reproduce.
+// 3. Save with ML.NET, load in a fresh context, reproduce.
 string zip = Path.Combine(dir, "model.zip");
-ctx.Model.Save(model, loaded.Schema, zip);
-var reloaded = ctx.Model.Load(zip, out var inputSchema);
-var again = reloaded.Transform(loaded).GetColumn<float>("normalized").Span;
-bool same = normalized.SequenceEqual(again);
+mlContext.Model.Save(model, loaded.Schema, zip);
+var fresh = new MLContext();
+var reloaded = fresh.Model.Load(zip, out var inputSchema);
+var again = reloaded.Transform(fresh.Data.LoadFromArrow(arrow)).GetColumn<float[]>("normalized").ToList();
+bool same = normalized.Count == again.Count && normalized.Zip(again).All(p => p.First.AsSpan().SequenceEqual(p.Second));
 Console.WriteLine($"saved {zip}; reloaded model expects {inputSchema.Count} input columns; identical output: {same}");
 return same ? 0 : 1;
