@@ -396,7 +396,8 @@ public sealed class LogPartitionTransformer : IComponentWithState, ITableTransfo
     public static LogPartitionTransformer FindIn(Ml.ITransformer model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var parts = Pipeline.MlNet.SavedForm.Components(model);
+        var parts = Pipeline.MlNet.SavedForm.Components(model, row =>
+            row == typeof(FisherMetricOutputRow) || row == typeof(LogPartitionOutputRow) || row == typeof(Pipeline.MlNet.GeodesicOutputRow));
         for (int i = parts.Count - 1; i >= 0; i--)
         {
             if (parts[i] is FisherMetricTransformer f) return f.LogPartition;

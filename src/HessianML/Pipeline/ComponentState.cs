@@ -14,7 +14,7 @@ namespace HessianML.Pipeline;
 /// </summary>
 public interface IComponentWithState : Microsoft.ML.ITransformer
 {
-    /// <summary>Stable identifier written to the manifest, e.g. "NormalizeMeanVariance". Never rename once shipped.</summary>
+    /// <summary>Stable identifier written into the saved state, e.g. "FisherMetric": its loader is found by it. Never rename once shipped.</summary>
     string Kind { get; }
 
     void SaveState(ComponentStateWriter context);
@@ -173,8 +173,8 @@ public sealed class ComponentStateReader
         return MemoryMarshal.Cast<byte, T>(t.Bytes).ToArray();
     }
 
-    /// <summary>An <see cref="InvalidDataException"/> naming the file and this component: use it for loader-side checks.</summary>
-    public InvalidDataException Fail(string what) => new($"file '{_source}': component {Index} ({Kind}) {what}");
+    /// <summary>An <see cref="InvalidDataException"/> naming the source and this component: use it for loader-side checks.</summary>
+    public InvalidDataException Fail(string what) => new($"{_source}: {Kind} {what}");
 }
 
 /// <summary>

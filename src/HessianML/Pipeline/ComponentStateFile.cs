@@ -175,7 +175,7 @@ internal static class ComponentStateFile
         string dtype = t["dtype"]!.GetValue<string>();
         int[] shape = [.. t["shape"]!.AsArray().Select(d => d!.GetValue<int>())];
         string sha = t["sha256"]!.GetValue<string>();
-        string where = $"file '{source}': component {index} ({kind}) tensor '{name}'";
+        string where = $"{source}: {kind} tensor '{name}'";
         int size = TensorDType.Size(dtype);
         if (size == 0) throw new InvalidDataException($"{where} has unknown dtype '{dtype}'");
         long count = 1;

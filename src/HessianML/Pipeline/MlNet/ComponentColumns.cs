@@ -59,7 +59,10 @@ internal sealed record ComponentColumns(
     public Ml.SchemaShape OutputShape(Ml.SchemaShape input)
     {
         Check(input);
-        return SchemaShapes.With(input, Outputs.Select(o => (o.Name, ColumnTable.ToMlType(o.Type))));
+        // A vector whose length the fit decides (an encoder's embedding) is still of known size once fitted: a shape
+        // records the kind only, so any length stands for it.
+        return SchemaShapes.With(input, Outputs.Select(o => (o.Name,
+            ColumnTable.ToMlType(o.Type.IsKnownSize ? o.Type : ColumnType.Vector(o.Type.Kind, 1)))));
     }
 
     private static bool Accepts(ColumnType wanted, DataViewType actual)

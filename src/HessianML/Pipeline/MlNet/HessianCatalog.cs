@@ -40,6 +40,9 @@ public sealed class HessianCatalog
         return new PosteriorGridEstimator(o, o.Seed ?? NextSeed());
     }
 
+    /// <summary>The mapping network on a <paramref name="grid"/> x <paramref name="grid"/> grid of <paramref name="box"/>, other options at their defaults.</summary>
+    public PosteriorGridEstimator PosteriorGrid(ParameterBox box, int grid = 24) => PosteriorGrid(new PosteriorGridOptions { Box = box, Grid = grid });
+
     /// <summary>
     /// Features (t, f(x)) -> the feature-distance posterior of METHOD §4b (eq. 16-19), for deterministic generators and
     /// pretrained featurisers. An unset <see cref="FeatureDistancePosteriorOptions.Seed"/> comes from the context.
@@ -50,24 +53,39 @@ public sealed class HessianCatalog
         return new FeatureDistancePosteriorEstimator(o, o.Seed ?? NextSeed());
     }
 
+    /// <summary>The feature-distance posterior of column <paramref name="featuresColumnName"/> on a <paramref name="grid"/> x <paramref name="grid"/> grid.</summary>
+    public FeatureDistancePosteriorEstimator FeatureDistancePosterior(string featuresColumnName, int grid = 24) =>
+        FeatureDistancePosterior(new FeatureDistancePosteriorOptions { FeaturesColumnName = featuresColumnName, Grid = grid });
+
     /// <summary>Image paths -> CLIP image embeddings from an ONNX encoder the user supplies (<see cref="ClipImageFeaturizerOptions.ModelPath"/>).</summary>
     public ClipImageFeaturizerEstimator ClipImageFeaturizer(ClipImageFeaturizerOptions options) => new(options);
+
+    /// <summary>Image paths in <paramref name="inputColumnName"/> -> embeddings in <paramref name="outputColumnName"/> through the ONNX encoder at <paramref name="modelPath"/>.</summary>
+    public ClipImageFeaturizerEstimator ClipImageFeaturizer(string modelPath, string outputColumnName = "features", string inputColumnName = "image") =>
+        new(new ClipImageFeaturizerOptions { ModelPath = modelPath, OutputColumnName = outputColumnName, InputColumnName = inputColumnName });
 
     /// <summary>Posterior grid -> fitted psi (METHOD §3, §8). A null options object means the documented defaults.</summary>
     public LogPartitionTrainer LogPartition(LogPartitionOptions? options = null) => new(options);
 
+    /// <summary>psi fitted by <paramref name="fit"/> with <paramref name="splineCount"/> B-splines per axis, other options at their defaults.</summary>
+    public LogPartitionTrainer LogPartition(PsiFit fit, int splineCount = 24) => new(new LogPartitionOptions { Fit = fit, SplineCount = splineCount });
+
     /// <summary>
     /// psi -> psi, grad psi, g = Hessian psi and its eigenvalues at each row's t. Append it right after
-    /// <see cref="LogPartition"/>, or pass an already fitted <paramref name="logPartition"/>.
+    /// <see cref="LogPartition(LogPartitionOptions?)"/>, or pass an already fitted <paramref name="logPartition"/>.
     /// </summary>
     public FisherMetricEstimator FisherMetric(FisherMetricOptions? options = null, LogPartitionTransformer? logPartition = null) =>
         new(options, logPartition);
 
     /// <summary>
     /// Endpoint pairs (<c>from</c>, <c>to</c>) -> globally shortest paths under g = Hessian psi. Append it right after
-    /// <see cref="LogPartition"/>, or pass an already fitted <paramref name="logPartition"/>.
+    /// <see cref="LogPartition(LogPartitionOptions?)"/>, or pass an already fitted <paramref name="logPartition"/>.
     /// </summary>
     public GeodesicEstimator Geodesic(GeodesicOptions? options = null, LogPartitionTransformer? logPartition = null) => new(options, logPartition);
+
+    /// <summary>Geodesics from column <paramref name="fromColumnName"/> to <paramref name="toColumnName"/>, <paramref name="points"/> points each.</summary>
+    public GeodesicEstimator Geodesic(string fromColumnName, string toColumnName, int points = 90) =>
+        new(new GeodesicOptions { FromColumnName = fromColumnName, ToColumnName = toColumnName, Points = points });
 }
 
 /// <summary>The entry to HessianML from ML.NET.</summary>

@@ -194,7 +194,7 @@ public sealed class ImageInputRow : SavedComponentRow
 public sealed class EmbeddingOutputRow
 {
     /// <summary>The image's embedding (unit length when the featuriser normalises).</summary>
-    [ColumnName("features")]
+    [ColumnName(ClipImageFeaturizerMappingFactory.OutputColumn)]
     public float[] Features = [];
 }
 
@@ -203,6 +203,7 @@ public sealed class EmbeddingOutputRow
 public sealed class ClipImageFeaturizerMappingFactory : SavedComponentFactory<ImageInputRow, EmbeddingOutputRow, ClipImageFeaturizerTransformer>
 {
     internal const string Contract = "HessianML.ClipImageFeaturizer.v1";
+    internal const string OutputColumn = "features";
 
     /// <inheritdoc/>
     protected override void Map(ClipImageFeaturizerTransformer component, ImageInputRow src, EmbeddingOutputRow dst) =>

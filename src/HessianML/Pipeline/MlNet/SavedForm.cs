@@ -6,7 +6,7 @@ using Ml = Microsoft.ML;
 
 namespace HessianML.Pipeline.MlNet;
 
-// This namespace sits inside HessianML.Pipeline, whose look-alike types would otherwise win over ML.NET's.
+// Explicit aliases: these names must mean ML.NET's types in this file, whatever HessianML.Pipeline holds.
 using IEstimator = Microsoft.ML.IEstimator<Microsoft.ML.ITransformer>;
 using ITransformer = Microsoft.ML.ITransformer;
 using TransformsCatalog = Microsoft.ML.TransformsCatalog;
@@ -53,7 +53,13 @@ internal static class SavedForm
     /// returns it: the chain of built-ins above) turned back into the component itself, read from its state. Lets the
     /// tools that need the fitted objects (<c>hessian metric</c>, <c>geodesic</c>, <c>export</c>) work on any model zip.
     /// </summary>
-    public static IReadOnlyList<ITransformer> Components(ITransformer model)
+    /// <param name="model">A fitted or loaded model.</param>
+    /// <param name="decode">
+    /// Which saved components to read back, by the output row type of their compute mapping (e.g.
+    /// <see cref="FisherMetricOutputRow"/>); the others stay as their chain of built-ins. Null reads them all. WHY: reading a
+    /// state can need outside files (an image encoder), which a caller after psi alone should not depend on.
+    /// </param>
+    public static IReadOnlyList<ITransformer> Components(ITransformer model, Func<Type, bool>? decode = null)
     {
         var list = new List<ITransformer>();
         void Add(ITransformer t)
@@ -61,7 +67,8 @@ internal static class SavedForm
             if (t is IEnumerable<ITransformer> chain)
             {
                 var parts = chain.ToList();
-                if (parts.Count >= 2 && parts[0] is CustomMappingTransformer<NoColumns, StateKeyRow>) list.Add(Recover(parts[0], parts[1]));
+                if (parts.Count >= 2 && parts[0] is CustomMappingTransformer<NoColumns, StateKeyRow>)
+                    list.Add(decode is null || decode(OutputRowType(parts)) ? Recover(parts[0], parts[1]) : t);
                 else foreach (var p in parts) Add(p);
             }
             else list.Add(t);
@@ -69,6 +76,14 @@ internal static class SavedForm
         Add(model);
         return list;
     }
+
+    // The TDst of the saved form's compute step: the CustomMapping whose input rows carry the state.
+    private static Type OutputRowType(List<ITransformer> parts) =>
+        parts.Select(p => p.GetType())
+            .Where(type => type.IsGenericType && type.GetGenericTypeDefinition() == typeof(CustomMappingTransformer<,>)
+                && typeof(SavedComponentRow).IsAssignableFrom(type.GetGenericArguments()[0]))
+            .Select(type => type.GetGenericArguments()[1])
+            .FirstOrDefault() ?? typeof(void);
 
     // Runs the key and state steps on one row with no columns and decodes the state they produce.
     private static IComponentWithState Recover(ITransformer key, ITransformer state)
@@ -81,7 +96,7 @@ internal static class SavedForm
         ReadOnlyMemory<char> text = default;
         if (!cursor.MoveNext()) throw new InvalidDataException("a saved HessianML component gave no state");
         get(ref text);
-        return Decode(text.Span, "a saved HessianML component");
+        return Decode(text.Span, "saved state in the model");
     }
 
     /// <summary>Builds the fitted saved chain of <paramref name="component"/> (see the class remarks).</summary>
@@ -89,8 +104,10 @@ internal static class SavedForm
     /// <param name="inputs">Its input columns (user names and types) in the order of the compute mapping's copies.</param>
     /// <param name="compute">The compute mapping's estimator; its input columns are <see cref="InputPrefix"/> + the copy names.</param>
     /// <param name="copies">(user column, internal suffix) pairs.</param>
+    /// <param name="outputNames">(the mapping's output column, the name the component was configured with) pairs.</param>
     public static ITransformer Build(IComponentWithState component, IReadOnlyList<(string Name, ColumnType Type)> inputs,
-        IReadOnlyList<(string From, string Suffix)> copies, Func<TransformsCatalog, IEstimator> compute)
+        IReadOnlyList<(string From, string Suffix)> copies, Func<TransformsCatalog, IEstimator> compute,
+        IReadOnlyList<(string Fixed, string Wanted)>? outputNames = null)
     {
         var lookup = new[] { new KeyValuePair<string, string>(KeyValue, Encode(component)) };
         var t = Env.Transforms;
@@ -100,8 +117,11 @@ internal static class SavedForm
             .Append<ITransformer>(t.CustomMapping(new StateKeyFactory().GetMapping(), KeyContract))
             .Append<ITransformer>(t.Conversion.MapValue(StateColumn, lookup, KeyColumn));
         foreach (var (from, suffix) in copies) full = full.Append<ITransformer>(t.CopyColumns(InputPrefix + suffix, from));
-        full = full.Append<ITransformer>(compute(t))
-            .Append<ITransformer>(t.DropColumns([KeyColumn, StateColumn, .. copies.Select(c => InputPrefix + c.Suffix)]));
+        full = full.Append<ITransformer>(compute(t));
+        // The mapping's output names are fixed at load; a component configured with other names gets a copy.
+        var renamed = (outputNames ?? []).Where(o => o.Fixed != o.Wanted).ToList();
+        foreach (var (fixedName, wanted) in renamed) full = full.Append<ITransformer>(t.CopyColumns(wanted, fixedName));
+        full = full.Append<ITransformer>(t.DropColumns([KeyColumn, StateColumn, .. copies.Select(c => InputPrefix + c.Suffix), .. renamed.Select(r => r.Fixed)]));
         // Fitting a mapping needs only the schema: an empty table with the input columns.
         var empty = new ColumnTable.Builder();
         foreach (var (name, type) in inputs) empty.AddColumn(name, type, Array.CreateInstance(type.ItemClrType, 0));
@@ -174,7 +194,7 @@ public abstract class SavedComponentFactory<TSrc, TDst, TComponent> : CustomMapp
 
     private static TComponent Decode(ReadOnlyMemory<char> text)
     {
-        var component = SavedForm.Decode(text.Span, $"a saved {typeof(TComponent).Name}");
+        var component = SavedForm.Decode(text.Span, "saved state in the model");
         return component as TComponent ?? throw new InvalidDataException(
             $"a saved {typeof(TComponent).Name} holds a {component.GetType().Name} instead");
     }
