@@ -255,7 +255,8 @@ public sealed class ClipImageFeaturizerTests
         var se = Assert.ThrowsExactly<SchemaException>(() => est.Fit(new ColumnTable.Builder().AddVector("t", 2, new float[2]).Build()));
         StringAssert.Contains(se.Message, "'image'");
         var shape = est.GetOutputSchema(SchemaShapes.With(new SchemaShape([]), [("image", TextDataViewType.Instance)]));
-        Assert.AreEqual(SchemaShape.Column.VectorKind.VariableVector, shape.Single(c => c.Name == "features").Kind);
+        // Its length is the encoder's, fixed once fitted: a vector of known size, so stock transforms can follow it.
+        Assert.AreEqual(SchemaShape.Column.VectorKind.Vector, shape.Single(c => c.Name == "features").Kind);
     }
 
     [TestMethod]
