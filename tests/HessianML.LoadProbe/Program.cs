@@ -5,7 +5,8 @@ using Microsoft.ML.Data;
 // Usage: HessianML.LoadProbe MODEL.zip INPUT.idv COLUMN...
 // Loads an ML.NET model zip with Microsoft.ML alone (no call into HessianML), transforms an ML.NET binary data file
 // with it and prints the named output columns: a header line (the names, tab-separated), then one line per row with
-// the columns separated by tabs and a vector's items by spaces, in invariant culture with round-trip digits.
+// the columns separated by tabs and a vector's items by spaces, in invariant culture with round-trip digits (of the
+// value as a double: a float is widened first).
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: HessianML.LoadProbe MODEL.zip INPUT.idv COLUMN...");
@@ -36,7 +37,8 @@ internal static class Printer
     {
         var item = column.Type is VectorDataViewType v ? v.ItemType : column.Type;
         var type = item.RawType;
-        if (type == typeof(float)) return Make<float>(cursor, column, x => x.ToString("R", CultureInfo.InvariantCulture));
+        // A float is printed as the double it widens to, so that reading it back as a double gives exactly that double.
+        if (type == typeof(float)) return Make<float>(cursor, column, x => ((double)x).ToString("R", CultureInfo.InvariantCulture));
         if (type == typeof(double)) return Make<double>(cursor, column, x => x.ToString("R", CultureInfo.InvariantCulture));
         if (type == typeof(sbyte)) return Make<sbyte>(cursor, column, x => x.ToString(CultureInfo.InvariantCulture));
         if (type == typeof(int)) return Make<int>(cursor, column, x => x.ToString(CultureInfo.InvariantCulture));
