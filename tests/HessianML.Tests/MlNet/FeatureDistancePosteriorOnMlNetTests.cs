@@ -98,8 +98,8 @@ public sealed class FeatureDistancePosteriorOnMlNetTests
             Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single), after.Schema["posterior"].Type);
 
             string[] columns = ["posterior", "summary"];
-            var batch = columns.ToDictionary(c => c, c => Read(model.Transform(data), c));
-            var here = columns.ToDictionary(c => c, c => Read(after, c));
+            var batch = ReadAll(model.Transform(data), columns);
+            var here = ReadAll(after, columns);
             var child = RunProbe(zip, data, dir, columns);
             foreach (var c in columns)
             {

@@ -45,9 +45,6 @@ public sealed class FisherMetricOnMlNetTests
             .Append(ml.Transforms.Conversion.ConvertType("g_f", "g", DataKind.Single))
             .Append(ml.Transforms.NormalizeMeanVariance("g_n", "g_f", fixZero: false));
 
-    private static Dictionary<string, double[][]> ReadAll(IDataView view, params string[] columns) =>
-        columns.ToDictionary(c => c, c => Read(view, c));
-
     [TestMethod]
     public void FitsAndRunsBetweenStockTransforms()
     {

@@ -85,8 +85,8 @@ public sealed class LogPartitionOnMlNetTests
             var (loaded, schema) = SaveAndLoad(ml, model, ((IDataView)data).Schema, zip);
             Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Double, K * K), schema["p64"].Type);
             string[] columns = ["psi", "psi_n"];
-            var batch = columns.ToDictionary(c => c, c => Read(model.Transform(data), c));
-            var here = columns.ToDictionary(c => c, c => Read(loaded.Transform(data), c));
+            var batch = ReadAll(model.Transform(data), columns);
+            var here = ReadAll(loaded.Transform(data), columns);
             var child = RunProbe(zip, data, dir, columns);
             foreach (var c in columns)
             {

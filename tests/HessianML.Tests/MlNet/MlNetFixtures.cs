@@ -93,15 +93,22 @@ internal static class MlNetFixtures
     // ---- reading and comparing outputs ----
 
     /// <summary>Every row's value of a numeric (or Boolean: 1/0) scalar or vector column, as doubles (exact for Float32 too).</summary>
-    public static double[][] Read(IDataView view, string column)
+    public static double[][] Read(IDataView view, string column) => ReadAll(view, column)[column];
+
+    /// <summary>
+    /// <see cref="Read"/> for several columns through one cursor (a loaded model computes its rows once per cursor:
+    /// one pass for all the columns).
+    /// </summary>
+    public static Dictionary<string, double[][]> ReadAll(IDataView view, params string[] columns)
     {
-        var col = view.Schema.GetColumnOrNull(column) ?? throw new AssertFailedException(
-            $"column '{column}' not in the output ({ColumnTable.Describe(view.Schema)})");
-        using var cursor = view.GetRowCursor([col]);
-        var read = Reader(cursor, col);
-        var rows = new List<double[]>();
-        while (cursor.MoveNext()) rows.Add(read());
-        return [.. rows];
+        var cols = columns.Select(c => view.Schema.GetColumnOrNull(c) ?? throw new AssertFailedException(
+            $"column '{c}' not in the output ({ColumnTable.Describe(view.Schema)})")).ToArray();
+        using var cursor = view.GetRowCursor(cols);
+        var readers = cols.Select(c => Reader(cursor, c)).ToArray();
+        var rows = cols.Select(_ => new List<double[]>()).ToArray();
+        while (cursor.MoveNext())
+            for (int i = 0; i < cols.Length; i++) rows[i].Add(readers[i]());
+        return columns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => rows[x.i].ToArray());
     }
 
     private static Func<double[]> Reader(DataViewRowCursor cursor, DataViewSchema.Column col)
