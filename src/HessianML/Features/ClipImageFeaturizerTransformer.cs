@@ -121,7 +121,7 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
     private Ml.ITransformer? _savedForm;
 
     private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns.Inputs, [(InputColumnName, "image")],
-        t => new ClipImageFeaturizerMappingFactory().Estimator(t, ClipImageFeaturizerMappingFactory.Contract));
+        t => ClipImageFeaturizerMappingFactoryV2.Compute(t, OutputColumnName));
 
     /// <summary>The input schema plus the embedding column; a missing or non-text image column throws, naming it.</summary>
     public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns.OutputSchema(inputSchema);

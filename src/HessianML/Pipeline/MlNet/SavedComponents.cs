@@ -198,7 +198,42 @@ public sealed class EmbeddingOutputRow
     public float[] Features = [];
 }
 
-/// <summary>Loaded by ML.NET by its contract name: a saved ClipImageFeaturizer's embedding of each row's image (the encoder file must still be there, unchanged).</summary>
+/// <summary>Output row of a saved ClipImageFeaturizer (v2): the embedding under an internal name, which the saved chain copies to the component's output column.</summary>
+public sealed class InternalEmbeddingOutputRow
+{
+    /// <summary>The image's embedding (unit length when the featuriser normalises).</summary>
+    [ColumnName(ClipImageFeaturizerMappingFactoryV2.Output)]
+    public float[] Features = [];
+}
+
+/// <summary>
+/// Loaded by ML.NET by its contract name: a saved ClipImageFeaturizer's embedding of each row's image (the encoder
+/// file must still be there, unchanged). v2 writes an internal column that the saved chain copies to the component's
+/// <see cref="ClipImageFeaturizerTransformer.OutputColumnName"/>; v1 (<see cref="ClipImageFeaturizerMappingFactory"/>)
+/// wrote "features" whatever that name was, and stays to load the zips it saved.
+/// </summary>
+[CustomMappingFactoryAttribute(Contract)]
+public sealed class ClipImageFeaturizerMappingFactoryV2 : SavedComponentFactory<ImageInputRow, InternalEmbeddingOutputRow, ClipImageFeaturizerTransformer>
+{
+    internal const string Contract = "HessianML.ClipImageFeaturizer.v2";
+    internal const string Output = "__hessianml_out_features";
+
+    /// <summary>The compute steps of the saved chain: the mapping, then its output copied to <paramref name="outputColumnName"/>.</summary>
+    internal static Microsoft.ML.IEstimator<Microsoft.ML.ITransformer> Compute(Microsoft.ML.TransformsCatalog t, string outputColumnName) =>
+        Microsoft.ML.LearningPipelineExtensions.Append(
+            Microsoft.ML.LearningPipelineExtensions.Append(new ClipImageFeaturizerMappingFactoryV2().Estimator(t, Contract),
+                Microsoft.ML.TransformExtensionsCatalog.CopyColumns(t, outputColumnName, Output)),
+            Microsoft.ML.TransformExtensionsCatalog.DropColumns(t, Output));
+
+    /// <inheritdoc/>
+    protected override void Map(ClipImageFeaturizerTransformer component, ImageInputRow src, InternalEmbeddingOutputRow dst) =>
+        dst.Features = component.FeaturizeOne(src.Image.ToString());
+}
+
+/// <summary>
+/// Loaded by ML.NET by its contract name: v1 of the saved ClipImageFeaturizer, whose embedding column is always named
+/// "features" (kept to load the zips it wrote; new zips use <see cref="ClipImageFeaturizerMappingFactoryV2"/>).
+/// </summary>
 [CustomMappingFactoryAttribute(Contract)]
 public sealed class ClipImageFeaturizerMappingFactory : SavedComponentFactory<ImageInputRow, EmbeddingOutputRow, ClipImageFeaturizerTransformer>
 {
