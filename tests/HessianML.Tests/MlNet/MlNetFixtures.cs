@@ -92,7 +92,7 @@ internal static class MlNetFixtures
 
     // ---- reading and comparing outputs ----
 
-    /// <summary>Every row's value of a numeric (or Boolean: 1/0) scalar or vector column, as doubles (exact for Float32 too).</summary>
+    /// <summary>Every row's value of a numeric (Boolean: 1/0; key: its index, 0 = missing) scalar or vector column, as doubles (exact for Float32 too).</summary>
     public static double[][] Read(IDataView view, string column) => ReadAll(view, column)[column];
 
     /// <summary>
@@ -121,6 +121,7 @@ internal static class MlNetFixtures
             var t when t == typeof(sbyte) => Reader<sbyte>(cursor, col, x => x),
             var t when t == typeof(int) => Reader<int>(cursor, col, x => x),
             var t when t == typeof(long) => Reader<long>(cursor, col, x => x),
+            var t when t == typeof(uint) => Reader<uint>(cursor, col, x => x),
             var t when t == typeof(bool) => Reader<bool>(cursor, col, x => x ? 1 : 0),
             _ => throw new AssertFailedException($"column '{col.Name}' has type {col.Type}, not numeric"),
         };
