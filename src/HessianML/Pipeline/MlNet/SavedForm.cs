@@ -94,12 +94,14 @@ internal static class SavedForm
     {
         var lookup = new[] { new KeyValuePair<string, string>(KeyValue, Encode(component)) };
         var t = Env.Transforms;
-        var chain = t.CustomMapping(new StateKeyFactory().GetMapping(), KeyContract)
-            .Append(t.Conversion.MapValue(StateColumn, lookup, KeyColumn));
-        IEstimator withInputs = chain;
-        foreach (var (from, suffix) in copies) withInputs = withInputs.Append(t.CopyColumns(InputPrefix + suffix, from));
-        var full = withInputs.Append(compute(t))
-            .Append(t.DropColumns([KeyColumn, StateColumn, .. copies.Select(c => InputPrefix + c.Suffix)]));
+        // One flat chain (EstimatorChain.Append; the IEstimator.Append extension would nest a chain per step): the
+        // key mapping is its first step, which is how Components recognises a saved component in a loaded model.
+        var full = new EstimatorChain<ITransformer>()
+            .Append<ITransformer>(t.CustomMapping(new StateKeyFactory().GetMapping(), KeyContract))
+            .Append<ITransformer>(t.Conversion.MapValue(StateColumn, lookup, KeyColumn));
+        foreach (var (from, suffix) in copies) full = full.Append<ITransformer>(t.CopyColumns(InputPrefix + suffix, from));
+        full = full.Append(compute(t))
+            .Append<ITransformer>(t.DropColumns([KeyColumn, StateColumn, .. copies.Select(c => InputPrefix + c.Suffix)]));
         // Fitting a mapping needs only the schema: an empty table with the input columns.
         var empty = new ColumnTable.Builder();
         foreach (var (name, type) in inputs) empty.AddColumn(name, type, Array.CreateInstance(type.ItemClrType, 0));
