@@ -129,9 +129,22 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
 
     /// <summary>
     /// Featurises every row in batches. Rows whose image cannot be read are refused or (with
-    /// <see cref="BadImageHandling.Skip"/>) left out, so the result holds the input's numeric, text and boolean columns.
+    /// <see cref="BadImageHandling.Skip"/>) left out; every input column passes through (a <see cref="ColumnTable"/> in
+    /// gives a table out).
     /// </summary>
-    public Ml.IDataView Transform(Ml.IDataView input) => Featurize(input, out _);
+    public Ml.IDataView Transform(Ml.IDataView input)
+    {
+        if (input is ColumnTable) return Featurize(input, out _);
+        // Any other view: featurise its image column alone and append the embeddings, so that every input column passes
+        // through whatever its type (a table holds numbers, text and vectors of known length only); rows whose image
+        // was skipped are left out.
+        ArgumentNullException.ThrowIfNull(input);
+        Columns.Check(input.Schema);
+        var featurized = Featurize(ColumnTable.From(input, InputColumnName), out var report);
+        var skipped = report.Skipped.Select(s => s.Row).ToHashSet();
+        return new AppendedColumnsView(input, featurized.DropColumns(InputColumnName),
+            skipped.Count == 0 ? null : [.. Enumerable.Range(0, report.InputRows).Where(r => !skipped.Contains(r))]);
+    }
 
     // Row by row (a PredictionEngine, a loaded model) an unreadable image is an error: a row mapper cannot drop a row.
     bool Ml.ITransformer.IsRowToRowMapper => true;

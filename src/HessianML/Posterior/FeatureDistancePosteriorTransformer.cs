@@ -57,7 +57,13 @@ public sealed class FeatureDistancePosteriorTransformer : IComponentWithState, I
 
     Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
     {
-        Columns.Check(inputSchema);
+        // Row by row the features may be a vector of unknown length: what another component's row form gives (a
+        // ClipImageFeaturizer before this step in a prediction engine); the saved form checks each row's length.
+        var features = inputSchema.GetColumnOrNull(FeaturesColumnName);
+        if (features?.Type is Ml.Data.VectorDataViewType { IsKnownSize: false })
+            new ComponentColumns(KindName, [(FeaturesColumnName, ColumnType.VariableVector(ItemKind.Float32))], []).Check(inputSchema);
+        else
+            Columns.Check(inputSchema);
         return SavedForm.GetRowToRowMapper(inputSchema);
     }
 

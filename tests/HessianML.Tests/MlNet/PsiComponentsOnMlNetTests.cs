@@ -1,6 +1,5 @@
 using HessianML.Geometry;
 using HessianML.Posterior;
-using HessianML.Tests.Geometry;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -55,7 +54,7 @@ public sealed class PsiComponentsOnMlNetTests
     public void FisherMetricSitsBetweenStockTransformsAndGivesPsisDerivatives()
     {
         var ml = new MLContext(seed: 1);
-        var psi = GeodesicTests.SplinePsi();
+        var psi = MlNetFixtures.SplinePsi();
         var points = Points(40, 2);
         var data = ml.Data.LoadFromEnumerable(points);
         var model = Pipeline(ml, psi).Fit(data);
@@ -66,7 +65,7 @@ public sealed class PsiComponentsOnMlNetTests
     public void SavedChainLoadsInAFreshContextWithTheSameOutputs()
     {
         var ml = new MLContext(seed: 1);
-        var psi = GeodesicTests.SplinePsi();
+        var psi = MlNetFixtures.SplinePsi();
         var points = Points(40, 3);
         var data = ml.Data.LoadFromEnumerable(points);
         var model = Pipeline(ml, psi).Fit(data);
@@ -94,7 +93,7 @@ public sealed class PsiComponentsOnMlNetTests
     public void PredictionEngineServesSingleRowsOnAFittedChain()
     {
         var ml = new MLContext(seed: 1);
-        var psi = GeodesicTests.SplinePsi();
+        var psi = MlNetFixtures.SplinePsi();
         var points = Points(5, 4);
         var model = Pipeline(ml, psi).Fit(ml.Data.LoadFromEnumerable(points));
         var engine = ml.Model.CreatePredictionEngine<Point, Metric>(model);
@@ -105,7 +104,7 @@ public sealed class PsiComponentsOnMlNetTests
     public void AMissingOrMistypedParameterColumnIsNamedBeforeAnyWork()
     {
         var ml = new MLContext(seed: 1);
-        var psi = GeodesicTests.SplinePsi();
+        var psi = MlNetFixtures.SplinePsi();
         var data = ml.Data.LoadFromEnumerable(Points(3, 5));
         var missing = Assert.ThrowsExactly<HessianML.Data.SchemaException>(() => ((IEstimator<FisherMetricTransformer>)ml.Hessian().FisherMetric(logPartition: psi)).Fit(data));
         StringAssert.Contains(missing.Message, "'t'");

@@ -190,7 +190,7 @@ public sealed class ImageInputRow : SavedComponentRow
     public ReadOnlyMemory<char> Image;
 }
 
-/// <summary>Output row of a saved ClipImageFeaturizer: the embedding (length: the encoder's).</summary>
+/// <summary>Output row of a saved ClipImageFeaturizer: the embedding (length: the encoder's) under an internal name, which the saved chain copies to the component's output column.</summary>
 public sealed class EmbeddingOutputRow
 {
     /// <summary>The image's embedding (unit length when the featuriser normalises).</summary>
@@ -198,12 +198,16 @@ public sealed class EmbeddingOutputRow
     public float[] Features = [];
 }
 
-/// <summary>Loaded by ML.NET by its contract name: a saved ClipImageFeaturizer's embedding of each row's image (the encoder file must still be there, unchanged).</summary>
+/// <summary>
+/// Loaded by ML.NET by its contract name: a saved ClipImageFeaturizer's embedding of each row's image (the encoder
+/// file must still be there, unchanged). It writes an internal column; the saved chain copies it to the component's
+/// <see cref="ClipImageFeaturizerTransformer.OutputColumnName"/>, so a user's column of the same name is never touched.
+/// </summary>
 [CustomMappingFactoryAttribute(Contract)]
 public sealed class ClipImageFeaturizerMappingFactory : SavedComponentFactory<ImageInputRow, EmbeddingOutputRow, ClipImageFeaturizerTransformer>
 {
     internal const string Contract = "HessianML.ClipImageFeaturizer.v1";
-    internal const string OutputColumn = "features";
+    internal const string OutputColumn = "__hessianml_out_features";
 
     /// <inheritdoc/>
     protected override void Map(ClipImageFeaturizerTransformer component, ImageInputRow src, EmbeddingOutputRow dst) =>
