@@ -155,9 +155,9 @@ public sealed class ComponentStateTests
             // ML.NET may run the mapping on a worker thread and wrap what it throws: the cause is ours, in one line.
             var ex = Assert.Throws<Exception>(() => Read(loaded.Transform(table), "psi"));
             while (ex is not InvalidDataException && ex.InnerException is { } inner) ex = inner;
-            Assert.AreEqual("a saved FisherMetricTransformer is damaged (its state is not base64)", ex.Message);
+            Assert.AreEqual("saved HessianML state is damaged (not base64)", ex.Message);
             var recover = Assert.ThrowsExactly<InvalidDataException>(() => SavedForm.Components(loaded));
-            Assert.AreEqual("a saved HessianML component is damaged (its state is not base64)", recover.Message);
+            Assert.AreEqual("saved HessianML state is damaged (not base64)", recover.Message);
         }
         finally
         {

@@ -44,7 +44,7 @@ internal static class SavedForm
     {
         var bytes = new byte[text.Length * 3 / 4 + 3];
         if (!Convert.TryFromBase64Chars(text, bytes, out int n))
-            throw new InvalidDataException($"{source} is damaged (its state is not base64)");
+            throw new InvalidDataException($"{source} is damaged (not base64)");
         return ComponentStateFile.Load(bytes[..n], source);
     }
 
@@ -96,7 +96,7 @@ internal static class SavedForm
         ReadOnlyMemory<char> text = default;
         if (!cursor.MoveNext()) throw new InvalidDataException("a saved HessianML component gave no state");
         get(ref text);
-        return Decode(text.Span, "saved state in the model");
+        return Decode(text.Span, "saved HessianML state");
     }
 
     /// <summary>Builds the fitted saved chain of <paramref name="component"/> (see the class remarks).</summary>
@@ -194,7 +194,7 @@ public abstract class SavedComponentFactory<TSrc, TDst, TComponent> : CustomMapp
 
     private static TComponent Decode(ReadOnlyMemory<char> text)
     {
-        var component = SavedForm.Decode(text.Span, "saved state in the model");
+        var component = SavedForm.Decode(text.Span, "saved HessianML state");
         return component as TComponent ?? throw new InvalidDataException(
             $"a saved {typeof(TComponent).Name} holds a {component.GetType().Name} instead");
     }
