@@ -271,20 +271,7 @@ public sealed class GeodesicTests
     }
 
     /// <summary>A convex spline psi on [0,1] x [-0.5, 0.5] (least squares to a smooth convex function).</summary>
-    internal static LogPartitionTransformer SplinePsi()
-    {
-        var box = new ParameterBox(0, 1, -0.5, 0.5);
-        int k = 24;
-        var centres = box.CellCentres(k, k);
-        var values = new double[k * k];
-        for (int i = 0; i < k * k; i++)
-        {
-            double x = centres[2 * i], y = centres[2 * i + 1];
-            values[i] = Math.Log(1 + Math.Exp(4 * x)) + 2 * y * y + 0.5 * x * y + Math.Exp(2 * y) * 0.3;
-        }
-        var spline = LogPartitionTrainer.SplineLeastSquares(box, 8, centres, values, 1e-6);
-        return new LogPartitionTransformer(new SplinePsi(spline), k);
-    }
+    internal static LogPartitionTransformer SplinePsi() => MlNet.MlNetFixtures.SplinePsi();
 
     [TestMethod]
     public void TransformAddsThePathColumnsAndSaveLoadGivesIdenticalPaths()

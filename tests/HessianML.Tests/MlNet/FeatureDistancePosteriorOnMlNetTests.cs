@@ -98,15 +98,8 @@ public sealed class FeatureDistancePosteriorOnMlNetTests
             Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single), after.Schema["posterior"].Type);
 
             string[] columns = ["posterior", "summary"];
-            var batch = ReadAll(model.Transform(data), columns);
-            var here = ReadAll(after, columns);
-            var child = RunProbe(zip, data, dir, columns);
-            foreach (var c in columns)
-            {
-                // One code path (each row's distances to the centroids) in all three.
-                AssertIdentical(batch[c], here[c], $"{c}: fitted vs loaded");
-                AssertIdentical(here[c], child[c], $"{c}: loaded here vs in a child process");
-            }
+            // One code path (each row's distances to the centroids) in all three.
+            AssertSameFittedLoadedAndChild(model.Transform(data), after, zip, data, dir, columns);
         }
         finally
         {

@@ -125,15 +125,8 @@ public sealed class GeodesicOnMlNetTests
             var (loaded, _) = SaveAndLoad(ml, model, data.Schema, zip);
             var after = loaded.Transform(new MLContext().Data.LoadFromEnumerable(pairs));
             Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single), after.Schema["path"].Type, "variable-size after Load");
-            var batch = ReadAll(model.Transform(data), Outputs);
-            var here = ReadAll(after, Outputs);
-            var child = RunProbe(zip, data, dir, Outputs);
-            foreach (var c in Outputs)
-            {
-                // The metric table travels in the zip, so the loaded solver starts from the same numbers.
-                AssertIdentical(batch[c], here[c], $"{c}: fitted vs loaded");
-                AssertIdentical(here[c], child[c], $"{c}: loaded here vs in a child process");
-            }
+            // The metric table travels in the zip, so the loaded solver starts from the same numbers.
+            AssertSameFittedLoadedAndChild(model.Transform(data), after, zip, data, dir, Outputs);
         }
         finally
         {

@@ -85,14 +85,7 @@ public sealed class LogPartitionOnMlNetTests
             var (loaded, schema) = SaveAndLoad(ml, model, ((IDataView)data).Schema, zip);
             Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Double, K * K), schema["p64"].Type);
             string[] columns = ["psi", "psi_n"];
-            var batch = ReadAll(model.Transform(data), columns);
-            var here = ReadAll(loaded.Transform(data), columns);
-            var child = RunProbe(zip, data, dir, columns);
-            foreach (var c in columns)
-            {
-                AssertIdentical(batch[c], here[c], $"{c}: fitted vs loaded");
-                AssertIdentical(here[c], child[c], $"{c}: loaded here vs in a child process");
-            }
+            AssertSameFittedLoadedAndChild(model.Transform(data), loaded.Transform(data), zip, data, dir, columns);
         }
         finally
         {

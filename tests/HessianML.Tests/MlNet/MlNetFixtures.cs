@@ -149,6 +149,22 @@ internal static class MlNetFixtures
     }
 
     /// <summary>Bit-for-bit equality of two columns' rows (the same computation on both sides).</summary>
+    /// <summary>
+    /// The columns of the fitted model's batch Transform, of the loaded model here and of the loaded model in a child
+    /// process (<see cref="RunProbe"/>), identical: the tests of components whose batch and row forms share one code path.
+    /// </summary>
+    public static void AssertSameFittedLoadedAndChild(IDataView fitted, IDataView loadedHere, string zip, IDataView input, string dir, params string[] columns)
+    {
+        var batch = ReadAll(fitted, columns);
+        var here = ReadAll(loadedHere, columns);
+        var child = RunProbe(zip, input, dir, columns);
+        foreach (var c in columns)
+        {
+            AssertIdentical(batch[c], here[c], $"{c}: fitted vs loaded");
+            AssertIdentical(here[c], child[c], $"{c}: loaded here vs in a child process");
+        }
+    }
+
     public static void AssertIdentical(double[][] expected, double[][] actual, string what)
     {
         Assert.HasCount(expected.Length, actual, $"{what}: row count");
