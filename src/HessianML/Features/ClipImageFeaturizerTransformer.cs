@@ -32,7 +32,7 @@ public sealed class BadImageException(string path, int row, string reason)
 /// The ONNX session is opened on first use and closed by <see cref="Dispose"/>.
 /// </para>
 /// </summary>
-public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDisposable
+public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDisposable
 {
     public const string KindName = "ClipImageFeaturizer";
     public const string EncoderPathKey = "encoder_path";
@@ -73,7 +73,7 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
         (_o, EncoderSha256, _signature, _session) = (options, sha256, signature, session);
     }
 
-    public string Kind => KindName;
+    public override string Kind => KindName;
 
     /// <summary>The encoder's absolute path.</summary>
     public string ModelPath => _o.ModelPath;
@@ -115,24 +115,20 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
         return m;
     }
 
-    private ComponentColumns Columns => new(KindName, [(InputColumnName, ColumnType.Scalar(ItemKind.String))],
+    private protected override ComponentColumns Columns => new(KindName, [(InputColumnName, ColumnType.Scalar(ItemKind.String))],
         [(OutputColumnName, ColumnType.Vector(ItemKind.Float32, EmbeddingDimension))], Metadata(0));
 
-    private Ml.ITransformer? _savedForm;
-
-    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns.Inputs, [(InputColumnName, "image")],
+    // Row by row (a PredictionEngine, a loaded model) an unreadable image is an error: a row mapper cannot drop a row.
+    private protected override Ml.ITransformer BuildSavedForm() => SavedForm.Build(this, Columns.Inputs, [(InputColumnName, "image")],
         t => new ClipImageFeaturizerMappingFactory().Estimator(t, ClipImageFeaturizerMappingFactory.Contract),
         [(ClipImageFeaturizerMappingFactory.OutputColumn, OutputColumnName)]);
-
-    /// <summary>The input schema plus the embedding column; a missing or non-text image column throws, naming it.</summary>
-    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns.OutputSchema(inputSchema);
 
     /// <summary>
     /// Featurises every row in batches. Rows whose image cannot be read are refused or (with
     /// <see cref="BadImageHandling.Skip"/>) left out; every input column passes through (a <see cref="ColumnTable"/> in
     /// gives a table out).
     /// </summary>
-    public Ml.IDataView Transform(Ml.IDataView input)
+    public override Ml.IDataView Transform(Ml.IDataView input)
     {
         if (input is ColumnTable) return Featurize(input, out _);
         // Any other view: featurise its image column alone and append the embeddings, so that every input column passes
@@ -146,16 +142,7 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
             skipped.Count == 0 ? null : [.. Enumerable.Range(0, report.InputRows).Where(r => !skipped.Contains(r))]);
     }
 
-    // Row by row (a PredictionEngine, a loaded model) an unreadable image is an error: a row mapper cannot drop a row.
-    bool Ml.ITransformer.IsRowToRowMapper => true;
-
-    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
-    {
-        Columns.Check(inputSchema);
-        return SavedForm.GetRowToRowMapper(inputSchema);
-    }
-
-    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
+    internal override ColumnTable TransformTable(ColumnTable input) => Featurize(input, out _);
 
     /// <summary>One image's embedding, as the saved model computes it row by row; an unreadable image throws.</summary>
     internal float[] FeaturizeOne(string path)
@@ -300,7 +287,7 @@ public sealed class ClipImageFeaturizerTransformer : IComponentWithState, IDispo
         int ImageSize, int BatchSize, bool Normalize, float[] Mean, float[] Std, BadImageHandling OnBadImage,
         string InputColumnName, string OutputColumnName, string? ImageFolder);
 
-    public void SaveState(ComponentStateWriter context) => context.SetOptions(new Saved(ModelPath, EncoderSha256, _signature.InputName,
+    public override void SaveState(ComponentStateWriter context) => context.SetOptions(new Saved(ModelPath, EncoderSha256, _signature.InputName,
         _signature.OutputName, _signature.Dimension, _signature.FixedBatch, _o.ImageSize, _o.BatchSize, _o.Normalize, _o.Mean, _o.Std,
         _o.OnBadImage, _o.InputColumnName, _o.OutputColumnName, _o.ImageFolder));
 

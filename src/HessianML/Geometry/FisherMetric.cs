@@ -37,13 +37,13 @@ public sealed class FisherMetricEstimator : Ml.IEstimator<FisherMetricTransforme
 
     /// <summary>The input shape plus psi, dpsi, g and g_eigen; a missing or mistyped parameter column throws, naming it.</summary>
     public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) =>
-        FisherMetricTransformer.Columns(_o.ParameterColumnName).OutputShape(inputSchema);
+        FisherMetricTransformer.ColumnsFor(_o.ParameterColumnName).OutputShape(inputSchema);
 
     /// <summary>Wraps the fitted psi (given, or produced by the LogPartition step before this one); no work on the data.</summary>
     public FisherMetricTransformer Fit(Ml.IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        FisherMetricTransformer.Columns(_o.ParameterColumnName).Check(input.Schema);
+        FisherMetricTransformer.ColumnsFor(_o.ParameterColumnName).Check(input.Schema);
         var psi = LogPartitionTransformer.Require(_psi, input, Name, "mlContext.Hessian().FisherMetric(options, logPartition)");
         return new FisherMetricTransformer(psi, _o.ParameterColumnName);
     }
@@ -53,7 +53,7 @@ public sealed class FisherMetricEstimator : Ml.IEstimator<FisherMetricTransforme
 /// Adds at each row's <c>t</c>: <c>psi</c> (Float64), <c>dpsi</c> (Float64[2]), <c>g</c> (Float64[3]: g11, g12, g22) and
 /// <c>g_eigen</c> (Float64[2], ascending). Savable (kind "FisherMetric"; it stores the psi it wraps).
 /// </summary>
-public sealed class FisherMetricTransformer : IComponentWithState, ITableTransformer
+public sealed class FisherMetricTransformer : HessianTransformer
 {
     public const string KindName = "FisherMetric";
 
@@ -67,7 +67,7 @@ public sealed class FisherMetricTransformer : IComponentWithState, ITableTransfo
 
     public string ParameterColumnName { get; }
 
-    public string Kind => KindName;
+    public override string Kind => KindName;
 
     /// <summary>psi, gradient and metric at the k x k cell centres of <paramref name="box"/>.</summary>
     public MetricField Field(ParameterBox box, int k) => LogPartition.Field(box, k);
@@ -75,7 +75,7 @@ public sealed class FisherMetricTransformer : IComponentWithState, ITableTransfo
     /// <summary>psi, gradient and metric at the points.</summary>
     public MetricField Evaluate(double[] t1, double[] t2) => LogPartition.Evaluate(t1, t2);
 
-    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
+    internal override ColumnTable TransformTable(ColumnTable input)
     {
         var (t1, t2) = LogPartitionTransformer.ReadT(input, ParameterColumnName);
         var f = Evaluate(t1, t2);
@@ -107,32 +107,16 @@ public sealed class FisherMetricTransformer : IComponentWithState, ITableTransfo
 
     // ---- ML.NET: batch Transform, saved form for rows and zips ----
 
-    internal static ComponentColumns Columns(string parameterColumn) => new(KindName, [(parameterColumn, ColumnType.Vector(ItemKind.Float32, 2))],
+    internal static ComponentColumns ColumnsFor(string parameterColumn) => new(KindName, [(parameterColumn, ColumnType.Vector(ItemKind.Float32, 2))],
         [("psi", ColumnType.Scalar(ItemKind.Float64)), ("dpsi", ColumnType.Vector(ItemKind.Float64, 2)),
          ("g", ColumnType.Vector(ItemKind.Float64, 3)), ("g_eigen", ColumnType.Vector(ItemKind.Float64, 2))]);
 
-    private Ml.ITransformer? _savedForm;
+    private protected override ComponentColumns Columns => ColumnsFor(ParameterColumnName);
 
-    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns(ParameterColumnName).Inputs, [(ParameterColumnName, "t")],
+    private protected override Ml.ITransformer BuildSavedForm() => SavedForm.Build(this, Columns.Inputs, [(ParameterColumnName, "t")],
         t => new FisherMetricMappingFactory().Estimator(t, FisherMetricMappingFactory.Contract));
 
-    bool Ml.ITransformer.IsRowToRowMapper => true;
-
-    /// <summary>The input schema plus psi, dpsi, g and g_eigen; a missing or mistyped parameter column throws, naming it.</summary>
-    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns(ParameterColumnName).OutputSchema(inputSchema);
-
-    /// <summary>Adds psi, dpsi, g and g_eigen at each row's t (computed in one batch).</summary>
-    public Ml.IDataView Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns(ParameterColumnName), input);
-
-    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
-    {
-        Columns(ParameterColumnName).Check(inputSchema);
-        return SavedForm.GetRowToRowMapper(inputSchema);
-    }
-
-    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
-
-    public void SaveState(ComponentStateWriter context)
+    public override void SaveState(ComponentStateWriter context)
     {
         context.SetOptions(new SavedBoth(new Saved(ParameterColumnName), new LogPartitionTransformer.Saved(
             LogPartition.Psi.Describe(), LogPartition.Grid, LogPartition.ParameterColumnName)));

@@ -356,7 +356,7 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
 /// <see cref="Transform"/> adds a Float64 column <c>psi</c> at each row's <c>t</c>. The view it returns remembers
 /// this transformer, which is how a following <see cref="FisherMetricEstimator"/> in a chain finds psi.
 /// </summary>
-public sealed class LogPartitionTransformer : IComponentWithState, ITableTransformer
+public sealed class LogPartitionTransformer : HessianTransformer
 {
     public const string KindName = "LogPartition";
 
@@ -381,7 +381,7 @@ public sealed class LogPartitionTransformer : IComponentWithState, ITableTransfo
 
     public string ParameterColumnName { get; }
 
-    public string Kind => KindName;
+    public override string Kind => KindName;
 
     /// <summary>psi, gradient and Hessian (exact) at the points.</summary>
     public MetricField Evaluate(double[] t1, double[] t2) => Psi.Evaluate(t1, t2);
@@ -430,7 +430,7 @@ public sealed class LogPartitionTransformer : IComponentWithState, ITableTransfo
         return (t1, t2);
     }
 
-    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
+    internal override ColumnTable TransformTable(ColumnTable input)
     {
         var (t1, t2) = ReadT(input, ParameterColumnName);
         return input.WithColumn("psi", ColumnType.Scalar(ItemKind.Float64), Evaluate(t1, t2).Psi);
@@ -440,36 +440,21 @@ public sealed class LogPartitionTransformer : IComponentWithState, ITableTransfo
 
     // ---- ML.NET: batch Transform, saved form for rows and zips ----
 
-    internal ComponentColumns MlColumns => new(KindName, [(ParameterColumnName, ColumnType.Vector(ItemKind.Float32, 2))],
+    private protected override ComponentColumns Columns => new(KindName, [(ParameterColumnName, ColumnType.Vector(ItemKind.Float32, 2))],
         [("psi", ColumnType.Scalar(ItemKind.Float64))]);
 
-    private Ml.ITransformer? _savedForm;
-
-    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, MlColumns.Inputs, [(ParameterColumnName, "t")],
+    private protected override Ml.ITransformer BuildSavedForm() => SavedForm.Build(this, Columns.Inputs, [(ParameterColumnName, "t")],
         t => new LogPartitionMappingFactory().Estimator(t, LogPartitionMappingFactory.Contract));
 
-    bool Ml.ITransformer.IsRowToRowMapper => true;
-
-    /// <summary>The input schema plus <c>psi</c> (Float64); a missing or mistyped <c>t</c> throws, naming it.</summary>
-    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => MlColumns.OutputSchema(inputSchema);
-
-    /// <summary>Adds <c>psi</c> at each row's <c>t</c> (computed in one batch).</summary>
-    public Ml.IDataView Transform(Ml.IDataView input)
+    /// <summary>Adds <c>psi</c> at each row's <c>t</c> (computed in one batch); the view it returns carries this psi to a following FisherMetric or Geodesic step.</summary>
+    public override Ml.IDataView Transform(Ml.IDataView input)
     {
-        var output = MlNetSide.Transform(this, MlColumns, input);
+        var output = base.Transform(input);
         Produced.AddOrUpdate(output, this);
         return output;
     }
 
-    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
-    {
-        MlColumns.Check(inputSchema);
-        return SavedForm.GetRowToRowMapper(inputSchema);
-    }
-
-    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
-
-    public void SaveState(ComponentStateWriter context)
+    public override void SaveState(ComponentStateWriter context)
     {
         context.SetOptions(new Saved(Psi.Describe(), Grid, ParameterColumnName));
         Psi.Save(context, "psi.");

@@ -20,12 +20,6 @@ public interface IComponentWithState : Microsoft.ML.ITransformer
     void SaveState(ComponentStateWriter context);
 }
 
-/// <summary>A component's batch computation on our in-memory table (what its ML.NET <c>Transform</c> runs).</summary>
-internal interface ITableTransformer
-{
-    /// <summary>The input table with the component's output columns (and metadata) added.</summary>
-    Data.ColumnTable TransformTable(Data.ColumnTable input);
-}
 
 /// <summary>Element types a model tensor may have, with their manifest names.</summary>
 internal static class TensorDType

@@ -15,7 +15,7 @@ namespace HessianML.Posterior;
 /// view exactly the rows that did not contribute to the centroids) and the metadata of <see cref="PosteriorGridMetadata"/>
 /// with bundle 1 (each posterior is conditioned on one sample).
 /// </summary>
-public sealed class FeatureDistancePosteriorTransformer : IComponentWithState, ITableTransformer
+public sealed class FeatureDistancePosteriorTransformer : HessianTransformer
 {
     public const string KindName = "FeatureDistancePosterior";
 
@@ -32,44 +32,20 @@ public sealed class FeatureDistancePosteriorTransformer : IComponentWithState, I
     public ParameterBox Box => Posterior.Box;
     public double Lambda => Posterior.Lambda;
 
-    public string Kind => KindName;
+    public override string Kind => KindName;
 
     internal static IReadOnlyList<(string, ColumnType)> OutputColumns(int grid) =>
         [(PosteriorGridTransformer.PosteriorColumn, ColumnType.Vector(ItemKind.Float32, grid * grid)),
          (PosteriorGridTransformer.SplitColumn, ColumnType.Scalar(ItemKind.Boolean))];
 
-    private ComponentColumns Columns => new(KindName, [(FeaturesColumnName, ColumnType.Vector(ItemKind.Float32, Posterior.Dimension))],
+    private protected override ComponentColumns Columns => new(KindName, [(FeaturesColumnName, ColumnType.Vector(ItemKind.Float32, Posterior.Dimension))],
         OutputColumns(Grid), PosteriorGridMetadata.Entries(Grid, Box, 1));
 
-    private Ml.ITransformer? _savedForm;
-
-    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns.Inputs, [(FeaturesColumnName, "features")],
+    // Row by row (a PredictionEngine, a loaded model) gives the posterior; the split is a property of a whole view.
+    private protected override Ml.ITransformer BuildSavedForm() => SavedForm.Build(this, Columns.Inputs, [(FeaturesColumnName, "features")],
         t => new FeatureDistancePosteriorMappingFactory().Estimator(t, FeatureDistancePosteriorMappingFactory.Contract));
 
-    /// <summary>The input schema plus <c>posterior</c>, <c>split</c> and the grid metadata; a missing or mistyped feature column throws.</summary>
-    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns.OutputSchema(inputSchema);
-
-    /// <summary>Adds each row's posterior and the seeded split of the view's rows.</summary>
-    public Ml.IDataView Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns, input);
-
-    // Row by row (a PredictionEngine, a loaded model) gives the posterior; the split is a property of a whole view.
-    bool Ml.ITransformer.IsRowToRowMapper => true;
-
-    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
-    {
-        // Row by row the features may be a vector of unknown length: what another component's row form gives (a
-        // ClipImageFeaturizer before this step in a prediction engine); the saved form checks each row's length.
-        var features = inputSchema.GetColumnOrNull(FeaturesColumnName);
-        if (features?.Type is Ml.Data.VectorDataViewType { IsKnownSize: false })
-            new ComponentColumns(KindName, [(FeaturesColumnName, ColumnType.VariableVector(ItemKind.Float32))], []).Check(inputSchema);
-        else
-            Columns.Check(inputSchema);
-        return SavedForm.GetRowToRowMapper(inputSchema);
-    }
-
-    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
-
-    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
+    internal override ColumnTable TransformTable(ColumnTable input)
     {
         int rows = input.RowCount, cells = Grid * Grid, d = Posterior.Dimension;
         var f = input.GetColumn<float>(FeaturesColumnName);
@@ -87,7 +63,7 @@ public sealed class FeatureDistancePosteriorTransformer : IComponentWithState, I
 
     private sealed record Saved(int Grid, double[] Box, double Lambda, int Dimension, string FeaturesColumnName, double TestFraction, int Seed);
 
-    public void SaveState(ComponentStateWriter context)
+    public override void SaveState(ComponentStateWriter context)
     {
         var p = Posterior;
         context.SetOptions(new Saved(Grid, [Box.Lo1, Box.Hi1, Box.Lo2, Box.Hi2], p.Lambda, p.Dimension, FeaturesColumnName, TestFraction, Seed));

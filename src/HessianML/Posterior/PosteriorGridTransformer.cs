@@ -17,7 +17,7 @@ namespace HessianML.Posterior;
 /// rows: on the training view they are exactly the fit's split and its held-out bundles; on a new view, bundles are
 /// drawn from that view's own parameter-space neighbours (within each part of its split).
 /// </summary>
-public sealed class PosteriorGridTransformer : IComponentWithState, ITableTransformer
+public sealed class PosteriorGridTransformer : HessianTransformer
 {
     public const string KindName = "PosteriorGrid";
     public const string PosteriorColumn = "posterior";
@@ -78,7 +78,7 @@ public sealed class PosteriorGridTransformer : IComponentWithState, ITableTransf
     /// <summary>Wall time of the fit (0 for a loaded model).</summary>
     public double TrainingSeconds { get; internal set; }
 
-    public string Kind => KindName;
+    public override string Kind => KindName;
 
     /// <summary>The column a row-by-row use (a PredictionEngine, a loaded model) reads: the row's own state for bundles of one, else "bundle".</summary>
     public string RowInputColumn => BundleSize == 1 ? PosteriorGridEstimator.StateColumnName : BundleColumn;
@@ -86,38 +86,21 @@ public sealed class PosteriorGridTransformer : IComponentWithState, ITableTransf
     /// <summary>Row-by-row input for bundles of more than one: the K_bundle states of a bundle stacked (Int8, K_bundle * n).</summary>
     public const string BundleColumn = "bundle";
 
-    private ComponentColumns Columns => new(KindName,
+    private protected override ComponentColumns Columns => new(KindName,
         [(PosteriorGridEstimator.TColumnName, ColumnType.Vector(ItemKind.Float32, 2)), (PosteriorGridEstimator.StateColumnName, ColumnType.Vector(ItemKind.Int8, StateLength))],
         [(PosteriorColumn, ColumnType.Vector(ItemKind.Float32, Grid * Grid)), (SplitColumn, ColumnType.Scalar(ItemKind.Boolean))],
         PosteriorGridMetadata.Entries(Grid, Box, BundleSize));
 
-    private ComponentColumns RowColumns => new(KindName, [(RowInputColumn, ColumnType.Vector(ItemKind.Int8, BundleSize * StateLength))],
+    private protected override ComponentColumns RowColumns => new(KindName, [(RowInputColumn, ColumnType.Vector(ItemKind.Int8, BundleSize * StateLength))],
         [(PosteriorColumn, ColumnType.Vector(ItemKind.Float32, Grid * Grid))]);
 
-    private Ml.ITransformer? _savedForm;
-
-    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, RowColumns.Inputs, [(RowInputColumn, "bundle")],
-        t => new PosteriorGridMappingFactory().Estimator(t, PosteriorGridMappingFactory.Contract));
-
-    /// <summary>The input schema plus <c>posterior</c>, <c>split</c> and the grid metadata; a missing or mistyped t or state column throws.</summary>
-    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns.OutputSchema(inputSchema);
-
-    /// <summary>
-    /// Adds each row's posterior given its bundle (drawn from the view's own parameter-space neighbours) and the seeded
-    /// split: a function of the whole view, computed in batches.
-    /// </summary>
-    public Ml.IDataView Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns, input);
-
     // Row to row only when a row is its own bundle; larger bundles need the other rows (or a stacked "bundle" column).
-    bool Ml.ITransformer.IsRowToRowMapper => BundleSize == 1;
+    // Transform adds each row's posterior given its bundle (drawn from the view's own parameter-space neighbours) and the
+    // seeded split: a function of the whole view.
+    private protected override bool IsRowToRow => BundleSize == 1;
 
-    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
-    {
-        RowColumns.Check(inputSchema);
-        return SavedForm.GetRowToRowMapper(inputSchema);
-    }
-
-    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
+    private protected override Ml.ITransformer BuildSavedForm() => SavedForm.Build(this, RowColumns.Inputs, [(RowInputColumn, "bundle")],
+        t => new PosteriorGridMappingFactory().Estimator(t, PosteriorGridMappingFactory.Contract));
 
     /// <summary>The posterior given one bundle (K_bundle states stacked), as the saved model computes it row by row.</summary>
     internal float[] PosteriorOfBundle(ReadOnlySpan<sbyte> stacked)
@@ -142,7 +125,7 @@ public sealed class PosteriorGridTransformer : IComponentWithState, ITableTransf
         for (int c = 0; c < row.Length; c++) dst[c] = (float)(Math.Exp(row[c] - max) / z);
     }
 
-    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
+    internal override ColumnTable TransformTable(ColumnTable input)
     {
         int rows = input.RowCount, cells = Grid * Grid;
         var isTest = SplitRows(rows, TestFraction, Seed);
@@ -162,7 +145,7 @@ public sealed class PosteriorGridTransformer : IComponentWithState, ITableTransf
     }
 
     /// <summary>
-    /// The bundle (row indices, the row itself first) each row's posterior is conditioned on in <see cref="Transform"/>:
+    /// The bundle (row indices, the row itself first) each row's posterior is conditioned on in Transform:
     /// drawn with the saved seed from the row's parameter-space neighbours within its own part of the split. Useful to
     /// compare with an exact posterior of the same bundle.
     /// </summary>
@@ -310,7 +293,7 @@ public sealed class PosteriorGridTransformer : IComponentWithState, ITableTransf
         bool Convolutional, int Height, int Width, int StateLength, int Channels, int Hidden, PosteriorLabels Labels, double Sigma,
         double? TrainCrossEntropy, double? HeldOutCrossEntropy, PosteriorArchitecture? Architecture = null, int HeadSplineCount = 0);
 
-    public void SaveState(ComponentStateWriter context)
+    public override void SaveState(ComponentStateWriter context)
     {
         var p = _net.NamedParameters().ToDictionary(x => x.Name, x => x.Value);
         var head = _net as ExponentialFamilyNetwork;

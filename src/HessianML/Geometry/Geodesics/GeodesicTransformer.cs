@@ -24,13 +24,13 @@ public sealed class GeodesicEstimator : Ml.IEstimator<GeodesicTransformer>
     }
 
     /// <summary>The input shape plus the path columns; a missing or mistyped endpoint column throws, naming it.</summary>
-    public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) => GeodesicTransformer.Columns(_o).OutputShape(inputSchema);
+    public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) => GeodesicTransformer.ColumnsFor(_o).OutputShape(inputSchema);
 
     /// <summary>Wraps the fitted psi (given, or produced by the LogPartition step before this one); no work on the pairs.</summary>
     public GeodesicTransformer Fit(Ml.IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        GeodesicTransformer.Columns(_o).Check(input.Schema);
+        GeodesicTransformer.ColumnsFor(_o).Check(input.Schema);
         var psi = LogPartitionTransformer.Require(_psi, input, Name, "mlContext.Hessian().Geodesic(options, logPartition)");
         return new GeodesicTransformer(psi, _o);
     }
@@ -43,7 +43,7 @@ public sealed class GeodesicEstimator : Ml.IEstimator<GeodesicTransformer>
 /// Savable (kind "Geodesic"; it stores its options, the psi it wraps and the tabulated metric, so a loaded model does
 /// no per-model precomputation but the graph's edge costs).
 /// </summary>
-public sealed class GeodesicTransformer : IComponentWithState, ITableTransformer
+public sealed class GeodesicTransformer : HessianTransformer
 {
     public const string KindName = "Geodesic";
 
@@ -60,37 +60,21 @@ public sealed class GeodesicTransformer : IComponentWithState, ITableTransformer
 
     public GeodesicOptions Options => Solver.Options.Clone();
 
-    public string Kind => KindName;
+    public override string Kind => KindName;
 
     /// <summary>The geodesic from a to b (double endpoints, used as they are: the path's ends are these numbers).</summary>
     public GeodesicPath Solve(double a1, double a2, double b1, double b2) => Solver.Solve(a1, a2, b1, b2);
 
-    internal static ComponentColumns Columns(GeodesicOptions o) => new(KindName,
+    internal static ComponentColumns ColumnsFor(GeodesicOptions o) => new(KindName,
         [(o.FromColumnName, ColumnType.Vector(ItemKind.Float32, 2)), (o.ToColumnName, ColumnType.Vector(ItemKind.Float32, 2))],
         [("path", ColumnType.Vector(ItemKind.Float32, 2 * o.Points)), ("cumulative_length", ColumnType.Vector(ItemKind.Float64, o.Points)),
          ("length", ColumnType.Scalar(ItemKind.Float64)), ("energy", ColumnType.Scalar(ItemKind.Float64)), ("curvature", ColumnType.Scalar(ItemKind.Float64))]);
 
-    private Ml.ITransformer? _savedForm;
+    private protected override ComponentColumns Columns => ColumnsFor(Solver.Options);
 
-    private Ml.ITransformer SavedForm => _savedForm ??= Pipeline.MlNet.SavedForm.Build(this, Columns(Solver.Options).Inputs,
+    private protected override Ml.ITransformer BuildSavedForm() => SavedForm.Build(this, Columns.Inputs,
         [(Solver.Options.FromColumnName, "from"), (Solver.Options.ToColumnName, "to")],
         t => new GeodesicMappingFactory().Estimator(t, GeodesicMappingFactory.Contract));
-
-    /// <summary>The input schema plus the path columns; a missing or mistyped endpoint column throws, naming it.</summary>
-    public Ml.DataViewSchema GetOutputSchema(Ml.DataViewSchema inputSchema) => Columns(Solver.Options).OutputSchema(inputSchema);
-
-    /// <summary>Solves every row's pair (in parallel, one tabulation of the metric for all).</summary>
-    public Ml.IDataView Transform(Ml.IDataView input) => MlNetSide.Transform(this, Columns(Solver.Options), input);
-
-    bool Ml.ITransformer.IsRowToRowMapper => true;
-
-    Ml.Data.IRowToRowMapper Ml.ITransformer.GetRowToRowMapper(Ml.DataViewSchema inputSchema)
-    {
-        Columns(Solver.Options).Check(inputSchema);
-        return SavedForm.GetRowToRowMapper(inputSchema);
-    }
-
-    void Ml.ICanSaveModel.Save(Ml.ModelSaveContext ctx) => SavedForm.Save(ctx);
 
     /// <summary>The pair from (<paramref name="a1"/>, <paramref name="a2"/>) to (<paramref name="b1"/>, <paramref name="b2"/>), refused outside the box.</summary>
     internal GeodesicPath SolveInBox(double a1, double a2, double b1, double b2, int row)
@@ -102,7 +86,7 @@ public sealed class GeodesicTransformer : IComponentWithState, ITableTransformer
         return Solver.Solve(a1, a2, b1, b2);
     }
 
-    ColumnTable ITableTransformer.TransformTable(ColumnTable input)
+    internal override ColumnTable TransformTable(ColumnTable input)
     {
         var o = Solver.Options;
         var from = input.GetColumn<float>(o.FromColumnName).ToArray();
@@ -153,7 +137,7 @@ public sealed class GeodesicTransformer : IComponentWithState, ITableTransformer
     /// it is the per-model precomputation, and for an MLP psi (a double-backward Hessian at R^2 points) it costs seconds;
     /// a loaded model answers its first geodesic without it.
     /// </summary>
-    public void SaveState(ComponentStateWriter context)
+    public override void SaveState(ComponentStateWriter context)
     {
         var table = Solver.Metric;
         context.SetOptions(new SavedBoth(Solver.Options, new LogPartitionTransformer.Saved(

@@ -69,7 +69,9 @@ internal sealed record ComponentColumns(
     {
         var item = ColumnTable.ToMlType(ColumnType.Scalar(wanted.Kind));
         if (!wanted.IsVector) return actual.Equals(item);
-        return actual is VectorDataViewType v && v.ItemType.Equals(item) && (wanted.VectorLength < 0 || v.Size == wanted.VectorLength);
+        // A vector of unknown length (what a loaded model's or a prediction engine's row form gives) may hold the right
+        // length: the table a batch reads is checked once materialised, a row form checks each row.
+        return actual is VectorDataViewType v && v.ItemType.Equals(item) && (wanted.VectorLength < 0 || !v.IsKnownSize || v.Size == wanted.VectorLength);
     }
 
     private static string Describe(ColumnType t)

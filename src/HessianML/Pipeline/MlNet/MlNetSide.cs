@@ -15,11 +15,15 @@ internal static class MlNetSide
         ArgumentNullException.ThrowIfNull(input);
         columns.Check(input.Schema);
         string[] names = [.. columns.Inputs.Select(c => c.Name), .. optional.Where(n => input.Schema.GetColumnOrNull(n) is not null)];
-        return ColumnTable.From(input, [.. names.Distinct()]);
+        var table = ColumnTable.From(input, [.. names.Distinct()]);
+        foreach (var (name, type) in columns.Inputs)
+            if (type.IsVector && type.IsKnownSize && table.Schema[name].Type.VectorLength != type.VectorLength)
+                throw new SchemaException($"{columns.Component}: input column '{name}' has vectors of {table.Schema[name].Type.VectorLength} items; it needs {type.VectorLength}", name, columns.Component);
+        return table;
     }
 
     /// <summary>Runs <paramref name="component"/> on the input's declared columns and appends its declared outputs.</summary>
-    public static Ml.IDataView Transform(ITableTransformer component, ComponentColumns columns, Ml.IDataView input, params string[] optional)
+    public static Ml.IDataView Transform(HessianTransformer component, ComponentColumns columns, Ml.IDataView input, params string[] optional)
     {
         var output = component.TransformTable(Table(input, columns, optional));
         var added = new ColumnTable.Builder();
