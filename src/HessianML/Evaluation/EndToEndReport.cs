@@ -87,7 +87,14 @@ public static class EndToEndReport
                 ["whole_points"] = r.OursErrors.Whole.Points,
                 ["definition"] = "METHOD.md section 7: free positive scale a and affine part fitted by least squares; " +
                                  "NRMSE = RMSE / rms of the exact quantity about its own best affine (psi) or mean (derivatives); " +
-                                 "metric error = rms(g* - a g) / rms(g*) in the Frobenius norm",
+                                 "metric error = rms(g* - a g) / rms(g*) in the Frobenius norm; " +
+                                 "median cell metric error = median over cells of |G* - a G|_F / |G*|_F; " +
+                                 "indefinite fraction = share of cells whose fitted G has an eigenvalue below -1e-9 x the largest |trace G| over the cells",
+                ["exact_not_positive_definite_fraction"] = new JsonObject
+                {
+                    ["interior"] = Finite(r.OursErrors.Interior.ExactNotPositiveDefiniteFraction),
+                    ["whole"] = Finite(r.OursErrors.Whole.ExactNotPositiveDefiniteFraction),
+                },
             };
             doc["methods"] = new JsonObject
             {
@@ -119,6 +126,8 @@ public static class EndToEndReport
         ["nrmse_dpsi_dt1"] = Finite(e.NrmseD1),
         ["nrmse_dpsi_dt2"] = Finite(e.NrmseD2),
         ["metric_error"] = Finite(e.MetricError),
+        ["median_cell_metric_error"] = Finite(e.MedianCellMetricError),
+        ["indefinite_fraction"] = Finite(e.IndefiniteFraction),
         ["rmse_psi"] = Finite(e.RmsePsi),
         ["rmse_dpsi_dt1"] = Finite(e.RmseD1),
         ["rmse_dpsi_dt2"] = Finite(e.RmseD2),
@@ -133,7 +142,8 @@ public static class EndToEndReport
 
     /// <summary>
     /// The error table printed at the end of a run: ours, Mean-as-Stat and the grid floor (exact psi on the K x K grid
-    /// through the same spline) on the interior and on the whole box.
+    /// through the same spline) on the interior and on the whole box, the rms figures and the per-cell metric figures
+    /// (median cell metric error, indefinite fraction), then a check line: where the exact metric is not positive definite.
     /// </summary>
     public static string Table(EndToEndResult r, (string T1, string T2) axes)
     {
@@ -142,18 +152,18 @@ public static class EndToEndReport
         var inv = CultureInfo.InvariantCulture;
         var methods = new List<(string Name, MethodErrors Errors)> { ("ours", r.OursErrors), ("mean-as-stat", r.BaselineErrors) };
         if (r.FloorErrors is not null) methods.Add(("grid floor", r.FloorErrors));
-        const int w = 14;
+        const int w = 14, label = 26;
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(inv,
             $"errors against the exact answer on a {r.EvaluationGrid}x{r.EvaluationGrid} grid (free scale + affine part fitted, METHOD.md section 7)"));
-        sb.Append(' ', 18).Append("interior".PadRight(w * methods.Count)).AppendLine("whole box");
-        sb.Append(' ', 18);
+        sb.Append(' ', label).Append("interior".PadRight(w * methods.Count)).AppendLine("whole box");
+        sb.Append(' ', label);
         for (int region = 0; region < 2; region++)
             foreach (var (name, _) in methods) sb.Append(name.PadRight(w));
         sb.AppendLine();
-        void Row(string label, Func<MetricFieldErrors, double> pick)
+        void Row(string name, Func<MetricFieldErrors, double> pick)
         {
-            sb.Append(label.PadRight(18));
+            sb.Append(name.PadRight(label));
             foreach (var (_, e) in methods) sb.Append(pick(e.Interior).ToString("F4", inv).PadRight(w));
             foreach (var (_, e) in methods) sb.Append(pick(e.Whole).ToString("F4", inv).PadRight(w));
             sb.AppendLine();
@@ -162,56 +172,69 @@ public static class EndToEndReport
         Row($"NRMSE d/d{axes.T1}", e => e.NrmseD1);
         Row($"NRMSE d/d{axes.T2}", e => e.NrmseD2);
         Row("metric error", e => e.MetricError);
+        Row("median cell metric error", e => e.MedianCellMetricError);
+        Row("indefinite fraction", e => e.IndefiniteFraction);
+        var (inner, whole) = (r.OursErrors.Interior, r.OursErrors.Whole);
+        sb.AppendLine(string.Create(inv,
+            $"check: exact metric not positive definite in {inner.ExactNotPositiveDefiniteFraction:F4} of interior cells, " +
+            $"{whole.ExactNotPositiveDefiniteFraction:F4} of the whole box (should be 0)"));
         return sb.ToString();
     }
 
     /// <summary>
-    /// One figure: a row per quantity (psi, its two derivatives, g11, g22, det g), a column per field (exact, ours,
-    /// Mean-as-Stat). With an exact answer each estimate is first carried into the exact gauge (its fitted scale and
-    /// affine part, interior fit) and every row shares the exact field's colour range, so equal colours mean equal values.
+    /// One figure: a row per quantity (psi, its two derivatives, log10 g11, log10 g22, log10 det g), a column per field
+    /// (exact, ours, Mean-as-Stat). With an exact answer each estimate is first carried into the exact gauge (its fitted
+    /// scale and affine part, interior fit) and every row shares the exact field's colour range, so equal colours mean
+    /// equal values; without one, a row shares the range of all its panels. The metric rows are always log10 (the
+    /// metric spans decades where the system is stiff); a cell where the quantity is not positive has no log10 and is
+    /// drawn grey, and each metric panel's title counts those cells.
     /// </summary>
     public static Canvas HeatMaps(EndToEndResult r, (string T1, string T2) axes)
     {
-        int k = r.Grid;
+        ArgumentNullException.ThrowIfNull(r);
+        return HeatMaps(r.Grid, r.Ours, r.Baseline, r.Exact, r.OursErrors, r.BaselineErrors, axes);
+    }
+
+    /// <summary>The figure of <see cref="HeatMaps(EndToEndResult, ValueTuple{string, string})"/> from its parts (K x K fields).</summary>
+    internal static Canvas HeatMaps(int k, MetricField ours, MetricField baseline, MetricField? exact,
+        MethodErrors? oursErrors, MethodErrors? baselineErrors, (string T1, string T2) axes)
+    {
         var columns = new List<(string Name, MetricField Field)>();
-        if (r.Exact is not null && r.OursErrors is not null && r.BaselineErrors is not null)
+        if (exact is not null && oursErrors is not null && baselineErrors is not null)
         {
-            columns.Add(("exact", r.Exact));
-            columns.Add(("ours", r.OursErrors.Interior.Align(r.Ours)));
-            columns.Add(("mean-as-stat", r.BaselineErrors.Interior.Align(r.Baseline)));
+            columns.Add(("exact", exact));
+            columns.Add(("ours", oursErrors.Interior.Align(ours)));
+            columns.Add(("mean-as-stat", baselineErrors.Interior.Align(baseline)));
         }
         else
         {
-            columns.Add(("ours", r.Ours));
-            columns.Add(("mean-as-stat", r.Baseline));
+            exact = null;
+            columns.Add(("ours", ours));
+            columns.Add(("mean-as-stat", baseline));
         }
-        // The metric spans decades where the system is stiff (TASEP: g ~ 1/alpha^2 near the corner): when its
-        // reference values are all positive and span more than a factor of 20, draw log10 so the structure shows.
-        var reference = r.Exact ?? r.Ours;
-        (string, Func<MetricField, double[]>) Metric(string name, Func<MetricField, double[]> of)
+        static double[] Log10(double[] v) => v.Select(x => x > 0 ? Math.Log10(x) : double.NaN).ToArray();
+        var quantities = new (string Name, bool Log, Func<MetricField, double[]> Of)[]
         {
-            var v = of(reference).Where(double.IsFinite).ToArray();
-            bool log = v.Length > 0 && v.Min() > 0 && v.Max() > 20 * v.Min();
-            return log ? ($"log10 {name}", f => of(f).Select(x => x > 0 ? Math.Log10(x) : double.NaN).ToArray()) : (name, of);
-        }
-        var quantities = new[]
-        {
-            ("psi", f => f.Psi), ($"dpsi/d{axes.T1}", f => f.Dpsi1), ($"dpsi/d{axes.T2}", f => f.Dpsi2),
-            Metric("g11", f => f.G11), Metric("g22", f => f.G22), Metric("det g", f => f.Determinant()),
+            ("psi", false, f => f.Psi), ($"dpsi/d{axes.T1}", false, f => f.Dpsi1), ($"dpsi/d{axes.T2}", false, f => f.Dpsi2),
+            ("log10 g11", true, f => Log10(f.G11)), ("log10 g22", true, f => Log10(f.G22)),
+            ("log10 det g", true, f => Log10(f.Determinant())),
         };
         var panels = new List<HeatMapPanel>();
-        foreach (var (name, of) in quantities)
+        foreach (var (name, log, of) in quantities)
         {
-            double? lo = null, hi = null;
-            if (r.Exact is not null)
+            var values = columns.Select(c => of(c.Field)).ToArray();
+            var reference = (exact is null ? values.SelectMany(v => v) : of(exact)).Where(double.IsFinite).ToArray();
+            double? lo = reference.Length > 0 ? reference.Min() : null, hi = reference.Length > 0 ? reference.Max() : null;
+            for (int c = 0; c < columns.Count; c++)
             {
-                var values = of(r.Exact).Where(double.IsFinite).ToArray();
-                if (values.Length > 0) (lo, hi) = (values.Min(), values.Max());
+                // Log panels: every NaN is a cell whose quantity was not positive (or undefined), drawn grey.
+                string title = log ? string.Create(CultureInfo.InvariantCulture,
+                    $"{name} {columns[c].Name} ({values[c].Count(double.IsNaN)} <= 0)") : $"{name} {columns[c].Name}";
+                panels.Add(new HeatMapPanel(title, values[c], k, k, lo, hi));
             }
-            foreach (var (column, field) in columns)
-                panels.Add(new HeatMapPanel($"{name} {column}", of(field), k, k, lo, hi));
         }
         return HeatMapFigure.Render(panels, columns.Count,
-            $"{axes.T1} left to right, {axes.T2} bottom to top, {k}x{k} cells");
+            $"{axes.T1} left to right, {axes.T2} bottom to top, {k}x{k} cells\n" +
+            "grey: not positive, no log10 (count in each title)");
     }
 }

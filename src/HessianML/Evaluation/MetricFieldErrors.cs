@@ -7,6 +7,13 @@ namespace HessianML.Evaluation;
 /// The error table of METHOD.md §7 for one estimate against the exact answer, after the free positive scale and
 /// affine part have been fitted: psi is identifiable only up to psi -> a psi + &lt;b, t&gt; + c (and a finite bundle
 /// of N samples learns N psi), so comparing raw values would measure the gauge, not the geometry.
+/// <para>
+/// Beside the rms figures, two per-cell figures of the metric (the product): <see cref="MedianCellMetricError"/>,
+/// the median over the region's cells of || G*_i - a G_i ||_F / || G*_i ||_F, and <see cref="IndefiniteFraction"/>,
+/// the share of the region's cells where the estimate's own G has an eigenvalue below -1e-9 x the largest |trace| of
+/// that field over the region. The rms metric error is dominated by the cells where g is largest (near a transition);
+/// these two say whether the metric is right where it is small, which is most of the map.
+/// </para>
 /// </summary>
 public sealed record MetricFieldErrors(
     int Points,
@@ -20,8 +27,39 @@ public sealed record MetricFieldErrors(
     double NrmseD1,
     double RmseD2,
     double NrmseD2,
-    double MetricError)
+    double MetricError,
+    double MedianCellMetricError,
+    double IndefiniteFraction,
+    double ExactNotPositiveDefiniteFraction)
 {
+    /// <summary>
+    /// A cell's G counts as indefinite when its smallest eigenvalue is below -<see cref="IndefiniteTolerance"/> times
+    /// the largest |trace| of the same field over the region (so rounding in a near-singular cell is not counted).
+    /// </summary>
+    public const double IndefiniteTolerance = 1e-9;
+
+    /// <summary>
+    /// Median over the region's cells of the per-cell metric error || G*_i - a G_i ||_F / || G*_i ||_F (Frobenius norm
+    /// of the symmetric 2 x 2, the off-diagonal entry counted twice; a the fitted psi scale <see cref="Scale"/>). A cell
+    /// whose error is undefined (NaN) counts as the worst; a cell with G* = 0 has error 0 if a G is 0 there too, else
+    /// infinity. With an even number of cells, the mean of the two middle values.
+    /// </summary>
+    public double MedianCellMetricError { get; init; } = MedianCellMetricError;
+
+    /// <summary>
+    /// Share of the region's cells where the estimate's G (the fitted metric itself, before the scale a) has its
+    /// smallest eigenvalue below -<see cref="IndefiniteTolerance"/> x max over the region of |trace G|. A Hessian of a
+    /// convex psi has none; an indefinite cell is a saddle of the fitted psi, where the "metric" is not a metric.
+    /// </summary>
+    public double IndefiniteFraction { get; init; } = IndefiniteFraction;
+
+    /// <summary>
+    /// A check on the reference, not a score: share of the region's cells where the EXACT G* is not positive definite
+    /// (smallest eigenvalue &lt;= 0). A log-partition function is convex, so this should be 0; a non-zero value means
+    /// the exact answer itself is suspect there (or singular at that precision).
+    /// </summary>
+    public double ExactNotPositiveDefiniteFraction { get; init; } = ExactNotPositiveDefiniteFraction;
+
     /// <summary>
     /// Compares <paramref name="estimate"/> with <paramref name="exact"/> at their common points (same order), using
     /// only points inside <paramref name="region"/> when given (e.g. the inner 80% of the box).
@@ -60,9 +98,42 @@ public sealed record MetricFieldErrors(
             Sq(exact.G11[i] - a * estimate.G11[i]) + 2 * Sq(exact.G12[i] - a * estimate.G12[i]) + Sq(exact.G22[i] - a * estimate.G22[i])));
         double metricDen = Math.Sqrt(use.Average(i => Sq(exact.G11[i]) + 2 * Sq(exact.G12[i]) + Sq(exact.G22[i])));
 
+        // Per cell: the same Frobenius norm, cell by cell; NaN (undefined) sorts as the worst.
+        var cellErrors = use.Select(i => Ratio(
+                Math.Sqrt(Sq(exact.G11[i] - a * estimate.G11[i]) + 2 * Sq(exact.G12[i] - a * estimate.G12[i]) + Sq(exact.G22[i] - a * estimate.G22[i])),
+                Math.Sqrt(Sq(exact.G11[i]) + 2 * Sq(exact.G12[i]) + Sq(exact.G22[i]))))
+            .Select(e => double.IsNaN(e) ? double.PositiveInfinity : e).ToArray();
+
         return new MetricFieldErrors(use.Length, a, b1, b2, c,
             rmsePsi, Ratio(rmsePsi, scalePsi), rmseD1, Ratio(rmseD1, scaleD1), rmseD2, Ratio(rmseD2, scaleD2),
-            Ratio(metricNum, metricDen));
+            Ratio(metricNum, metricDen), Median(cellErrors),
+            (double)CountIndefinite(estimate, use) / use.Length,
+            (double)use.Count(i => SmallestEigenvalue(exact, i) <= 0) / use.Length);
+    }
+
+    /// <summary>
+    /// Number of the cells <paramref name="use"/> of <paramref name="field"/> whose G has its smallest eigenvalue below
+    /// -<see cref="IndefiniteTolerance"/> x the largest |trace G| over those cells (the definition behind
+    /// <see cref="IndefiniteFraction"/>). The test is invariant to a positive scale of the field.
+    /// </summary>
+    public static int CountIndefinite(MetricField field, IReadOnlyCollection<int> use)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        ArgumentNullException.ThrowIfNull(use);
+        if (use.Count == 0) return 0;
+        double maxTrace = use.Max(i => Math.Abs(field.G11[i] + field.G22[i]));
+        return use.Count(i => SmallestEigenvalue(field, i) < -IndefiniteTolerance * maxTrace);
+    }
+
+    private static double SmallestEigenvalue(MetricField f, int i) => FisherMetricTransformer.Eigenvalues(f.G11[i], f.G12[i], f.G22[i]).Low;
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        int n = sorted.Length;
+        if (n == 0) return double.NaN;
+        double lo = sorted[(n - 1) / 2], hi = sorted[n / 2];
+        return lo == hi ? lo : 0.5 * (lo + hi);
     }
 
     /// <summary>

@@ -47,10 +47,13 @@ public static class ColorMap
         (0x27, 0xad, 0x81), (0x5c, 0xc8, 0x63), (0xaa, 0xdc, 0x32), (0xfd, 0xe7, 0x25),
     ];
 
-    /// <summary>Colour of u in [0, 1] (clamped); NaN is drawn grey so missing values stand out.</summary>
+    /// <summary>The colour of a NaN (missing or undefined value): a mid grey, which viridis never takes.</summary>
+    public static readonly (byte R, byte G, byte B) Missing = (0x80, 0x80, 0x80);
+
+    /// <summary>Colour of u in [0, 1] (clamped); NaN is drawn <see cref="Missing"/> grey so missing values stand out.</summary>
     public static (byte R, byte G, byte B) Map(double u)
     {
-        if (double.IsNaN(u)) return (0x80, 0x80, 0x80);
+        if (double.IsNaN(u)) return Missing;
         u = Math.Clamp(u, 0, 1) * (Viridis.Length - 1);
         int i = Math.Min((int)u, Viridis.Length - 2);
         double f = u - i;

@@ -8,7 +8,10 @@ namespace HessianML.Imaging;
 /// </summary>
 public sealed record HeatMapPanel(string Title, double[] Values, int K1, int K2, double? Min = null, double? Max = null);
 
-/// <summary>Panels laid out in a grid, each with a title and a colour bar with its range, saved as one PNG.</summary>
+/// <summary>
+/// Panels laid out in a grid, each with a title and a colour bar with its range, saved as one PNG. A NaN value is drawn
+/// grey (<see cref="ColorMap.Missing"/>), outside the colour map, so undefined cells (e.g. no log10) stand out.
+/// </summary>
 public static class HeatMapFigure
 {
     private static readonly (byte, byte, byte) White = (255, 255, 255), Black = (0, 0, 0);
@@ -23,9 +26,12 @@ public static class HeatMapFigure
         const int margin = 10, titleH = 14, barW = 10, labelW = 48, captionH = 18;
         int rows = (panels.Count + columns - 1) / columns;
         int cellW = panelSize + margin + barW + 4 + labelW + margin, cellH = titleH + panelSize + margin;
-        int top = caption is null ? margin : margin + captionH;
+        // A caption may have several lines (separated by '\n'), each drawn at twice the font size.
+        var captionLines = caption?.Split('\n') ?? [];
+        int top = margin + captionLines.Length * captionH;
         var canvas = new Canvas(margin + columns * cellW, top + rows * cellH + margin, White);
-        if (caption is not null) canvas.Text(caption, margin, margin, Black, 2);
+        for (int line = 0; line < captionLines.Length; line++)
+            canvas.Text(captionLines[line], margin, margin + line * captionH, Black, 2);
 
         for (int n = 0; n < panels.Count; n++)
         {

@@ -41,8 +41,16 @@ public sealed class RunCommandTests
         Assert.AreEqual(0, r.Code, r.Err);
         foreach (string f in Files) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
         Assert.AreEqual(0, Directory.GetDirectories(dir).Length, "the staging folder is gone");
+        // fields.png: exact, ours, mean-as-stat side by side (3 panel columns of 274 px), six quantities (rows of
+        // 216 px), a two-line caption (18 px each), margins of 10.
+        var (width, height, _) = HessianML.Tests.Imaging.PngAndHeatMapTests.Decode(File.ReadAllBytes(Path.Combine(dir, EndToEndReport.HeatMapFileName)));
+        Assert.AreEqual(10 + 3 * 274, width);
+        Assert.AreEqual(10 + 2 * 18 + 6 * 216 + 10, height);
         StringAssert.Contains(r.Out, "metric error");
         StringAssert.Contains(r.Out, "NRMSE d/dbeta");
+        StringAssert.Contains(r.Out, "median cell metric error");
+        StringAssert.Contains(r.Out, "indefinite fraction");
+        StringAssert.Contains(r.Out, "exact metric not positive definite in 0.0000 of interior cells, 0.0000 of the whole box");
 
         // exact.csv is the transfer-matrix field at the K x K cell centres.
         var box = new ParameterBox(0.25, 0.65, -0.3, 0.3);
@@ -75,6 +83,19 @@ public sealed class RunCommandTests
         var ours = root.GetProperty("methods").GetProperty("ours").GetProperty("interior");
         Assert.AreEqual(recomputed.MetricError, ours.GetProperty("metric_error").GetDouble(), 1e-12);
         Assert.AreEqual(recomputed.NrmsePsi, ours.GetProperty("nrmse_psi").GetDouble(), 1e-12);
+        Assert.AreEqual(recomputed.MedianCellMetricError, ours.GetProperty("median_cell_metric_error").GetDouble(), 1e-12);
+        Assert.AreEqual(recomputed.IndefiniteFraction, ours.GetProperty("indefinite_fraction").GetDouble(), 1e-12);
+        foreach (string method in new[] { "ours", "mean_as_stat", "grid_floor" })
+            foreach (string region in new[] { "interior", "whole" })
+            {
+                var node = root.GetProperty("methods").GetProperty(method).GetProperty(region);
+                Assert.IsGreaterThan(0, node.GetProperty("median_cell_metric_error").GetDouble(), $"{method} {region}");
+                double indefinite = node.GetProperty("indefinite_fraction").GetDouble();
+                Assert.IsTrue(indefinite is >= 0 and <= 1, $"{method} {region}: {indefinite}");
+            }
+        var check = root.GetProperty("evaluation").GetProperty("exact_not_positive_definite_fraction");
+        Assert.AreEqual(0, check.GetProperty("interior").GetDouble());
+        Assert.AreEqual(0, check.GetProperty("whole").GetDouble());
         Assert.IsTrue(root.GetProperty("methods").GetProperty("mean_as_stat").GetProperty("whole").GetProperty("metric_error").GetDouble() > 0);
         double heldOut = root.GetProperty("posterior").GetProperty("held_out_cross_entropy").GetDouble();
         Assert.IsTrue(heldOut < root.GetProperty("posterior").GetProperty("uniform_cross_entropy").GetDouble(), $"held-out CE {heldOut}");
@@ -89,6 +110,8 @@ public sealed class RunCommandTests
         Assert.AreEqual(0, r.Code, r.Err);
         foreach (string f in Files) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
         StringAssert.Contains(r.Out, "NRMSE d/dalpha");
+        StringAssert.Contains(r.Out, "median cell metric error");
+        StringAssert.Contains(r.Out, "indefinite fraction");
         using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName))))
             Assert.AreEqual("Dense", doc.RootElement.GetProperty("posterior").GetProperty("network").GetString(), "TASEP: the shared-encoder network");
         var exact = MetricField.ReadCsv(Path.Combine(dir, EndToEndReport.ExactFileName));

@@ -8,7 +8,7 @@ namespace HessianML.Tests.Imaging;
 public sealed class PngAndHeatMapTests
 {
     /// <summary>Minimal PNG reader for the files we write: checks chunk CRCs and inflates the pixels back.</summary>
-    private static (int W, int H, byte[] Rgb) Decode(byte[] png)
+    internal static (int W, int H, byte[] Rgb) Decode(byte[] png)
     {
         CollectionAssert.AreEqual(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, png[..8]);
         int pos = 8, w = 0, h = 0;
