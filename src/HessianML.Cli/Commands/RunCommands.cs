@@ -97,6 +97,7 @@ internal static class RunCommands
                     Rows = parse.GetValue(PsiRows) switch { "held-out" => Geometry.PsiRows.HeldOut, "all" => Geometry.PsiRows.All, _ => Geometry.PsiRows.Training },
                 },
                 Baseline = new MeanAsStatOptions { Seed = seed },
+                PcaVae = new PcaVaeOptions { Seed = seed },
                 EvaluationGrid = evalK == 0 ? null : evalK,
                 Progress = line => Console.Error.WriteLine(line),
             };

@@ -22,6 +22,7 @@ public static class EndToEndReport
     public const string ModelFileName = "model.zip";
     public const string OursFileName = "metric.csv";
     public const string BaselineFileName = "baseline-mean-as-stat.csv";
+    public const string PcaVaeFileName = "baseline-pca-vae.csv";
     public const string ExactFileName = "exact.csv";
     public const string ErrorsFileName = "errors.json";
     public const string HeatMapFileName = "fields.png";
@@ -42,6 +43,7 @@ public static class EndToEndReport
             ModelFiles.Save(result.PsiModel, ModelFiles.ParameterSchema, In(ModelFileName));
             result.Ours.WriteCsv(In(OursFileName));
             result.Baseline.WriteCsv(In(BaselineFileName));
+            result.PcaVae?.WriteCsv(In(PcaVaeFileName));
             result.Exact?.WriteCsv(In(ExactFileName));
             File.WriteAllText(In(ErrorsFileName), ErrorsJson(result, system, settings, axes).ToJsonString(JsonOptions) + "\n");
             HeatMaps(result, axes).SavePng(In(HeatMapFileName));
@@ -100,6 +102,7 @@ public static class EndToEndReport
             {
                 ["ours"] = MethodNode(r.OursErrors),
                 ["mean_as_stat"] = MethodNode(r.BaselineErrors),
+                ["pca_vae"] = r.PcaVaeErrors is null ? null : MethodNode(r.PcaVaeErrors),
                 ["grid_floor"] = r.FloorErrors is null ? null : MethodNode(r.FloorErrors),
             };
         }
@@ -141,7 +144,7 @@ public static class EndToEndReport
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     /// <summary>
-    /// The error table printed at the end of a run: ours, Mean-as-Stat and the grid floor (exact psi on the K x K grid
+    /// The error table printed at the end of a run: ours, Mean-as-Stat, PCA-VAE and the grid floor (exact psi on the K x K grid
     /// through the same spline) on the interior and on the whole box, the rms figures and the per-cell metric figures
     /// (median cell metric error, indefinite fraction), then a check line: where the exact metric is not positive definite.
     /// </summary>
@@ -151,6 +154,7 @@ public static class EndToEndReport
             return "no exact answer for this system and size: errors not computed\n";
         var inv = CultureInfo.InvariantCulture;
         var methods = new List<(string Name, MethodErrors Errors)> { ("ours", r.OursErrors), ("mean-as-stat", r.BaselineErrors) };
+        if (r.PcaVaeErrors is not null) methods.Add(("pca-vae", r.PcaVaeErrors));
         if (r.FloorErrors is not null) methods.Add(("grid floor", r.FloorErrors));
         const int w = 14, label = 26;
         var sb = new StringBuilder();

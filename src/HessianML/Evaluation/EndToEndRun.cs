@@ -20,6 +20,9 @@ public sealed class EndToEndOptions
     /// <summary>The Mean-as-Stat baseline (METHOD §7), fitted on the same samples.</summary>
     public MeanAsStatOptions Baseline { get; set; } = new();
 
+    /// <summary>The PCA-VAE baseline (METHOD §7), fitted on the same samples; null skips it.</summary>
+    public PcaVaeOptions? PcaVae { get; set; } = new();
+
     /// <summary>
     /// Side of the grid the errors are computed on. Default null: twice the posterior grid (METHOD §8 measured a 24 x 24
     /// posterior on a 48 x 48 evaluation grid), so the errors also see psi between the cells it was fitted on.
@@ -69,6 +72,12 @@ public sealed class EndToEndResult
     public MethodErrors? OursErrors { get; init; }
 
     public MethodErrors? BaselineErrors { get; init; }
+
+    /// <summary>The PCA-VAE baseline's field at the K x K cells; null when it was skipped.</summary>
+    public MetricField? PcaVae { get; init; }
+
+    /// <summary>Errors of the PCA-VAE baseline against the exact answer; null without one or when it was skipped.</summary>
+    public MethodErrors? PcaVaeErrors { get; init; }
 
     /// <summary>
     /// The resolution floor: errors of the EXACT psi known only at the K x K cell centres, through the same least-squares
@@ -132,16 +141,24 @@ public static class EndToEndRun
         var baseline = options.Baseline.Clone();
         baseline.Progress ??= options.Progress;
         var baselinePsi = Stage("fit the Mean-as-Stat baseline", () => new SplinePsi(MeanAsStatBaseline.Fit(samples, box, baseline).Psi));
+        SplinePsi? pcaVaePsi = null;
+        if (options.PcaVae is { } vae)
+        {
+            vae = vae.Clone();
+            vae.Progress ??= options.Progress;
+            pcaVaePsi = Stage("fit the PCA-VAE baseline", () => new SplinePsi(PcaVaeBaseline.Fit(samples, box, vae).Psi));
+        }
 
         var psi = model.LastTransformer.LogPartition.Psi;
         MetricField? exactField = null;
-        MethodErrors? ours = null, theirs = null, floor = null;
+        MethodErrors? ours = null, theirs = null, vaeErrors = null, floor = null;
         if (exact is not null)
         {
             var (onGrid, onEval) = Stage("exact answer", () => (exact(box, k), exact(box, evalK)));
             exactField = onGrid;
             ours = Compare(onEval, psi, box, options.InteriorFraction);
             theirs = Compare(onEval, baselinePsi, box, options.InteriorFraction);
+            if (pcaVaePsi is not null) vaeErrors = Compare(onEval, pcaVaePsi, box, options.InteriorFraction);
             // The penalty only where the fit itself uses it (least squares); a JSD spline is fitted without one.
             double smoothness = options.LogPartition.Fit == PsiFit.LogPosteriorLeastSquares ? options.LogPartition.Smoothness : 1e-8;
             var floorPsi = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount,
@@ -156,6 +173,8 @@ public static class EndToEndRun
             EvaluationGrid = evalK,
             Ours = psi.Field(box, k),
             Baseline = baselinePsi.Field(box, k),
+            PcaVae = pcaVaePsi?.Field(box, k),
+            PcaVaeErrors = vaeErrors,
             Exact = exactField,
             OursErrors = ours,
             BaselineErrors = theirs,

@@ -85,7 +85,7 @@ public sealed class RunCommandTests
         Assert.AreEqual(recomputed.NrmsePsi, ours.GetProperty("nrmse_psi").GetDouble(), 1e-12);
         Assert.AreEqual(recomputed.MedianCellMetricError, ours.GetProperty("median_cell_metric_error").GetDouble(), 1e-12);
         Assert.AreEqual(recomputed.IndefiniteFraction, ours.GetProperty("indefinite_fraction").GetDouble(), 1e-12);
-        foreach (string method in new[] { "ours", "mean_as_stat", "grid_floor" })
+        foreach (string method in new[] { "ours", "mean_as_stat", "pca_vae", "grid_floor" })
             foreach (string region in new[] { "interior", "whole" })
             {
                 var node = root.GetProperty("methods").GetProperty(method).GetProperty(region);
@@ -97,6 +97,10 @@ public sealed class RunCommandTests
         Assert.AreEqual(0, check.GetProperty("interior").GetDouble());
         Assert.AreEqual(0, check.GetProperty("whole").GetDouble());
         Assert.IsTrue(root.GetProperty("methods").GetProperty("mean_as_stat").GetProperty("whole").GetProperty("metric_error").GetDouble() > 0);
+        // The second baseline of METHOD §7 has its CSV and its row, on the same cells as ours.
+        Assert.IsTrue(root.GetProperty("methods").GetProperty("pca_vae").GetProperty("whole").GetProperty("metric_error").GetDouble() > 0);
+        Assert.AreEqual(File.ReadAllLines(Path.Combine(dir, EndToEndReport.OursFileName)).Length,
+            File.ReadAllLines(Path.Combine(dir, EndToEndReport.PcaVaeFileName)).Length);
         double heldOut = root.GetProperty("posterior").GetProperty("held_out_cross_entropy").GetDouble();
         Assert.IsTrue(heldOut < root.GetProperty("posterior").GetProperty("uniform_cross_entropy").GetDouble(), $"held-out CE {heldOut}");
     }
