@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Add(PsiStep());
         bench.Add(IsingCommands.Bench());
         bench.Add(GeodesicBench.Create());
+        bench.Add(PosteriorBench.Create());
         return bench;
     }
 
