@@ -86,6 +86,21 @@ public static partial class Ops
         {
             // dx = g - softmax * sum(g); softmax = exp(y) keeps it differentiable.
             y.GraphBack = (g, n) => [Sub(g, Mul(Exp(y), Sum(g, -1, keepDims: true)))];
+            // The same arithmetic on raw rows (one temporary instead of four): exp over the whole tensor and each row's
+            // sum as TensorPrimitives computes them in the graph form, so both give the same bits.
+            y.FastBack = (g, n) =>
+            {
+                var res = Tensor<T>.Zeros(v.ShapeArray);
+                TP.Exp<T>(v.Data, res.Data);
+                for (int r = 0; r * d < v.Length; r++)
+                {
+                    var o = res.Data.AsSpan(r * d, d);
+                    var gr = g.Data.AsSpan(r * d, d);
+                    TP.Multiply(o, TP.Sum<T>(gr), o);
+                    TP.Subtract(gr, o, o);
+                }
+                return [res];
+            };
         }
         return y;
     }
@@ -182,104 +197,6 @@ public static partial class Ops
         int o = (size + 2 * pad - k) / stride + 1;
         if (o <= 0) throw new ArgumentException($"Kernel {k} with stride {stride} and padding {pad} does not fit size {size}.");
         return o;
-    }
-
-    /// <summary>
-    /// 2-D convolution (cross-correlation, PyTorch's Conv2d): x [N,C,H,W], weight [O,C,KH,KW], bias [O] or null.
-    /// im2col over the whole batch, then one Gemm. Its backward is raw only: no double backward.
-    /// </summary>
-    public static Var<T> Conv2d<T>(Var<T> x, Var<T> weight, Var<T>? bias, int stride = 1, int padding = 0) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (x.Value.Rank != 4 || weight.Value.Rank != 4 || x.Value.Shape[1] != weight.Value.Shape[1])
-            throw new ArgumentException($"Conv2d: input {Tensor<T>.ShapeString(x.Shape)} (NCHW) does not fit weight {Tensor<T>.ShapeString(weight.Shape)} (OCKK).");
-        if (stride < 1 || padding < 0) throw new ArgumentException("Conv2d needs stride >= 1 and padding >= 0.");
-        int nb = x.Value.Shape[0], c = x.Value.Shape[1], h = x.Value.Shape[2], w = x.Value.Shape[3];
-        int o = weight.Value.Shape[0], kh = weight.Value.Shape[2], kw = weight.Value.Shape[3];
-        bias?.Value.RequireShape([o], "Conv2d bias");
-        int oh = OutSize(h, kh, stride, padding), ow = OutSize(w, kw, stride, padding);
-        int ckk = c * kh * kw, l = oh * ow, cols = nb * l;
-        // cols[(ci,ki,kj), (n,oy,ox)]
-        var col = new T[ckk * cols];
-        var xd = x.Value.Data;
-        for (int ci = 0; ci < c; ci++)
-            for (int ki = 0; ki < kh; ki++)
-                for (int kj = 0; kj < kw; kj++)
-                {
-                    int row = ((ci * kh) + ki) * kw + kj;
-                    for (int b = 0; b < nb; b++)
-                        for (int oy = 0; oy < oh; oy++)
-                        {
-                            int iy = oy * stride - padding + ki;
-                            int dst = row * cols + b * l + oy * ow;
-                            if ((uint)iy >= (uint)h) continue;
-                            int srcRow = ((b * c + ci) * h + iy) * w;
-                            for (int ox = 0; ox < ow; ox++)
-                            {
-                                int ix = ox * stride - padding + kj;
-                                if ((uint)ix < (uint)w) col[dst + ox] = xd[srcRow + ix];
-                            }
-                        }
-                }
-        var prod = new T[o * cols];
-        TensorKernels.GemmT(weight.Value.Data, col, prod, o, cols, ckk, false, false, false);
-        var v = Tensor<T>.Zeros(nb, o, oh, ow);
-        for (int b = 0; b < nb; b++)
-            for (int oc = 0; oc < o; oc++)
-            {
-                var dst = v.Data.AsSpan((b * o + oc) * l, l);
-                prod.AsSpan(oc * cols + b * l, l).CopyTo(dst);
-                if (bias is not null) TP.Add(dst, bias.Value.Data[oc], dst);
-            }
-        var y = bias is null ? Make("conv2d", v, x, weight) : Make("conv2d", v, x, weight, bias);
-        if (!y.RequiresGrad) return y;
-        y.FastBack = (g, n) =>
-        {
-            var res = new Tensor<T>?[bias is null ? 2 : 3];
-            var gp = new T[o * cols]; // g permuted to [O, (n, oy, ox)]
-            for (int b = 0; b < nb; b++)
-                for (int oc = 0; oc < o; oc++)
-                    g.Data.AsSpan((b * o + oc) * l, l).CopyTo(gp.AsSpan(oc * cols + b * l, l));
-            if (bias is not null && n[2])
-            {
-                var gb = Tensor<T>.Zeros(o);
-                for (int oc = 0; oc < o; oc++) gb.Data[oc] = TP.Sum<T>(gp.AsSpan(oc * cols, cols));
-                res[2] = gb;
-            }
-            if (n[1])
-            {
-                var gw = Tensor<T>.Zeros(weight.Value.ShapeArray);
-                TensorKernels.GemmT(gp, col, gw.Data, o, ckk, cols, false, true, false);
-                res[1] = gw;
-            }
-            if (n[0])
-            {
-                var gcol = new T[ckk * cols];
-                TensorKernels.GemmT(weight.Value.Data, gp, gcol, ckk, cols, o, true, false, false);
-                var gx = Tensor<T>.Zeros(x.Value.ShapeArray);
-                var gd = gx.Data;
-                for (int ci = 0; ci < c; ci++)
-                    for (int ki = 0; ki < kh; ki++)
-                        for (int kj = 0; kj < kw; kj++)
-                        {
-                            int row = ((ci * kh) + ki) * kw + kj;
-                            for (int b = 0; b < nb; b++)
-                                for (int oy = 0; oy < oh; oy++)
-                                {
-                                    int iy = oy * stride - padding + ki;
-                                    if ((uint)iy >= (uint)h) continue;
-                                    int src = row * cols + b * l + oy * ow, dstRow = ((b * c + ci) * h + iy) * w;
-                                    for (int ox = 0; ox < ow; ox++)
-                                    {
-                                        int ix = ox * stride - padding + kj;
-                                        if ((uint)ix < (uint)w) gd[dstRow + ix] += gcol[src + ox];
-                                    }
-                                }
-                        }
-                res[0] = gx;
-            }
-            return res;
-        };
-        return y;
     }
 
     /// <summary>

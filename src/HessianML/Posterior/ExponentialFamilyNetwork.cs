@@ -73,11 +73,11 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
     {
         int b = x.Value.Shape[0], kb = x.Value.Shape[1];
         var members = Ops.Reshape(x, b * kb, 1, _height, _width); // members as extra batch entries
-        members = Torus ? PosteriorGridNetwork.CircularPad(members) : ZeroPadWidth(members);
-        var f = Ops.Relu(Ops.Conv2d(members, _localWeight, _localBias)); // [B*kb, C, H, W]
-        f = Torus
-            ? Ops.Sum(Ops.Reshape(f, b, kb, _channels, _height * _width), 3) // sum over sites: [B, kb, C]
-            : Ops.Reshape(f, b, kb, _channels * _width);                     // per-site features: [B, kb, C*W]
+        // Torus: 3x3 windows with circular padding, ReLU and the sum over sites in one op (the [B*kb, C, H, W]
+        // activations are never stored): [B, kb, C]. Chain: per-site features [B, kb, C*W].
+        var f = Torus
+            ? Ops.Reshape(Ops.Conv2dReluSum(members, _localWeight, _localBias, padding: 1, circular: true), b, kb, _channels)
+            : Ops.Reshape(Ops.Relu(Ops.Conv2d(ZeroPadWidth(members), _localWeight, _localBias)), b, kb, _channels * _width);
         var stat = Ops.Linear(Ops.Sum(f, 1), _readout, null);              // sum over members, readout: [B, 2]
         return Ops.Linear(stat, _u, Ops.Neg(Phi()));
     }
