@@ -106,6 +106,76 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// sum(targets * log_softmax(logits)) over every element (softmax along the last axis): the log-likelihood of
+    /// (soft) labels, a scalar; a cross-entropy loss is its negative mean over rows. Fused so that neither the
+    /// log-probabilities nor their product with the targets is kept on the tape (the backward recomputes them into one
+    /// tensor); value and gradients are equal, bit for bit, to Sum(Mul(targets, LogSoftmax(logits))).
+    /// </summary>
+    public static Var<T> SoftmaxLogLikelihood<T>(Var<T> logits, Var<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = LastDim(logits, "SoftmaxLogLikelihood");
+        if (!logits.Value.SameShape(targets.Value))
+            throw new ArgumentException($"SoftmaxLogLikelihood: targets {Tensor<T>.ShapeString(targets.Shape)} do not match logits {Tensor<T>.ShapeString(logits.Shape)}.");
+        int len = logits.Value.Length;
+        var l = RowLogSumExp(logits.Value, d);
+        T[] x = logits.Value.Data, t = targets.Value.Data, ld = l.Data;
+        // log_softmax row by row into dst, as LogSoftmax computes it.
+        void LogProbabilities(Span<T> dst)
+        {
+            for (int r = 0; r * d < len; r++) TP.Subtract(x.AsSpan(r * d, d), ld[r], dst.Slice(r * d, d));
+        }
+        var buffer = System.Buffers.ArrayPool<T>.Shared.Rent(len);
+        var product = buffer.AsSpan(0, len);
+        LogProbabilities(product);
+        TP.Multiply(t, product, product);
+        T total = TP.Sum<T>(product);
+        System.Buffers.ArrayPool<T>.Shared.Return(buffer);
+        var y = Make("softmax_log_likelihood", Tensor<T>.Scalar(total), logits, targets);
+        if (!y.RequiresGrad) return y;
+        var shape = logits.Value.ShapeArray;
+        y.GraphBack = (g, n) =>
+        {
+            var ls = LogSoftmax(logits);
+            var gb = BroadcastTo(g, shape);
+            var gy = Mul(gb, targets);
+            return [n[0] ? Sub(gy, Mul(Exp(ls), Sum(gy, -1, keepDims: true))) : null, n[1] ? Mul(gb, ls) : null];
+        };
+        y.FastBack = (g, n) =>
+        {
+            T c = g.Data[0];
+            var res = new Tensor<T>?[2];
+            if (n[1])
+            {
+                var gt = Tensor<T>.Zeros(shape);
+                LogProbabilities(gt.Data);
+                TP.Multiply(gt.Data, c, gt.Data);
+                res[1] = gt;
+            }
+            if (n[0])
+            {
+                // g_logits = g y - softmax * rowsum(g y), with softmax = exp(log_softmax): LogSoftmax's backward.
+                var gx = Tensor<T>.Zeros(shape);
+                LogProbabilities(gx.Data);
+                TP.Exp<T>(gx.Data, gx.Data);
+                var gyBuffer = System.Buffers.ArrayPool<T>.Shared.Rent(len);
+                var gy = gyBuffer.AsSpan(0, len);
+                TP.Multiply(t, c, gy);
+                for (int r = 0; r * d < len; r++)
+                {
+                    var o = gx.Data.AsSpan(r * d, d);
+                    var gr = gy.Slice(r * d, d);
+                    TP.Multiply(o, TP.Sum<T>(gr), o);
+                    TP.Subtract(gr, o, o);
+                }
+                System.Buffers.ArrayPool<T>.Shared.Return(gyBuffer);
+                res[0] = gx;
+            }
+            return res;
+        };
+        return y;
+    }
+
+    /// <summary>
     /// Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta, with the biased
     /// variance (PyTorch). gamma and beta have the last axis' length; either may be null (identity).
     /// </summary>

@@ -113,7 +113,7 @@ public sealed class PosteriorGridEstimator : Ml.IEstimator<PosteriorGridTransfor
                 var yv = Var<float>.Constant(new Tensor<float>(b == bs ? y : y[..(b * cells)], b, cells));
                 var logits = net.Forward(xv);
                 if (prior is not null) logits = Ops.Add(logits, prior);
-                var loss = Ops.Scale(Ops.Sum(Ops.Mul(yv, Ops.LogSoftmax(logits))), -1.0 / b);
+                var loss = Ops.Scale(Ops.SoftmaxLogLikelihood(logits, yv), -1.0 / b);
                 adam.ZeroGrad();
                 loss.Backward();
                 adam.Step();
