@@ -312,8 +312,22 @@ public static partial class Ops
             }
             if (col is not null)
             {
+                // gweight = gp colᵀ [O, C*KH*KW], computed transposed as col gpᵀ: every element is the same multiply-add
+                // chain over the batch columns (FMA is symmetric in its factors), and the wide side O fills the
+                // kernel's vector lanes where C*KH*KW (9 for one input channel) would leave most of them empty. With a
+                // side of 1 the Gemm takes its matrix-vector shortcut instead, which sums in another order: keep the
+                // plain product then.
                 var gw = Tensor<T>.Zeros(weight.ShapeArray);
-                TensorKernels.GemmT(gp, col, gw.Data, o, ckk, cols, false, true, false);
+                if (o > 1 && ckk > 1)
+                {
+                    var gwt = ArrayPool<T>.Shared.Rent(ckk * o);
+                    TensorKernels.GemmT(col, gp, gwt, ckk, o, cols, false, true, false);
+                    for (int p = 0; p < ckk; p++)
+                        for (int oc = 0; oc < o; oc++)
+                            gw.Data[oc * ckk + p] = gwt[p * o + oc];
+                    ArrayPool<T>.Shared.Return(gwt);
+                }
+                else TensorKernels.GemmT(gp, col, gw.Data, o, ckk, cols, false, true, false);
                 res[1] = gw;
             }
             if (needs[0])
