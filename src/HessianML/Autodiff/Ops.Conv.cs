@@ -115,11 +115,11 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// The adjoint of <see cref="Im2Col{T}"/> for batch entries [b0, b1) of the whole-batch column matrix (row stride
-    /// ld = Cols): gx[b, ci, iy, ix] += gcol[...]. An element's contributions are added row by row, in the same
-    /// order whatever the chunk.
+    /// The adjoint of <see cref="Im2Col{T}"/> for batch entries [b0, b1), whose columns start at c0 in rows of stride
+    /// ld: gx[b, ci, iy, ix] += gcol[...]. An element's contributions are added row by row, in the same order whatever
+    /// the chunk.
     /// </summary>
-    private static void Col2Im<T>(T[] gcol, ConvGeometry g, int b0, int b1, T[] gx, int ld) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Col2Im<T>(T[] gcol, ConvGeometry g, int b0, int b1, T[] gx, int ld, int c0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int c = g.C, h = g.H, w = g.W, kh = g.KH, kw = g.KW, oh = g.OH, ow = g.OW, l = g.L;
         int[] rows = g.SourceRow, columns = g.SourceColumn;
@@ -134,7 +134,7 @@ public static partial class Ops
                         {
                             int iy = rows[ki * oh + oy];
                             if (iy < 0) continue;
-                            var src = gcol.AsSpan(row * ld + b * l + oy * ow, ow);
+                            var src = gcol.AsSpan(row * ld + c0 + (b - b0) * l + oy * ow, ow);
                             var dst = gx.AsSpan(((b * c + ci) * h + iy) * w, w);
                             for (int ox = 0; ox < src.Length; ox++)
                             {
@@ -332,11 +332,21 @@ public static partial class Ops
             }
             if (needs[0])
             {
-                var gcol = ArrayPool<T>.Shared.Rent(ckk * cols);
-                TensorKernels.GemmT(weight.Data, gp, gcol, ckk, cols, o, true, false, false);
+                // gcol = weightᵀ gp chunk by chunk (each chunk's columns stay in cache until col2im has folded them back;
+                // a Gemm element depends only on the depth O, so the chunks give the whole product's bits).
                 var gx = Tensor<T>.Zeros(x.ShapeArray);
-                ForChunks(g, (b0, b1) => Col2Im(gcol, g, b0, b1, gx.Data, cols));
-                ArrayPool<T>.Shared.Return(gcol);
+                T[] wd = weight.Data, gxd = gx.Data;
+                ForChunks(g, (b0, b1) =>
+                {
+                    int cc = (b1 - b0) * g.L;
+                    var gpc = ArrayPool<T>.Shared.Rent(o * cc);
+                    var gcol = ArrayPool<T>.Shared.Rent(ckk * cc);
+                    for (int oc = 0; oc < o; oc++) gp.AsSpan(oc * cols + b0 * g.L, cc).CopyTo(gpc.AsSpan(oc * cc, cc));
+                    TensorKernels.GemmT(wd, gpc, gcol, ckk, cc, o, true, false, false);
+                    Col2Im(gcol, g, b0, b1, gxd, cc, 0);
+                    ArrayPool<T>.Shared.Return(gpc);
+                    ArrayPool<T>.Shared.Return(gcol);
+                });
                 res[0] = gx;
             }
         }

@@ -211,7 +211,12 @@ public static partial class Ops
             {
                 var r = Tensor<T>.Zeros(a.Value.ShapeArray);
                 T[] x = a.Value.Data, gd = g.Data, d = r.Data;
-                for (int i = 0; i < x.Length; i++) d[i] = x[i] > T.Zero ? gd[i] : T.Zero;
+                int i = 0;
+                if (Vector.IsHardwareAccelerated)
+                    for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+                        Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(x, i), Vector<T>.Zero), new Vector<T>(gd, i), Vector<T>.Zero)
+                            .CopyTo(d, i);
+                for (; i < x.Length; i++) d[i] = x[i] > T.Zero ? gd[i] : T.Zero;
                 return [r];
             };
         }

@@ -100,6 +100,38 @@ internal static unsafe class GemmKernel
             return;
         }
 
+        if (n == 1 && transA)
+        {
+            // c[i] (+)= sum_p A[p, i] b[p] (a vector times a matrix: the backward of a matrix-vector product). The
+            // blocked kernel would pack all of A and pad the one column to a whole tile; here the rows of the stored A
+            // are scaled and added. The arithmetic is the kernel's own: per depth block a multiply-add chain from zero
+            // (fused on the SIMD paths, as the micro-kernels do), then added to C, so the bits are the same.
+            int kcBlock = k <= KCSingle ? k : KC;
+            T[] acc = ArrayPool<T>.Shared.Rent(m);
+            try
+            {
+                var sum = new Span<T>(acc, 0, m);
+                var row = new Span<T>(c, 0, m);
+                for (int pc = 0; pc < k; pc += kcBlock)
+                {
+                    sum.Clear();
+                    for (int p = pc, end = Math.Min(k, pc + kcBlock); p < end; p++)
+                    {
+                        var ap = new ReadOnlySpan<T>(a, p * m, m);
+                        if (path == GemmPath.Scalar) TensorPrimitives.MultiplyAdd(ap, b[p], sum, sum);
+                        else TensorPrimitives.FusedMultiplyAdd(ap, b[p], sum, sum);
+                    }
+                    if (pc == 0 && !accumulate) sum.CopyTo(row);
+                    else TensorPrimitives.Add(sum, row, row);
+                }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(acc);
+            }
+            return;
+        }
+
         var (mr, nr) = Tile<T>(path);
         if (threads <= 0)
             threads = (double)m * n * k < ParallelThreshold ? 1 : Environment.ProcessorCount;
