@@ -13,6 +13,13 @@ public enum PsiParametrisation
 
     /// <summary>A tensor-product cubic B-spline on the box (<see cref="LogPartitionOptions.SplineCount"/> per axis).</summary>
     BSpline,
+
+    /// <summary>
+    /// psi = s log sum_k exp(&lt;alpha_k, u&gt; + beta_k) (<see cref="LogSumExpPsi"/>): the log-partition of a discrete
+    /// exponential family, convex by construction, so its metric is positive semi-definite everywhere. Log-posterior
+    /// least squares only (<see cref="PsiFit.LogPosteriorLeastSquares"/>).
+    /// </summary>
+    LogSumExp,
 }
 
 /// <summary>Which objective fits psi to the posteriors.</summary>
