@@ -32,7 +32,7 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
 
     public LogPartitionTrainer(LogPartitionOptions? options = null)
     {
-        _o = (options ?? new LogPartitionOptions()).Clone();
+        _o = (options ?? new LogPartitionOptions()).Resolved();
         if (_o.Fit == PsiFit.LogPosteriorLeastSquares && _o.Parametrisation is not (PsiParametrisation.BSpline or PsiParametrisation.LogSumExp))
             throw new ArgumentException($"{Name}: the log-posterior least-squares fit needs Parametrisation = BSpline or LogSumExp, got {_o.Parametrisation}");
         if (_o.Fit != PsiFit.LogPosteriorLeastSquares && _o.Parametrisation == PsiParametrisation.LogSumExp)
@@ -129,6 +129,7 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(box);
+        options = options.Resolved();
         int n = t.Length / 2;
         if (posteriors.Length != n * k * k) throw new ArgumentException($"posteriors need {n} x {k * k} numbers, got {posteriors.Length}");
         var grid = box.CellCentres(k, k);
@@ -139,9 +140,13 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
             options.Progress?.Invoke($"{Name}: log-posterior least squares on {n} rows, {k}x{k} grid: {sw.Elapsed.TotalSeconds:F2} s");
             return FitGridValues(options, box, grid, phi);
         }
-        return options.Parametrisation == PsiParametrisation.BSpline
-            ? FitSplineJsd(options, box, grid, t, posteriors)
-            : FitMlpJsd(options, box, grid, t, posteriors);
+        return options.Parametrisation switch
+        {
+            PsiParametrisation.BSpline => FitSplineJsd(options, box, grid, t, posteriors),
+            PsiParametrisation.LogSumExp => throw new ArgumentException(
+                $"{Name}: a LogSumExp psi is fitted by log-posterior least squares only (Fit = LogPosteriorLeastSquares), got Fit = {options.Fit}"),
+            _ => FitMlpJsd(options, box, grid, t, posteriors),
+        };
     }
 
     /// <summary>
@@ -152,7 +157,7 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
     public static FittedPsi FitGridValues(LogPartitionOptions options, ParameterBox box, double[] grid, double[] values)
     {
         ArgumentNullException.ThrowIfNull(options);
-        switch (options.Parametrisation)
+        switch (options.EffectiveParametrisation)
         {
             case PsiParametrisation.BSpline:
                 return new SplinePsi(SplineLeastSquares(box, options.SplineCount, grid, values, options.Smoothness));
