@@ -28,9 +28,9 @@ mlContext.Data.SaveAsArrow(samples, Path.Combine(dir, "ising.arrow")); // readab
 Console.WriteLine($"simulated {samples.RowCount} Ising samples, schema {samples.Schema.Describe()}");
 
 // 2. The pipeline. The Ising model is an exponential family, so the posterior network is the exponential-family head
-//    (its posterior has the Bayes form exactly) and psi is read off it by log-posterior least squares on a spline of the
-//    same size (README, "What runs by default, and why"). Every other option keeps its documented default; the sizes
-//    set here only shrink the run.
+//    (its posterior has the Bayes form exactly) and psi is read off it by log-posterior least squares, as a log-sum-exp
+//    (convex by construction, so the metric is positive everywhere; README, "What runs by default, and why"). Every
+//    other option keeps its documented default; the sizes set here only shrink the run.
 var hessian = mlContext.Hessian();
 var pipeline = hessian.PosteriorGrid(new PosteriorGridOptions
     {

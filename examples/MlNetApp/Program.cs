@@ -140,7 +140,7 @@ public static class IsingApp
             try
             {
                 var r = engine.Predict(new ParameterPoint { Beta = beta, H = h });
-                // psi is a spline fitted on the training box; outside it the numbers are an extrapolation.
+                // psi is fitted on the training box; outside it the numbers are an extrapolation (a convex one: g stays positive).
                 string note = beta is >= (float)BetaLo and <= (float)BetaHi && h is >= (float)HLo and <= (float)HHi ? "" : "  (outside the training box: extrapolated)";
                 Console.WriteLine($"{beta,6:F3} {h,6:F3} {r.Psi,10:F4} {r.G[0],9:F4} {r.G[1],9:F4} {r.G[2],9:F4} {r.GEigen[0],9:F4} {r.GEigen[1],9:F4}{note}");
             }

@@ -28,7 +28,7 @@ internal static class ExportCommand
             OutputFiles.EnsureWritable(path);
             var onnx = PsiOnnxExporter.Build(psi);
             AtomicFile.Write(path, stream => stream.Write(onnx.ToBytes()));
-            var outputs = psi is Geometry.SplinePsi ? "psi [batch], grad_psi [batch, 2], metric [batch, 3] (g11, g12, g22)" : "psi [batch], grad_psi [batch, 2]";
+            var outputs = psi is Geometry.SplinePsi or Geometry.LogSumExpPsi ? "psi [batch], grad_psi [batch, 2], metric [batch, 3] (g11, g12, g22)" : "psi [batch], grad_psi [batch, 2]";
             Console.Out.WriteLine($"wrote {path}: the {psi.Parametrisation} psi on {psi.Box}; input t [batch, 2] float; outputs {outputs}");
             return 0;
         });

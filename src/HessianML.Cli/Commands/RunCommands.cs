@@ -45,8 +45,8 @@ internal static class RunCommands
         public readonly Option<int> Epochs = CliOptions.Value("--epochs", "passes of the posterior network over its training rows", epochs);
         public readonly Option<double> LearningRate = CliOptions.Value("--learning-rate", "peak Adam step of the posterior network", new PosteriorGridOptions().LearningRate);
         public readonly Option<string> Labels = Choice("--labels", "posterior training labels: hard (true cell) or smoothed (eq. 128)", labels, "hard", "smoothed");
-        public readonly Option<string> Psi = Choice("--psi", "psi parametrisation: spline (cubic B-spline), mlp (the paper's ReLU MLP) or smooth-mlp (softplus)", "spline", "spline", "mlp", "smooth-mlp");
-        public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3) or lsq (log-posterior least squares, METHOD §8; spline only)", fit, "jsd", "lsq");
+        public readonly Option<string> Psi = Choice("--psi", "psi parametrisation: auto (lse with --fit lsq, spline with --fit jsd), lse (log-sum-exp, convex by construction; --fit lsq only), spline (cubic B-spline), mlp (the paper's ReLU MLP) or smooth-mlp (softplus)", "auto", "auto", "lse", "spline", "mlp", "smooth-mlp");
+        public readonly Option<string> Fit = Choice("--fit", "psi objective: jsd (METHOD §3) or lsq (log-posterior least squares, METHOD §8; lse or spline)", fit, "jsd", "lsq");
         public readonly Option<int> Splines = CliOptions.Value("--splines", "B-spline basis functions per axis of psi (and of the expfam head's phi)", splines);
         public readonly Option<string> PsiRows = Choice("--psi-rows", "rows whose posteriors psi is fitted to: training (the network's own), held-out or all", "training", "training", "held-out", "all");
         public readonly Option<int> Threads = CliOptions.Value("--threads", "simulation threads (0 = all cores)", 0);
@@ -66,11 +66,15 @@ internal static class RunCommands
             {
                 "mlp" => PsiParametrisation.PaperMlp,
                 "smooth-mlp" => PsiParametrisation.SmoothMlp,
-                _ => PsiParametrisation.BSpline,
+                "lse" => PsiParametrisation.LogSumExp,
+                "spline" => PsiParametrisation.BSpline,
+                _ => PsiParametrisation.Auto,
             };
             var fit = parse.GetValue(Fit) == "lsq" ? PsiFit.LogPosteriorLeastSquares : PsiFit.Jsd;
-            if (fit == PsiFit.LogPosteriorLeastSquares && psi != PsiParametrisation.BSpline)
-                throw new CliException($"--fit lsq needs --psi spline (the least-squares fit solves for grid values, then a spline), got --psi {parse.GetValue(Psi)}");
+            if (fit == PsiFit.LogPosteriorLeastSquares && psi is not (PsiParametrisation.BSpline or PsiParametrisation.LogSumExp or PsiParametrisation.Auto))
+                throw new CliException($"--fit lsq needs --psi lse, spline or auto (the least-squares fit solves for grid values, then puts a log-sum-exp or a spline through them), got --psi {parse.GetValue(Psi)}");
+            if (fit != PsiFit.LogPosteriorLeastSquares && psi == PsiParametrisation.LogSumExp)
+                throw new CliException("--psi lse needs --fit lsq (a log-sum-exp psi is put through the least-squares grid values)");
             return new EndToEndOptions
             {
                 Posterior = new PosteriorGridOptions

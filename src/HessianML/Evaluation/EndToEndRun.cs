@@ -80,9 +80,10 @@ public sealed class EndToEndResult
     public MethodErrors? PcaVaeErrors { get; init; }
 
     /// <summary>
-    /// The resolution floor: errors of the EXACT psi known only at the K x K cell centres, through the same least-squares
-    /// spline the fit uses (<see cref="LogPartitionOptions.SplineCount"/> per axis). No psi learned on this grid with this
-    /// spline can do better, so a gap between it and <see cref="OursErrors"/> is the method's, the rest is the grid's.
+    /// The resolution floor: errors of the EXACT psi known only at the K x K cell centres, through the same psi the fit
+    /// puts through its grid values (log-posterior least squares: its log-sum-exp or penalised spline; JSD: a spline of
+    /// <see cref="LogPartitionOptions.SplineCount"/> per axis). No psi learned on this grid with this parametrisation can
+    /// do better, so a gap between it and <see cref="OursErrors"/> is the method's, the rest is the grid's.
     /// </summary>
     public MethodErrors? FloorErrors { get; init; }
 
@@ -159,10 +160,11 @@ public static class EndToEndRun
             ours = Compare(onEval, psi, box, options.InteriorFraction);
             theirs = Compare(onEval, baselinePsi, box, options.InteriorFraction);
             if (pcaVaePsi is not null) vaeErrors = Compare(onEval, pcaVaePsi, box, options.InteriorFraction);
-            // The penalty only where the fit itself uses it (least squares); a JSD spline is fitted without one.
-            double smoothness = options.LogPartition.Fit == PsiFit.LogPosteriorLeastSquares ? options.LogPartition.Smoothness : 1e-8;
-            var floorPsi = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount,
-                box.CellCentres(k, k), onGrid.Psi, smoothness));
+            // Least squares: the exact values through the fit's own psi (spline with its penalty, or log-sum-exp); a JSD
+            // spline is fitted without a penalty.
+            var floorPsi = options.LogPartition.Fit == PsiFit.LogPosteriorLeastSquares
+                ? LogPartitionTrainer.FitGridValues(options.LogPartition, box, box.CellCentres(k, k), onGrid.Psi)
+                : new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount, box.CellCentres(k, k), onGrid.Psi, 1e-8));
             floor = Compare(onEval, floorPsi, box, options.InteriorFraction);
         }
         return new EndToEndResult

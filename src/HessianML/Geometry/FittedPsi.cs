@@ -8,7 +8,8 @@ namespace HessianML.Geometry;
 
 /// <summary>
 /// A fitted log-partition psi on a parameter box: value, gradient and Hessian (the Fisher metric, METHOD §3 eq. 24)
-/// at any points. Either an MLP (<see cref="MlpPsi"/>) or a tensor-product cubic B-spline (<see cref="SplinePsi"/>).
+/// at any points. An MLP (<see cref="MlpPsi"/>), a tensor-product cubic B-spline (<see cref="SplinePsi"/>) or a
+/// log-sum-exp, convex by construction (<see cref="LogSumExpPsi"/>).
 /// </summary>
 public abstract class FittedPsi
 {
@@ -36,8 +37,13 @@ public abstract class FittedPsi
 
     internal abstract void Save(ComponentStateWriter context, string prefix);
 
+    /// <summary>
+    /// What a saved psi records besides its tensors. <c>Terms</c> and <c>Scale</c> (the <see cref="LogSumExpPsi"/>'s)
+    /// come last with defaults, so states saved before they existed still load.
+    /// </summary>
     internal sealed record SavedPsi(PsiParametrisation Parametrisation, double Lo1, double Hi1, double Lo2, double Hi2,
-        int Hidden, int Depth, ActivationKind Activation, bool LayerNorm, int SplineCount1, int SplineCount2);
+        int Hidden, int Depth, ActivationKind Activation, bool LayerNorm, int SplineCount1, int SplineCount2,
+        int Terms = 0, double Scale = 0);
 
     internal abstract SavedPsi Describe();
 
@@ -47,6 +53,13 @@ public abstract class FittedPsi
         if (s.Parametrisation == PsiParametrisation.BSpline)
             return new SplinePsi(new TensorBSpline(box, s.SplineCount1, s.SplineCount2,
                 context.GetDoubleTensor(prefix + "coefficients", s.SplineCount1 * s.SplineCount2)));
+        if (s.Parametrisation == PsiParametrisation.LogSumExp)
+        {
+            if (s.Terms < 1 || !(s.Scale > 0 && double.IsFinite(s.Scale)))
+                throw context.Fail($"has a LogSumExp psi with {s.Terms} terms and scale {s.Scale} (needs >= 1 term and a positive finite scale)");
+            return new LogSumExpPsi(box, s.Scale, context.GetDoubleTensor(prefix + "atoms", s.Terms, 2),
+                context.GetDoubleTensor(prefix + "biases", s.Terms));
+        }
         var net = Mlp.Create<float>(2, s.Hidden, s.Depth, 1, s.Activation, s.LayerNorm, 0);
         var values = net.NamedParameters()
             .Select(p => (p.Name, Tensor<float>.FromArray(context.GetFloatTensor(prefix + p.Name, p.Value.Shape.ToArray()), p.Value.Shape.ToArray())))

@@ -32,9 +32,13 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
 
     public LogPartitionTrainer(LogPartitionOptions? options = null)
     {
-        _o = (options ?? new LogPartitionOptions()).Clone();
-        if (_o.Fit == PsiFit.LogPosteriorLeastSquares && _o.Parametrisation != PsiParametrisation.BSpline)
-            throw new ArgumentException($"{Name}: the log-posterior least-squares fit needs Parametrisation = BSpline, got {_o.Parametrisation}");
+        _o = (options ?? new LogPartitionOptions()).Resolved();
+        if (_o.Fit == PsiFit.LogPosteriorLeastSquares && _o.Parametrisation is not (PsiParametrisation.BSpline or PsiParametrisation.LogSumExp))
+            throw new ArgumentException($"{Name}: the log-posterior least-squares fit needs Parametrisation = BSpline or LogSumExp, got {_o.Parametrisation}");
+        if (_o.Fit != PsiFit.LogPosteriorLeastSquares && _o.Parametrisation == PsiParametrisation.LogSumExp)
+            throw new ArgumentException($"{Name}: a LogSumExp psi is fitted by log-posterior least squares only (Fit = LogPosteriorLeastSquares), got Fit = {_o.Fit}");
+        if (_o.LogSumExpAtoms is < 3 or > 48) throw new ArgumentOutOfRangeException(nameof(options), $"LogSumExpAtoms {_o.LogSumExpAtoms} must be in [3, 48]");
+        if (!(_o.LogSumExpSmoothness >= 0 && double.IsFinite(_o.LogSumExpSmoothness))) throw new ArgumentOutOfRangeException(nameof(options), $"LogSumExpSmoothness {_o.LogSumExpSmoothness} must be finite and >= 0");
         if (_o.Hidden < 1 || _o.Depth < 1) throw new ArgumentOutOfRangeException(nameof(options), "Hidden and Depth must be >= 1");
         if (_o.EffectiveEpochs < 1 || _o.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Epochs and BatchSize must be >= 1");
         if (!(_o.Smoothness >= 0 && double.IsFinite(_o.Smoothness))) throw new ArgumentOutOfRangeException(nameof(options), $"Smoothness {_o.Smoothness} must be finite and >= 0");
@@ -125,6 +129,7 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(box);
+        options = options.Resolved();
         int n = t.Length / 2;
         if (posteriors.Length != n * k * k) throw new ArgumentException($"posteriors need {n} x {k * k} numbers, got {posteriors.Length}");
         var grid = box.CellCentres(k, k);
@@ -133,11 +138,37 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
             var sw = Stopwatch.StartNew();
             var phi = LogPosteriorLeastSquares.Solve(posteriors, n, grid);
             options.Progress?.Invoke($"{Name}: log-posterior least squares on {n} rows, {k}x{k} grid: {sw.Elapsed.TotalSeconds:F2} s");
-            return new SplinePsi(SplineLeastSquares(box, options.SplineCount, grid, phi, options.Smoothness));
+            return FitGridValues(options, box, grid, phi);
         }
-        return options.Parametrisation == PsiParametrisation.BSpline
-            ? FitSplineJsd(options, box, grid, t, posteriors)
-            : FitMlpJsd(options, box, grid, t, posteriors);
+        return options.Parametrisation switch
+        {
+            PsiParametrisation.BSpline => FitSplineJsd(options, box, grid, t, posteriors),
+            PsiParametrisation.LogSumExp => throw new ArgumentException(
+                $"{Name}: a LogSumExp psi is fitted by log-posterior least squares only (Fit = LogPosteriorLeastSquares), got Fit = {options.Fit}"),
+            _ => FitMlpJsd(options, box, grid, t, posteriors),
+        };
+    }
+
+    /// <summary>
+    /// psi through values at points (<paramref name="grid"/> is n x 2 flattened), as the log-posterior least-squares fit
+    /// puts it through its grid values: a penalised least-squares spline (<see cref="PsiParametrisation.BSpline"/>) or a
+    /// log-sum-exp (<see cref="PsiParametrisation.LogSumExp"/>). Also how the end-to-end run's grid floor is computed.
+    /// </summary>
+    public static FittedPsi FitGridValues(LogPartitionOptions options, ParameterBox box, double[] grid, double[] values)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        switch (options.EffectiveParametrisation)
+        {
+            case PsiParametrisation.BSpline:
+                return new SplinePsi(SplineLeastSquares(box, options.SplineCount, grid, values, options.Smoothness));
+            case PsiParametrisation.LogSumExp:
+                var psi = LogSumExpFit.Fit(box, grid, values, options.LogSumExpSettings, out var r);
+                options.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                    $"{Name}: log-sum-exp psi, {psi.Count} terms, scale {r.Scale:G4}, rms {r.Rms:G4} of the values, {r.Iterations} Gauss-Newton steps: {r.Seconds:F1} s"));
+                return psi;
+            default:
+                throw new ArgumentException($"{Name}: psi through grid values needs Parametrisation = BSpline or LogSumExp, got {options.Parametrisation}");
+        }
     }
 
     /// <summary>

@@ -7,12 +7,13 @@ namespace HessianML.Onnx;
 /// <summary>
 /// Writes a fitted psi as an ONNX model any ONNX consumer can run (ML.NET's ApplyOnnxModel, Python's onnxruntime, our
 /// <see cref="OnnxRuntimeEngine"/>): input <c>t</c> float [batch, 2]; outputs <c>psi</c> float [batch] and
-/// <c>grad_psi</c> float [batch, 2] (d psi / d t1, d psi / d t2, the expectation parameters), and for a spline psi also
-/// <c>metric</c> float [batch, 3] (g11, g12, g22 = the Hessian, exact for a spline). The model's metadata holds the box
-/// and the parametrisation.
+/// <c>grad_psi</c> float [batch, 2] (d psi / d t1, d psi / d t2, the expectation parameters), and for a spline or
+/// log-sum-exp psi also <c>metric</c> float [batch, 3] (g11, g12, g22 = the Hessian, exact for both). The model's
+/// metadata holds the box and the parametrisation.
 /// <para>
 /// WHY the gradient is written out as graph nodes (not left to the consumer): ONNX has no autodiff at inference, and
-/// grad psi is what users of an exponential family want next to psi. A spline psi is evaluated exactly as ours
+/// grad psi is what users of an exponential family want next to psi. A log-sum-exp psi is evaluated in double with
+/// the largest exponent shifted out, as ours. A spline psi is evaluated exactly as ours
 /// (the same piece selection, so also outside the box) in double inside the graph, cast to float at the outputs; an MLP
 /// psi runs in float, as it was trained, with its hand-written backward pass (Linear, LayerNorm, activation).
 /// </para>
@@ -39,6 +40,10 @@ public static class PsiOnnxExporter
                 break;
             case MlpPsi mlp:
                 new Graph(b).Mlp(mlp);
+                break;
+            case LogSumExpPsi lse:
+                new Graph(b).LogSumExp(lse);
+                b.AddOutput(MetricName, "batch", 3);
                 break;
             default:
                 throw new NotSupportedException($"ONNX export of a {psi.Parametrisation} psi is not implemented");
@@ -134,6 +139,54 @@ public static class PsiOnnxExporter
             Cast(Squeeze(psi, 1), OnnxElementType.Float, PsiName);
             Cast(Concat(null, Contract(r0, d1b1), Contract(r1, b1)), OnnxElementType.Float, GradientName);
             Cast(Concat(null, Contract(r0, d2b1), Contract(r1, d1b1), Contract(r2, b1)), OnnxElementType.Float, MetricName);
+        }
+
+        /// <summary>
+        /// psi = s (m + log sum_k exp(z_k - m)), z = u alpha^T + beta, m = max_k z_k, in double as <see cref="LogSumExpPsi"/>;
+        /// grad = s * softmax mean of alpha / half-width; metric = s * softmax covariance / (half-width_i half-width_j).
+        /// The covariance is E[c c^T] - E[c] E[c]^T of the atoms c = alpha - (centre of the atoms), shifted so that the
+        /// subtraction loses little in double (it is computed in centred form by ours).
+        /// </summary>
+        public void LogSumExp(LogSumExpPsi psi)
+        {
+            var (c1, c2) = psi.Centre;
+            var (h1, h2) = psi.HalfWidth;
+            var atoms = psi.Atoms;
+            int n = psi.Count;
+            double a1 = 0, a2 = 0;
+            for (int k = 0; k < n; k++) (a1, a2) = (a1 + atoms[2 * k] / n, a2 + atoms[2 * k + 1] / n);
+            var alphaT = new double[2 * n]; // [2, n]
+            var centred = new double[2 * n]; // [n, 2]
+            var squares = new double[3 * n]; // [n, 3]
+            for (int k = 0; k < n; k++)
+            {
+                (alphaT[k], alphaT[n + k]) = (atoms[2 * k], atoms[2 * k + 1]);
+                double d1 = atoms[2 * k] - a1, d2 = atoms[2 * k + 1] - a2;
+                (centred[2 * k], centred[2 * k + 1]) = (d1, d2);
+                (squares[3 * k], squares[3 * k + 1], squares[3 * k + 2]) = (d1 * d1, d1 * d2, d2 * d2);
+            }
+            var t = Cast(InputName, OnnxElementType.Double);
+            var u = b.Mul(b.Sub(t, b.AddInitializer(Name("centre"), new[] { c1, c2 }, 1, 2)),
+                b.AddInitializer(Name("inv_half_width"), new[] { 1 / h1, 1 / h2 }, 1, 2));
+            var z = b.Add(b.MatMul(u, b.AddInitializer("atoms_t", alphaT, 2, n)), b.AddInitializer("biases", psi.Biases, n));
+            // opset 17: ReduceMax takes its axes as an attribute.
+            var max = b.AddNode("ReduceMax", [z], Name("max"), OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 1));
+            var e = b.Exp(b.Sub(z, max));
+            var sum = b.AddNode("ReduceSum", [e, Axes(1)], Name("sum"), OnnxAttribute.Int("keepdims", 1)); // [N, 1]
+            var scale = Scalar(psi.Scale);
+            var value = b.Mul(b.Add(max, b.AddNode("Log", [sum], Name("log"))), scale);
+            Cast(Squeeze(value, 1), OnnxElementType.Float, PsiName);
+            var w = b.Div(e, sum);
+            var mean = b.MatMul(w, b.AddInitializer(Name("atoms_centred"), centred, n, 2)); // E[c], [N, 2]
+            var gradScale = b.AddInitializer(Name("grad_scale"), new[] { psi.Scale / h1, psi.Scale / h2 }, 1, 2);
+            Cast(b.Mul(b.Add(mean, b.AddInitializer(Name("atoms_mean"), new[] { a1, a2 }, 1, 2)), gradScale), OnnxElementType.Float, GradientName);
+            var second = b.MatMul(w, b.AddInitializer(Name("atoms_squares"), squares, n, 3)); // E[c c^T] as (11, 12, 22)
+            var m1 = b.AddNode("Gather", [mean, b.AddInitializer(Name("i"), new long[] { 0 }, 1)], Name("m1"), OnnxAttribute.Int("axis", 1));
+            var m2 = b.AddNode("Gather", [mean, b.AddInitializer(Name("i"), new long[] { 1 }, 1)], Name("m2"), OnnxAttribute.Int("axis", 1));
+            var outer = Concat(null, b.Mul(m1, m1), b.Mul(m1, m2), b.Mul(m2, m2));
+            var metricScale = b.AddInitializer(Name("metric_scale"),
+                new[] { psi.Scale / (h1 * h1), psi.Scale / (h1 * h2), psi.Scale / (h2 * h2) }, 1, 3);
+            Cast(b.Mul(b.Sub(second, outer), metricScale), OnnxElementType.Float, MetricName);
         }
 
         private sealed record Block(Linear<float> Linear, LayerNorm<float>? Norm, ActivationKind Activation,

@@ -73,9 +73,10 @@ public sealed class RunCommandTests
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName)));
         var root = doc.RootElement;
         Assert.AreEqual("ising", root.GetProperty("system").GetString());
-        // The Ising defaults: the exponential-family head, fitted by log-posterior least squares on a 24-per-axis spline.
+        // The Ising defaults: the exponential-family head, fitted by log-posterior least squares, a log-sum-exp psi.
         Assert.AreEqual("ExponentialFamily", root.GetProperty("posterior").GetProperty("network").GetString());
         Assert.AreEqual("lsq", root.GetProperty("settings").GetProperty("fit").GetString());
+        Assert.AreEqual("LogSumExp", root.GetProperty("psi").GetProperty("parametrisation").GetString());
         Assert.AreEqual(24, root.GetProperty("settings").GetProperty("splines").GetInt32());
         Assert.AreEqual(8, root.GetProperty("evaluation").GetProperty("grid").GetInt32());
         var loaded = LogPartitionTransformer.FindIn(new MLContext().Model.Load(Path.Combine(dir, EndToEndReport.ModelFileName), out _));
@@ -149,6 +150,7 @@ public sealed class RunCommandTests
                  {
                      new[] { "run", "ising", "--out", file },
                      new[] { "run", "ising", "--fit", "lsq", "--psi", "mlp", "--out", dir },
+                     new[] { "run", "tasep", "--psi", "lse", "--out", dir },
                      new[] { "run", "ising", "--grid", "2", "--out", dir },
                      new[] { "run", "ising", "--beta", "0.4", "--out", dir },
                      new[] { "run", "tasep", "--alpha", "0:0.5", "--out", dir },

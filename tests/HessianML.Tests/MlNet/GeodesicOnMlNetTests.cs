@@ -85,7 +85,7 @@ public sealed class GeodesicOnMlNetTests
         var to = new float[2 * n];
         for (int i = 0; i < n; i++) (from[2 * i], from[2 * i + 1], to[2 * i], to[2 * i + 1]) = (-0.5f, -0.6f + 0.1f * i, 0.7f - 0.05f * i, 0.5f);
         var data = table.WithVectorColumn("from", 2, from).WithVectorColumn("to", 2, to);
-        var model = ml.Hessian().LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, SplineCount = 8 })
+        var model = ml.Hessian().LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, Parametrisation = PsiParametrisation.BSpline, SplineCount = 8 })
             .Append(ml.Hessian().Geodesic(Options()))
             .Fit(data);
         var lp = ((IEnumerable<ITransformer>)model).OfType<LogPartitionTransformer>().Single();

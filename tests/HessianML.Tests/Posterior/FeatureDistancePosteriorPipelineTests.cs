@@ -186,7 +186,7 @@ public sealed class FeatureDistancePosteriorPipelineTests
         var ctx = new MLContext(1);
         var data = Gaussian(UnitBox, s, 12_000, 6);
         var pipeline = ctx.Hessian().FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = UnitBox, Lambda = 1 / (2 * s * s) })
-            .Append(ctx.Hessian().LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, SplineCount = 6 }))
+            .Append(ctx.Hessian().LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, Parametrisation = PsiParametrisation.BSpline, SplineCount = 6 }))
             .Append(ctx.Hessian().FisherMetric());
         var model = pipeline.Fit(data);
         var (inner, _) = LogPartitionEvaluation.Compare(Exact(16, s), model.LastTransformer!.LogPartition.Psi, UnitBox);
@@ -226,7 +226,7 @@ public sealed class FeatureDistancePosteriorPipelineTests
             }
         var exactData = new ColumnTable.Builder().AddVector("t", 2, tc.ToArray()).AddVector("features", 2, xc.ToArray()).Build();
         var exactModel = ctx.Hessian().FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = k, Box = UnitBox, Lambda = 1 / (2 * s * s), TestFraction = 0 })
-            .Append(ctx.Hessian().LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, SplineCount = 6 }))
+            .Append(ctx.Hessian().LogPartition(new LogPartitionOptions { Fit = PsiFit.LogPosteriorLeastSquares, Parametrisation = PsiParametrisation.BSpline, SplineCount = 6 }))
             .Fit(exactData);
         var (_, exactWhole) = LogPartitionEvaluation.Compare(Exact(16, s), exactModel.LastTransformer!.Psi, UnitBox);
         // Measured: metric error 3e-8 over the whole box, scale 1 + 1e-8 (float features); bounds 1e-5.
