@@ -107,6 +107,7 @@ public static class PcaVaeBaseline
                     for (int k = 0; k < d; k++) mu[(start + r) * d + k] = h[r, k];
             }
         var (statistic, explained) = PrincipalScores(mu, n, d, 2);
+        AlignWithParameters(statistic, t, n);
         return new Result(MeanAsStatBaseline.IntegrateGradient(t, statistic, box, options.SplineCount, options.Ridge), loss, explained);
     }
 
@@ -165,6 +166,38 @@ public static class PcaVaeBaseline
             }
         }
         return (scores, total > 0 ? kept / total : 0);
+    }
+
+    /// <summary>
+    /// Orders and signs the two components so that component j rises with t_j: principal components come in arbitrary
+    /// order and sign, and grad psi(t) = E[T_hat | t] has a convex solution only when the statistic increases with the
+    /// parameter it stands for (a reversed component integrates to a concave psi, whose best positive scale is 0).
+    /// The assignment (identity or swap) maximises the summed |correlation|; t is used for nothing else.
+    /// </summary>
+    internal static void AlignWithParameters(double[] statistic, ReadOnlySpan<float> t, int n)
+    {
+        double Corr(int c, int j, ReadOnlySpan<float> tt)
+        {
+            double ms = 0, mt = 0;
+            for (int i = 0; i < n; i++) { ms += statistic[2 * i + c]; mt += tt[2 * i + j]; }
+            ms /= n; mt /= n;
+            double sst = 0, ss = 0, st = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double a = statistic[2 * i + c] - ms, b = tt[2 * i + j] - mt;
+                sst += a * b; ss += a * a; st += b * b;
+            }
+            return ss > 0 && st > 0 ? sst / Math.Sqrt(ss * st) : 0;
+        }
+        double c00 = Corr(0, 0, t), c01 = Corr(0, 1, t), c10 = Corr(1, 0, t), c11 = Corr(1, 1, t);
+        bool swap = Math.Abs(c01) + Math.Abs(c10) > Math.Abs(c00) + Math.Abs(c11);
+        double sign0 = Math.Sign(swap ? c10 : c00) is 0 ? 1 : Math.Sign(swap ? c10 : c00);
+        double sign1 = Math.Sign(swap ? c01 : c11) is 0 ? 1 : Math.Sign(swap ? c01 : c11);
+        for (int i = 0; i < n; i++)
+        {
+            double s0 = statistic[2 * i], s1 = statistic[2 * i + 1];
+            (statistic[2 * i], statistic[2 * i + 1]) = swap ? (sign0 * s1, sign1 * s0) : (sign0 * s0, sign1 * s1);
+        }
     }
 
     /// <summary>Eigenvalues and eigenvectors (columns of a d x d row-major matrix) of a symmetric matrix by cyclic Jacobi rotations.</summary>

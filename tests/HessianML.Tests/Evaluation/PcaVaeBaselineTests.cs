@@ -59,6 +59,27 @@ public sealed class PcaVaeBaselineTests
     }
 
     [TestMethod]
+    public void ComponentsAreOrderedAndSignedToRiseWithTheirParameter()
+    {
+        // Scores = (-t2, 3 t1) + noise: aligned, they become (3 t1, t2) up to the noise.
+        const int n = 500;
+        var rng = new SplitMix64(8);
+        var t = new float[2 * n];
+        var scores = new double[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            (t[2 * i], t[2 * i + 1]) = ((float)rng.NextDouble(), (float)rng.NextDouble());
+            (scores[2 * i], scores[2 * i + 1]) = (-t[2 * i + 1] + 0.01 * rng.NextNormal(), 3 * t[2 * i] + 0.01 * rng.NextNormal());
+        }
+        PcaVaeBaseline.AlignWithParameters(scores, t, n);
+        for (int i = 0; i < n; i++)
+        {
+            Assert.AreEqual(3 * t[2 * i], scores[2 * i], 0.05);
+            Assert.AreEqual(t[2 * i + 1], scores[2 * i + 1], 0.05);
+        }
+    }
+
+    [TestMethod]
     public void ZeroWeightsGiveLog2PerSite()
     {
         // Encoder outputs mu = 0, log sigma^2 = 0 (KL = 0); decoder logits 0: each site costs log 2 whatever x is.
