@@ -201,6 +201,22 @@ public sealed class LogSumExpPsiTests
     }
 
     [TestMethod]
+    public void AffineValuesGiveAFlatMetricNotAFailure()
+    {
+        // No curvature anywhere (the degenerate case of the start's curvature estimate): the fit still returns a psi that
+        // reproduces the values, with a metric that is tiny against what the gradient range would give a curved psi.
+        var box = new ParameterBox(0, 1, -1, 1);
+        var grid = box.CellCentres(8, 8);
+        var values = Enumerable.Range(0, 64).Select(i => 2 + 3 * grid[2 * i] - 5 * grid[2 * i + 1]).ToArray();
+        var psi = LogSumExpFit.Fit(box, grid, values, new LogSumExpFit.Settings(6, 1e-3, 0.2, 6), out var report);
+        var f = psi.Evaluate([.. Enumerable.Range(0, 64).Select(i => grid[2 * i])], [.. Enumerable.Range(0, 64).Select(i => grid[2 * i + 1])]);
+        for (int i = 0; i < 64; i++) Assert.AreEqual(values[i], f.Psi[i], 0.01, $"value {i}; {report}");
+        Assert.AreEqual(3, f.Dpsi1.Average(), 0.05);
+        Assert.AreEqual(-5, f.Dpsi2.Average(), 0.05);
+        Assert.IsLessThan(0.1, f.G11.Concat(f.G22).Max(), "a flat psi has (almost) no metric");
+    }
+
+    [TestMethod]
     public void StatesSavedBeforeLogSumExpExistedStillLoad()
     {
         // A SavedPsi written before Terms and Scale were added has neither field: both default.
