@@ -7,10 +7,13 @@ using HessianML.Tensors;
 
 namespace HessianML.Evaluation;
 
-/// <summary>Settings of the Mean-as-Stat baseline (METHOD.md §7); defaults sized for the README's main job on 2 cores.</summary>
-public sealed class MeanAsStatOptions
+/// <summary>
+/// What both baselines of METHOD.md §7 share: how their statistic's network trains and how the statistic is integrated
+/// into psi (<see cref="MeanAsStatBaseline.IntegrateGradient"/>). Defaults sized for the README's main job on 2 cores.
+/// </summary>
+public abstract class BaselineOptions
 {
-    /// <summary>Passes over the samples when training the regression network t_hat(x). Default 6.</summary>
+    /// <summary>Passes over the samples when training the statistic's network. Default 6.</summary>
     public int Epochs { get; set; } = 6;
 
     /// <summary>Samples per Adam step. Default 128.</summary>
@@ -19,20 +22,24 @@ public sealed class MeanAsStatOptions
     /// <summary>Adam learning rate. Default 2e-3.</summary>
     public double LearningRate { get; set; } = 2e-3;
 
-    /// <summary>Convolution channels (2D lattices) or hidden width (1D chains). Default 16.</summary>
-    public int Width { get; set; } = 16;
-
     /// <summary>Cubic B-spline basis functions per axis for the integrated psi. Default 12.</summary>
     public int SplineCount { get; set; } = 12;
 
     /// <summary>Ridge weight, relative to the mean diagonal of the normal equations; fixes psi's free constant. Default 1e-8.</summary>
     public double Ridge { get; set; } = 1e-8;
 
-    /// <summary>Seed of the network initialisation and of the minibatch order. Default 1.</summary>
+    /// <summary>Seed of the network initialisation, the minibatch order (and any sampling noise). Default 1.</summary>
     public ulong Seed { get; set; } = 1;
 
     /// <summary>Called with one line per epoch (the CLI prints it on stderr); null for silence.</summary>
     public Action<string>? Progress { get; set; }
+}
+
+/// <summary>Settings of the Mean-as-Stat baseline (METHOD.md §7).</summary>
+public sealed class MeanAsStatOptions : BaselineOptions
+{
+    /// <summary>Convolution channels (2D lattices) or hidden width (1D chains). Default 16.</summary>
+    public int Width { get; set; } = 16;
 
     internal MeanAsStatOptions Clone() => (MeanAsStatOptions)MemberwiseClone();
 }

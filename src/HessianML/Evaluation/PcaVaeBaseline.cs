@@ -7,35 +7,14 @@ using HessianML.Tensors;
 
 namespace HessianML.Evaluation;
 
-/// <summary>Settings of the PCA-VAE baseline (METHOD.md §7); defaults sized like Mean-as-Stat's for the README's main job on 2 cores.</summary>
-public sealed class PcaVaeOptions
+/// <summary>Settings of the PCA-VAE baseline (METHOD.md §7); training and integration as Mean-as-Stat's.</summary>
+public sealed class PcaVaeOptions : BaselineOptions
 {
     /// <summary>Dimension of the VAE's latent space, reduced to 2 by PCA afterwards. Default 8 (more than the 2 the statistic keeps, so PCA has something to choose).</summary>
     public int Latent { get; set; } = 8;
 
     /// <summary>Hidden width of the encoder and the decoder (one hidden layer each). Default 64.</summary>
     public int Hidden { get; set; } = 64;
-
-    /// <summary>Passes over the samples. Default 6 (Mean-as-Stat's).</summary>
-    public int Epochs { get; set; } = 6;
-
-    /// <summary>Samples per Adam step. Default 128.</summary>
-    public int BatchSize { get; set; } = 128;
-
-    /// <summary>Adam learning rate. Default 2e-3.</summary>
-    public double LearningRate { get; set; } = 2e-3;
-
-    /// <summary>Cubic B-spline basis functions per axis for the integrated psi. Default 12 (Mean-as-Stat's).</summary>
-    public int SplineCount { get; set; } = 12;
-
-    /// <summary>Ridge weight, relative to the mean diagonal of the normal equations; fixes psi's free constant. Default 1e-8.</summary>
-    public double Ridge { get; set; } = 1e-8;
-
-    /// <summary>Seed of the initialisation, the minibatch order and the reparametrisation noise. Default 1.</summary>
-    public ulong Seed { get; set; } = 1;
-
-    /// <summary>Called with one line per epoch; null for silence.</summary>
-    public Action<string>? Progress { get; set; }
 
     internal PcaVaeOptions Clone() => (PcaVaeOptions)MemberwiseClone();
 }
