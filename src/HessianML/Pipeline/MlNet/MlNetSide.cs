@@ -26,9 +26,6 @@ internal static class MlNetSide
     public static Ml.IDataView Transform(HessianTransformer component, ComponentColumns columns, Ml.IDataView input, params string[] optional)
     {
         var output = component.TransformTable(Table(input, columns, optional));
-        var added = new ColumnTable.Builder();
-        foreach (var (key, value) in output.Schema.Metadata) added.AddMetadata(key, value);
-        foreach (var (name, type) in columns.Outputs) added.AddColumn(name, type, output.GetColumnData(name));
         if (input is ColumnTable own)
         {
             // Our own table in, our own table out: no per-row indirection in chains of HessianML components.
@@ -37,6 +34,9 @@ internal static class MlNetSide
             foreach (var (key, value) in output.Schema.Metadata) result = result.WithMetadata(key, value);
             return result;
         }
+        var added = new ColumnTable.Builder();
+        foreach (var (key, value) in output.Schema.Metadata) added.AddMetadata(key, value);
+        foreach (var (name, type) in columns.Outputs) added.AddColumn(name, type, output.GetColumnData(name));
         return new AppendedColumnsView(input, added.Build());
     }
 }
