@@ -320,6 +320,9 @@ public sealed class GeodesicTests
         var bad = new ColumnTable.Builder().AddVector("from", 2, new float[] { 0.1f, 0.7f }).AddVector("to", 2, new float[] { 0.2f, 0f }).Build();
         var ex = Assert.ThrowsExactly<ArgumentException>(() => model.Transform(bad));
         StringAssert.Contains(ex.Message, "outside the box");
+        var nan = new ColumnTable.Builder().AddVector("from", 2, new float[] { 0.1f, float.NaN }).AddVector("to", 2, new float[] { 0.2f, 0f }).Build();
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.Transform(nan)).Message, "row 0: from (0.1");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => model.Transform(nan)).Message, "not a finite point");
         var missing = new ColumnTable.Builder().AddVector("from", 2, new float[] { 0.1f, 0.1f }).Build();
         Assert.ThrowsExactly<SchemaException>(() => model.Transform(missing));
     }

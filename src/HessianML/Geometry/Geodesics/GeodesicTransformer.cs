@@ -76,13 +76,23 @@ public sealed class GeodesicTransformer : HessianTransformer
         [(Solver.Options.FromColumnName, "from"), (Solver.Options.ToColumnName, "to")],
         t => new GeodesicMappingFactory().Estimator(t, GeodesicMappingFactory.Contract));
 
-    /// <summary>The pair from (<paramref name="a1"/>, <paramref name="a2"/>) to (<paramref name="b1"/>, <paramref name="b2"/>), refused outside the box.</summary>
-    internal GeodesicPath SolveInBox(double a1, double a2, double b1, double b2, int row)
+    /// <summary>Refuses an endpoint that is not a number or lies outside the box psi was fitted on, naming the row and column.</summary>
+    private void CheckPair(double a1, double a2, double b1, double b2, int row)
     {
         var o = Solver.Options;
         foreach (var (p, q, col) in new[] { (a1, a2, o.FromColumnName), (b1, b2, o.ToColumnName) })
+        {
+            if (!double.IsFinite(p) || !double.IsFinite(q))
+                throw new ArgumentException($"{KindName}: row {row}: {col} ({p}, {q}) is not a finite point");
             if (!LogPartition.Box.Contains(p, q))
                 throw new ArgumentException($"{KindName}: row {row}: {col} ({p}, {q}) is outside the box psi was fitted on, {LogPartition.Box}");
+        }
+    }
+
+    /// <summary>The pair from (<paramref name="a1"/>, <paramref name="a2"/>) to (<paramref name="b1"/>, <paramref name="b2"/>), refused outside the box.</summary>
+    internal GeodesicPath SolveInBox(double a1, double a2, double b1, double b2, int row)
+    {
+        CheckPair(a1, a2, b1, b2, row);
         return Solver.Solve(a1, a2, b1, b2);
     }
 
@@ -92,11 +102,7 @@ public sealed class GeodesicTransformer : HessianTransformer
         var from = input.GetColumn<float>(o.FromColumnName).ToArray();
         var to = input.GetColumn<float>(o.ToColumnName).ToArray();
         int rows = input.RowCount, n = o.Points;
-        var box = LogPartition.Box;
-        for (int r = 0; r < rows; r++) // check every pair before any work
-            foreach (var (p, q, col) in new[] { (from[2 * r], from[2 * r + 1], o.FromColumnName), (to[2 * r], to[2 * r + 1], o.ToColumnName) })
-                if (!box.Contains(p, q))
-                    throw new ArgumentException($"{KindName}: row {r}: {col} ({p}, {q}) is outside the box psi was fitted on, {box}");
+        for (int r = 0; r < rows; r++) CheckPair(from[2 * r], from[2 * r + 1], to[2 * r], to[2 * r + 1], r); // every pair before any work
         Solver.Prepare();
         var paths = new GeodesicPath[rows];
         Parallel.For(0, rows, r => paths[r] = Solver.Solve(from[2 * r], from[2 * r + 1], to[2 * r], to[2 * r + 1]));
