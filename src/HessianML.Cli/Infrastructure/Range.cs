@@ -1,3 +1,4 @@
+using HessianML.Compute;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
@@ -49,6 +50,24 @@ public static class CliOptions
         Description = description,
         HelpName = "PATH",
         Required = true,
+    };
+
+    /// <summary>
+    /// <c>--device cpu|cuda[:N]</c>, the one spelling of the device on every command that computes (CPU by default);
+    /// a bad value is one parse error naming it.
+    /// </summary>
+    public static Option<ComputeDevice> Device(string description) => new("--device")
+    {
+        Description = description,
+        HelpName = "cpu|cuda[:N]",
+        DefaultValueFactory = _ => ComputeDevice.Cpu,
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (ComputeDevice.TryParse(text, out var device)) return device;
+            result.AddError($"--device '{text}' is not one of cpu, cuda, cuda:N (N = 0, 1, ...)");
+            return default;
+        },
     };
 
     private static ParamRange ParseToken(ArgumentResult result, string name)
