@@ -250,6 +250,7 @@ internal static class RunCommands
             $"posterior grid {result.Grid}x{result.Grid}: held-out cross-entropy {post.HeldOutCrossEntropy:F4} (uniform {post.UniformCrossEntropy:F4}, train {post.TrainCrossEntropy:F4})"));
         o.WriteLine($"psi: {result.Psi.Parametrisation}, fit {options.LogPartition.Fit}");
         o.Write(EndToEndReport.Table(result, axes));
+        if (result.Geodesics is { } geodesics) o.Write(geodesics.Table());
         o.WriteLine(string.Create(Inv, $"wrote {string.Join(", ", written.Select(Path.GetFileName))} to {dir} ({clock.Elapsed.TotalSeconds:F0} s after simulation)"));
         return 0;
     }

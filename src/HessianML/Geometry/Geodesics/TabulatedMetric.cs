@@ -46,7 +46,6 @@ public sealed class TabulatedMetric
         var box = source.Box;
         if (!box.IsProper) throw new ArgumentException($"box {box} must have positive width on both axes");
         if (resolution < 3) throw new ArgumentOutOfRangeException(nameof(resolution), $"resolution {resolution} must be at least 3");
-        if (!(relativeFloor > 0 && relativeFloor < 1)) throw new ArgumentOutOfRangeException(nameof(relativeFloor));
         int r = resolution, n = r * r;
         var t1 = new double[n];
         var t2 = new double[n];
@@ -58,11 +57,30 @@ public sealed class TabulatedMetric
                 t2[i * r + j] = j == r - 1 ? box.Hi2 : box.Lo2 + j * box.Width2 / (r - 1);
             }
         var (a, b, c) = source.Evaluate(t1, t2);
+        return FromNodeValues(box, r, a, b, c, relativeFloor, (k, what) => $"the metric is {what} at t = ({t1[k]}, {t2[k]})");
+    }
+
+    /// <summary>
+    /// A table from values already known at the R x R vertex grid of <paramref name="box"/> (node k = i * R + j, i along
+    /// t1; e.g. an exact answer computed on that grid), clamped as in <see cref="Create"/>.
+    /// </summary>
+    public static TabulatedMetric FromNodeValues(ParameterBox box, int resolution, double[] g11, double[] g12, double[] g22, double relativeFloor = 1e-6) =>
+        FromNodeValues(box, resolution, g11, g12, g22, relativeFloor, (k, what) => $"the metric is {what} at node {k}");
+
+    private static TabulatedMetric FromNodeValues(ParameterBox box, int r, double[] a, double[] b, double[] c, double relativeFloor,
+        Func<int, string, string> where)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        if (r < 3) throw new ArgumentOutOfRangeException(nameof(r), $"resolution {r} must be at least 3");
+        if (!(relativeFloor > 0 && relativeFloor < 1)) throw new ArgumentOutOfRangeException(nameof(relativeFloor));
+        int n = r * r;
+        if (a.Length != n || b.Length != n || c.Length != n)
+            throw new ArgumentException($"a {r} x {r} metric table needs {n} values of each entry, got {a.Length}, {b.Length}, {c.Length}");
         double top = 0;
         for (int k = 0; k < n; k++)
         {
             if (!double.IsFinite(a[k]) || !double.IsFinite(b[k]) || !double.IsFinite(c[k]))
-                throw new ArgumentException($"the metric is not finite at t = ({t1[k]}, {t2[k]})");
+                throw new ArgumentException(where(k, "not finite"));
             top = Math.Max(top, FisherMetricTransformer.Eigenvalues(a[k], b[k], c[k]).High);
         }
         if (!(top > 0)) throw new ArgumentException("the metric has no positive eigenvalue anywhere on the box");
