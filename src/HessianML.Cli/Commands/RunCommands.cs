@@ -215,6 +215,8 @@ internal static class RunCommands
             var settings = new TasepSimulationSettings(l, a.Lo, a.Hi, b.Lo, b.Hi, n, seed);
             settings.Validate();
             var options = method.Read(parse, seed);
+            // Z_L is a polynomial in 1/alpha and 1/beta with positive coefficients: a log-sum-exp in -log alpha, -log beta.
+            options.LogPartition.LogSumExpAxis1 = options.LogPartition.LogSumExpAxis2 = LogSumExpAxis.NegativeLog;
             string dir = CheckFolder(parse.GetValue(output)!);
 
             var progress = new StderrProgress("simulate tasep", n, "samples");

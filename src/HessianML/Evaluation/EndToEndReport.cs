@@ -131,6 +131,7 @@ public static class EndToEndReport
                 ["lengths_on"] = $"exact metric, {g.ExactResolution}x{g.ExactResolution} vertex table",
                 ["pairs"] = pairs,
                 ["floored_nodes"] = g.FlooredNodes,
+                ["indefinite_nodes"] = g.IndefiniteNodes,
                 ["nodes"] = g.Nodes,
             };
         }

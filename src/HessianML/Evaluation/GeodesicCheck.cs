@@ -18,7 +18,7 @@ public sealed record GeodesicPairLengths((double T1, double T2) From, (double T1
     double Ours, double Adam, double Straight, double Optimum);
 
 /// <summary>What <see cref="GeodesicCheck.Run"/> measured: per pair lengths, and how many fitted-metric nodes were floored.</summary>
-public sealed record GeodesicCheckResult(IReadOnlyList<GeodesicPairLengths> Pairs, int FlooredNodes, int Nodes, int ExactResolution)
+public sealed record GeodesicCheckResult(IReadOnlyList<GeodesicPairLengths> Pairs, int FlooredNodes, int IndefiniteNodes, int Nodes, int ExactResolution)
 {
     public static readonly string[] CsvColumns =
         ["pair", "from_t1", "from_t2", "to_t1", "to_t2", "ours", "adam", "straight", "exact_optimum"];
@@ -52,7 +52,7 @@ public sealed record GeodesicCheckResult(IReadOnlyList<GeodesicPairLengths> Pair
                 $"  ({p.From.T1:G4}, {p.From.T2:G4}) -> ({p.To.T1:G4}, {p.To.T2:G4}): {p.Ours:F4} / {p.Adam:F4} / {p.Straight:F4} / {p.Optimum:F4}"));
         }
         sb.AppendLine(string.Create(inv,
-            $"eigenvalue floor fired at {FlooredNodes} of {Nodes} nodes of the fitted metric's table (0 expected: psi is convex)"));
+            $"fitted metric's table: indefinite at {IndefiniteNodes} of {Nodes} nodes (0 expected: psi is convex); eigenvalue floor (1e-6 x the largest) fired at {FlooredNodes}"));
         return sb.ToString();
     }
 }
@@ -112,7 +112,7 @@ public static class GeodesicCheck
                 Exact(ours.Solve(a1, a2, b1, b2)), Exact(adam.Solve(a1, a2, b1, b2)),
                 ExactLength(exactTable, [a1, b1], [a2, b2]), Exact(optimum.Solve(a1, a2, b1, b2))));
         }
-        return new GeodesicCheckResult(rows, ours.Metric.ClampedCount, ours.Metric.Resolution * ours.Metric.Resolution, r);
+        return new GeodesicCheckResult(rows, ours.Metric.ClampedCount, ours.Metric.IndefiniteCount, ours.Metric.Resolution * ours.Metric.Resolution, r);
     }
 
     /// <summary>Length of the polyline (t1[i], t2[i]) on <paramref name="table"/>, densified to <see cref="MeasurePoints"/> points by arc length in t.</summary>

@@ -28,6 +28,27 @@ public enum PsiParametrisation
     Auto,
 }
 
+/// <summary>
+/// The coordinate a <see cref="LogSumExpPsi"/> is affine in, per axis of t. psi = F(w(t)) with F a log-sum-exp that is
+/// nondecreasing in every warped coordinate, and w_i convex, is convex in t (a convex nondecreasing function of convex
+/// functions), so the metric stays positive semi-definite whatever the warp.
+/// </summary>
+public enum LogSumExpAxis
+{
+    /// <summary>w = t: psi is a log-sum-exp of affine functions of t (an exponential family in natural parameters, e.g. Ising's (beta, h)).</summary>
+    Natural,
+
+    /// <summary>
+    /// w = -log t (t &gt; 0 on the whole box), with every atom's coordinate on this axis &gt;= 0, so psi decreases in t.
+    /// WHY: a partition function that is a polynomial in 1/t with positive coefficients is exactly a log-sum-exp in
+    /// -log t: the open TASEP's Z_L is one in 1/alpha and 1/beta (matrix-product ansatz), so its psi, whose curvature
+    /// spans three decades over (alpha, beta) in [0.05, 0.95]^2, is a smooth log-sum-exp there. Measured on the exact
+    /// L = 40 psi (24 x 24 grid, 20 atoms per axis, inner 80% of a 48 x 48 grid): metric error 0.063 and median per-cell
+    /// error 0.009 in -log coordinates against 0.32 and 0.22 in natural ones.
+    /// </summary>
+    NegativeLog,
+}
+
 /// <summary>Which objective fits psi to the posteriors.</summary>
 public enum PsiFit
 {
@@ -142,6 +163,16 @@ public sealed class LogPartitionOptions
     /// </summary>
     public double LogSumExpSmoothness { get; set; } = 1e-3;
 
+    /// <summary>
+    /// <see cref="PsiParametrisation.LogSumExp"/> only: the coordinate of t1 the sum is affine in (see
+    /// <see cref="LogSumExpAxis"/>). Default <see cref="LogSumExpAxis.Natural"/>; <c>hessian run tasep</c> uses
+    /// <see cref="LogSumExpAxis.NegativeLog"/> on both axes.
+    /// </summary>
+    public LogSumExpAxis LogSumExpAxis1 { get; set; } = LogSumExpAxis.Natural;
+
+    /// <summary><see cref="PsiParametrisation.LogSumExp"/> only: as <see cref="LogSumExpAxis1"/>, for t2.</summary>
+    public LogSumExpAxis LogSumExpAxis2 { get; set; } = LogSumExpAxis.Natural;
+
     /// <summary>Seed of the initial weights and minibatch order. Default 1 (fits are reproducible).</summary>
     public ulong Seed { get; set; } = 1;
 
@@ -183,7 +214,11 @@ public sealed class LogPartitionOptions
     /// </summary>
     internal const double LogSumExpMargin = 0.2;
 
-    internal LogSumExpFit.Settings LogSumExpSettings => new(LogSumExpAtoms, LogSumExpSmoothness, LogSumExpMargin, SplineCount);
+    internal LogSumExpFit.Settings LogSumExpSettings => new(LogSumExpAtoms, LogSumExpSmoothness, LogSumExpMargin, SplineCount)
+    {
+        Axis1 = LogSumExpAxis1,
+        Axis2 = LogSumExpAxis2,
+    };
 
     internal LogPartitionOptions Clone() => (LogPartitionOptions)MemberwiseClone();
 }

@@ -29,12 +29,18 @@ public sealed class TabulatedMetric
     /// <summary>Nodes whose metric had an eigenvalue below the floor and was clamped.</summary>
     public int ClampedCount { get; }
 
+    /// <summary>
+    /// Of the clamped nodes, those where g was indefinite: smallest eigenvalue below -1e-9 x the largest trace on the grid
+    /// (the rest were positive semi-definite but nearly degenerate, e.g. where the true metric is). A convex psi has none.
+    /// </summary>
+    public int IndefiniteCount { get; }
+
     /// <summary>The eigenvalue floor used (absolute).</summary>
     public double Floor { get; }
 
-    private TabulatedMetric(ParameterBox box, int r, double[] g, int clamped, double floor)
+    private TabulatedMetric(ParameterBox box, int r, double[] g, int clamped, double floor, int indefinite)
     {
-        (Box, Resolution, _g, ClampedCount, Floor) = (box, r, g, clamped, floor);
+        (Box, Resolution, _g, ClampedCount, Floor, IndefiniteCount) = (box, r, g, clamped, floor, indefinite);
         Step1 = box.Width1 / (r - 1);
         Step2 = box.Width2 / (r - 1);
     }
@@ -76,17 +82,18 @@ public sealed class TabulatedMetric
         int n = r * r;
         if (a.Length != n || b.Length != n || c.Length != n)
             throw new ArgumentException($"a {r} x {r} metric table needs {n} values of each entry, got {a.Length}, {b.Length}, {c.Length}");
-        double top = 0;
+        double top = 0, trace = 0;
         for (int k = 0; k < n; k++)
         {
             if (!double.IsFinite(a[k]) || !double.IsFinite(b[k]) || !double.IsFinite(c[k]))
                 throw new ArgumentException(where(k, "not finite"));
             top = Math.Max(top, FisherMetricTransformer.Eigenvalues(a[k], b[k], c[k]).High);
+            trace = Math.Max(trace, a[k] + c[k]);
         }
         if (!(top > 0)) throw new ArgumentException("the metric has no positive eigenvalue anywhere on the box");
         double floor = relativeFloor * top;
         var g = new double[3 * n];
-        int clamped = 0;
+        int clamped = 0, indefinite = 0;
         for (int k = 0; k < n; k++)
         {
             double ak = a[k], bk = b[k], ck = c[k];
@@ -97,6 +104,7 @@ public sealed class TabulatedMetric
                 continue;
             }
             clamped++;
+            if (lo < -1e-9 * trace) indefinite++;
             // Unit eigenvector of the larger eigenvalue: (b, hi - a) or (hi - c, b), whichever is better conditioned.
             double v1, v2;
             if (Math.Abs(bk) < 1e-300 && Math.Abs(hi - ak) < 1e-300 && Math.Abs(hi - ck) < 1e-300) (v1, v2) = (1, 0);
@@ -111,14 +119,14 @@ public sealed class TabulatedMetric
             g[3 * k + 1] = (l1 - l0) * v1 * v2;
             g[3 * k + 2] = l1 * v2 * v2 + l0 * v1 * v1;
         }
-        return new TabulatedMetric(box, r, g, clamped, floor);
+        return new TabulatedMetric(box, r, g, clamped, floor, indefinite);
     }
 
     /// <summary>The table itself: g11, g12, g22 per node, node = i * R + j (i along t1). Saved with a geodesic model.</summary>
     internal ReadOnlySpan<double> Values => _g;
 
     /// <summary>A table read back from a model file (see <see cref="Values"/>); refuses a wrong size or a non-SPD entry.</summary>
-    internal static TabulatedMetric Restore(ParameterBox box, int resolution, double[] values, int clamped, double floor)
+    internal static TabulatedMetric Restore(ParameterBox box, int resolution, double[] values, int clamped, double floor, int indefinite)
     {
         if (resolution < 3 || values.Length != 3L * resolution * resolution)
             throw new InvalidDataException($"metric table: {values.Length} values do not fill a {resolution} x {resolution} grid");
@@ -128,7 +136,7 @@ public sealed class TabulatedMetric
             if (!(a > 0 && c > 0 && a * c - b * b > 0))
                 throw new InvalidDataException($"metric table: node {k / 3} ({a}, {b}, {c}) is not positive definite");
         }
-        return new TabulatedMetric(box, resolution, values, clamped, floor);
+        return new TabulatedMetric(box, resolution, values, clamped, floor, indefinite);
     }
 
     /// <summary>Tabulated g at node (i, j).</summary>
