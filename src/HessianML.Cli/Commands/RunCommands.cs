@@ -216,7 +216,8 @@ internal static class RunCommands
             settings.Validate();
             var options = method.Read(parse, seed);
             // Z_L is a polynomial in 1/alpha and 1/beta with positive coefficients: a log-sum-exp in -log alpha, -log beta.
-            options.LogPartition.LogSumExpAxis1 = options.LogPartition.LogSumExpAxis2 = LogSumExpAxis.NegativeLog;
+            options.LogPartition.Coordinate1 = options.LogPartition.Coordinate2 = ExponentialCoordinate.NegativeLog;
+            options.Posterior.HeadCoordinate1 = options.Posterior.HeadCoordinate2 = ExponentialCoordinate.NegativeLog;
             string dir = CheckFolder(parse.GetValue(output)!);
 
             var progress = new StderrProgress("simulate tasep", n, "samples");

@@ -43,7 +43,7 @@ public abstract class FittedPsi
     /// </summary>
     internal sealed record SavedPsi(PsiParametrisation Parametrisation, double Lo1, double Hi1, double Lo2, double Hi2,
         int Hidden, int Depth, ActivationKind Activation, bool LayerNorm, int SplineCount1, int SplineCount2,
-        int Terms = 0, double Scale = 0, LogSumExpAxis Axis1 = LogSumExpAxis.Natural, LogSumExpAxis Axis2 = LogSumExpAxis.Natural);
+        int Terms = 0, double Scale = 0, ExponentialCoordinate Axis1 = ExponentialCoordinate.Natural, ExponentialCoordinate Axis2 = ExponentialCoordinate.Natural);
 
     internal abstract SavedPsi Describe();
 

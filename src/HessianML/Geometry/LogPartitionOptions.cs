@@ -16,24 +16,24 @@ public enum PsiParametrisation
 
     /// <summary>
     /// psi = s log sum_k exp(&lt;alpha_k, u&gt; + beta_k) (<see cref="LogSumExpPsi"/>): the log-partition of a discrete
-    /// exponential family, convex by construction, so its metric is positive semi-definite everywhere. Log-posterior
-    /// least squares only (<see cref="PsiFit.LogPosteriorLeastSquares"/>).
+    /// exponential family, convex by construction, so its metric is positive semi-definite everywhere. Under
+    /// <see cref="PsiFit.LogPosteriorLeastSquares"/> it goes through the grid values; under <see cref="PsiFit.Jsd"/> through
+    /// the JSD-fitted spline's values on the grid (its convex projection).
     /// </summary>
     LogSumExp,
 
-    /// <summary>
-    /// Chosen by the fit (the default): <see cref="LogSumExp"/> for <see cref="PsiFit.LogPosteriorLeastSquares"/>,
-    /// <see cref="BSpline"/> for <see cref="PsiFit.Jsd"/>. A fitted psi never reports it.
-    /// </summary>
+    /// <summary>The default: <see cref="LogSumExp"/> under either fit. A fitted psi never reports it.</summary>
     Auto,
 }
 
 /// <summary>
-/// The coordinate a <see cref="LogSumExpPsi"/> is affine in, per axis of t. psi = F(w(t)) with F a log-sum-exp that is
+/// The coordinate w(t) of one axis of t in which the model is taken to be an exponential family: the one a
+/// <see cref="LogSumExpPsi"/> is affine in, and the one the exponential-family posterior head's logits are linear in
+/// (<see cref="HessianML.Posterior.PosteriorGridOptions.HeadCoordinate1"/>). psi = F(w(t)) with F a log-sum-exp that is
 /// nondecreasing in every warped coordinate, and w_i convex, is convex in t (a convex nondecreasing function of convex
 /// functions), so the metric stays positive semi-definite whatever the warp.
 /// </summary>
-public enum LogSumExpAxis
+public enum ExponentialCoordinate
 {
     /// <summary>w = t: psi is a log-sum-exp of affine functions of t (an exponential family in natural parameters, e.g. Ising's (beta, h)).</summary>
     Natural,
@@ -165,13 +165,13 @@ public sealed class LogPartitionOptions
 
     /// <summary>
     /// <see cref="PsiParametrisation.LogSumExp"/> only: the coordinate of t1 the sum is affine in (see
-    /// <see cref="LogSumExpAxis"/>). Default <see cref="LogSumExpAxis.Natural"/>; <c>hessian run tasep</c> uses
-    /// <see cref="LogSumExpAxis.NegativeLog"/> on both axes.
+    /// <see cref="ExponentialCoordinate"/>). Default <see cref="ExponentialCoordinate.Natural"/>; <c>hessian run tasep</c> uses
+    /// <see cref="ExponentialCoordinate.NegativeLog"/> on both axes.
     /// </summary>
-    public LogSumExpAxis LogSumExpAxis1 { get; set; } = LogSumExpAxis.Natural;
+    public ExponentialCoordinate Coordinate1 { get; set; } = ExponentialCoordinate.Natural;
 
-    /// <summary><see cref="PsiParametrisation.LogSumExp"/> only: as <see cref="LogSumExpAxis1"/>, for t2.</summary>
-    public LogSumExpAxis LogSumExpAxis2 { get; set; } = LogSumExpAxis.Natural;
+    /// <summary><see cref="PsiParametrisation.LogSumExp"/> only: as <see cref="Coordinate1"/>, for t2.</summary>
+    public ExponentialCoordinate Coordinate2 { get; set; } = ExponentialCoordinate.Natural;
 
     /// <summary>Seed of the initial weights and minibatch order. Default 1 (fits are reproducible).</summary>
     public ulong Seed { get; set; } = 1;
@@ -192,8 +192,7 @@ public sealed class LogPartitionOptions
     public string SplitColumnName { get; set; } = "split";
 
     /// <summary><see cref="Parametrisation"/> with <see cref="PsiParametrisation.Auto"/> resolved by <see cref="Fit"/>.</summary>
-    public PsiParametrisation EffectiveParametrisation => Parametrisation != PsiParametrisation.Auto ? Parametrisation
-        : Fit == PsiFit.LogPosteriorLeastSquares ? PsiParametrisation.LogSumExp : PsiParametrisation.BSpline;
+    public PsiParametrisation EffectiveParametrisation => Parametrisation != PsiParametrisation.Auto ? Parametrisation : PsiParametrisation.LogSumExp;
 
     internal double EffectiveLearningRate => LearningRate ?? (EffectiveParametrisation == PsiParametrisation.BSpline ? 0.5 : 1e-3);
 
@@ -216,8 +215,8 @@ public sealed class LogPartitionOptions
 
     internal LogSumExpFit.Settings LogSumExpSettings => new(LogSumExpAtoms, LogSumExpSmoothness, LogSumExpMargin, SplineCount)
     {
-        Axis1 = LogSumExpAxis1,
-        Axis2 = LogSumExpAxis2,
+        Axis1 = Coordinate1,
+        Axis2 = Coordinate2,
     };
 
     internal LogPartitionOptions Clone() => (LogPartitionOptions)MemberwiseClone();

@@ -33,11 +33,11 @@ public static class LogSumExpFit
     /// 1e-5 and 1e-6 gave the same errors on exact Ising L = 8 values within 0.01, at 1 : 2.2 : 3.8 the time).</param>
     public sealed record Settings(int AtomsPerAxis, double Smoothness, double Margin, int SplineCount, int MaxIterations = 200, double Tolerance = 1e-4)
     {
-        /// <summary>The coordinate of t1 the sum is affine in (<see cref="LogSumExpAxis"/>).</summary>
-        public LogSumExpAxis Axis1 { get; init; } = LogSumExpAxis.Natural;
+        /// <summary>The coordinate of t1 the sum is affine in (<see cref="ExponentialCoordinate"/>).</summary>
+        public ExponentialCoordinate Axis1 { get; init; } = ExponentialCoordinate.Natural;
 
         /// <summary>The coordinate of t2 the sum is affine in.</summary>
-        public LogSumExpAxis Axis2 { get; init; } = LogSumExpAxis.Natural;
+        public ExponentialCoordinate Axis2 { get; init; } = ExponentialCoordinate.Natural;
     }
 
     /// <summary>What the fit did: iterations, final data rms and penalty, seconds.</summary>
@@ -63,8 +63,8 @@ public static class LogSumExpFit
         if (!(settings.Margin >= 0 && double.IsFinite(settings.Margin))) throw new ArgumentOutOfRangeException(nameof(settings), "Margin must be finite and >= 0");
         var sw = Stopwatch.StartNew();
         var axes = (settings.Axis1, settings.Axis2);
-        // The coordinates the sum is affine in: u = (w(t) - centre) / half-width, w per axis (LogSumExpAxis).
-        var shape = new LogSumExpPsi(box, 1, [0, 0], [0], axes.Axis1, axes.Axis2);
+        // The coordinates the sum is affine in: u = (w(t) - centre) / half-width, w per axis (ExponentialCoordinate).
+        var shape = new StandardCoordinates(box, axes.Axis1, axes.Axis2);
         var (c1, c2) = shape.Centre;
         var (h1, h2) = shape.HalfWidth;
         var wBox = new ParameterBox(c1 - h1, c1 + h1, c2 - h2, c2 + h2);
@@ -72,12 +72,12 @@ public static class LogSumExpFit
         var w = new double[2 * n];
         for (int i = 0; i < n; i++)
         {
-            (w[2 * i], w[2 * i + 1]) = (LogSumExpPsi.Warp(axes.Axis1, points[2 * i]).W, LogSumExpPsi.Warp(axes.Axis2, points[2 * i + 1]).W);
+            (w[2 * i], w[2 * i + 1]) = (StandardCoordinates.Warp(axes.Axis1, points[2 * i]).W, StandardCoordinates.Warp(axes.Axis2, points[2 * i + 1]).W);
             (u[2 * i], u[2 * i + 1]) = ((w[2 * i] - c1) / h1, (w[2 * i + 1] - c2) / h2);
         }
         // A warped axis is not affine in t, so the values' affine gauge in t (METHOD §8: least squares returns N psi up to
         // one) is fitted beside the sum, as columns t_j standardised; a natural axis absorbs it by shifting the atoms.
-        bool warp1 = axes.Axis1 == LogSumExpAxis.NegativeLog, warp2 = axes.Axis2 == LogSumExpAxis.NegativeLog;
+        bool warp1 = axes.Axis1 == ExponentialCoordinate.NegativeLog, warp2 = axes.Axis2 == ExponentialCoordinate.NegativeLog;
         int p = (warp1 ? 1 : 0) + (warp2 ? 1 : 0);
         var linear = new double[n * p];
         for (int i = 0; i < n; i++)

@@ -8,7 +8,7 @@ namespace HessianML.Geometry;
 /// <code>
 ///     psi(t) = s * log sum_k exp(&lt;alpha_k, u(t)&gt; + beta_k),    u_i(t) = (w_i(t_i) - centre_i) / half-width_i,   s &gt; 0,
 /// </code>
-/// w_i = t_i (<see cref="LogSumExpAxis.Natural"/>) or -log t_i (<see cref="LogSumExpAxis.NegativeLog"/>, atoms &gt;= 0 on
+/// w_i = t_i (<see cref="ExponentialCoordinate.Natural"/>) or -log t_i (<see cref="ExponentialCoordinate.NegativeLog"/>, atoms &gt;= 0 on
 /// that axis; centre and half-width are then those of the box in w). In u its gradient is s times the softmax mean of
 /// the atoms and its Hessian s times their softmax covariance; in t the Hessian gains s m_i w_i'' / h_i on the diagonal
 /// of a warped axis, which is &gt;= 0 because the atoms (so their mean m_i) are &gt;= 0 there and w'' = 1/t^2. So the
@@ -33,7 +33,7 @@ public sealed class LogSumExpPsi : FittedPsi
     /// standardised coordinates) and biases beta_k (n).
     /// </summary>
     public LogSumExpPsi(ParameterBox box, double scale, double[] atoms, double[] biases,
-        LogSumExpAxis axis1 = LogSumExpAxis.Natural, LogSumExpAxis axis2 = LogSumExpAxis.Natural) : base(box)
+        ExponentialCoordinate axis1 = ExponentialCoordinate.Natural, ExponentialCoordinate axis2 = ExponentialCoordinate.Natural) : base(box)
     {
         ArgumentNullException.ThrowIfNull(atoms);
         ArgumentNullException.ThrowIfNull(biases);
@@ -42,12 +42,10 @@ public sealed class LogSumExpPsi : FittedPsi
             throw new ArgumentException($"{biases.Length} biases need {2 * biases.Length} atom coordinates (n x 2), got {atoms.Length}");
         if (!atoms.All(double.IsFinite) || !biases.All(double.IsFinite)) throw new ArgumentException("atoms and biases must be finite");
         if (!box.IsProper) throw new ArgumentException($"the box {box} has zero width");
-        (Axis1, Axis2) = (axis1, axis2);
+        _coordinates = new StandardCoordinates(box, axis1, axis2);
         for (int axis = 0; axis < 2; axis++)
         {
-            if ((axis == 0 ? axis1 : axis2) != LogSumExpAxis.NegativeLog) continue;
-            if (!((axis == 0 ? box.Lo1 : box.Lo2) > 0))
-                throw new ArgumentException($"t{axis + 1} in -log coordinates needs a box with t{axis + 1} > 0, got {box}");
+            if ((axis == 0 ? axis1 : axis2) != ExponentialCoordinate.NegativeLog) continue;
             for (int k = 0; k < biases.Length; k++)
                 if (atoms[2 * k + axis] < 0)
                     throw new ArgumentException($"atom {k} has coordinate {atoms[2 * k + axis]} < 0 on t{axis + 1}, which is in -log coordinates (psi would not be convex in t)");
@@ -71,25 +69,19 @@ public sealed class LogSumExpPsi : FittedPsi
     /// <summary>The biases beta_k (a copy).</summary>
     public double[] Biases => (double[])_biases.Clone();
 
+    private readonly StandardCoordinates _coordinates;
+
     /// <summary>The coordinate of t1 the sum is affine in.</summary>
-    public LogSumExpAxis Axis1 { get; }
+    public ExponentialCoordinate Axis1 => _coordinates.Coordinate1;
 
     /// <summary>The coordinate of t2 the sum is affine in.</summary>
-    public LogSumExpAxis Axis2 { get; }
+    public ExponentialCoordinate Axis2 => _coordinates.Coordinate2;
 
     /// <summary>Centre of the box in the coordinates w, the origin of u.</summary>
-    public (double C1, double C2) Centre => (Mid(Axis1, Box.Lo1, Box.Hi1), Mid(Axis2, Box.Lo2, Box.Hi2));
+    public (double C1, double C2) Centre => _coordinates.Centre;
 
     /// <summary>Half-widths of the box in the coordinates w, the units of u.</summary>
-    public (double H1, double H2) HalfWidth => (Half(Axis1, Box.Lo1, Box.Hi1), Half(Axis2, Box.Lo2, Box.Hi2));
-
-    /// <summary>w(t) and its first and second derivatives for an axis.</summary>
-    internal static (double W, double D1, double D2) Warp(LogSumExpAxis axis, double t) =>
-        axis == LogSumExpAxis.NegativeLog ? (-Math.Log(t), -1 / t, 1 / (t * t)) : (t, 1, 0);
-
-    private static double Mid(LogSumExpAxis axis, double lo, double hi) => (Warp(axis, lo).W + Warp(axis, hi).W) / 2;
-
-    private static double Half(LogSumExpAxis axis, double lo, double hi) => Math.Abs(Warp(axis, hi).W - Warp(axis, lo).W) / 2;
+    public (double H1, double H2) HalfWidth => _coordinates.HalfWidth;
 
     public override MetricField Evaluate(double[] t1, double[] t2)
     {
@@ -102,8 +94,8 @@ public sealed class LogSumExpPsi : FittedPsi
         int n = t1.Length;
         void One(int i)
         {
-            var (w1, d1, dd1) = Warp(Axis1, t1[i]);
-            var (w2, d2, dd2) = Warp(Axis2, t2[i]);
+            var (w1, d1, dd1) = StandardCoordinates.Warp(Axis1, t1[i]);
+            var (w2, d2, dd2) = StandardCoordinates.Warp(Axis2, t2[i]);
             var (v, m1, m2, v11, v12, v22) = Moments(_atoms, _biases, (w1 - c1) / h1, (w2 - c2) / h2);
             // Chain rule through w: dpsi/dt = F_w w', d2psi/dt2 = w' F_ww w' + diag(F_w w'').
             field.Psi[i] = Scale * v;

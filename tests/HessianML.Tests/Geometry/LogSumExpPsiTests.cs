@@ -32,7 +32,7 @@ public sealed class LogSumExpPsiTests
         var rng = new Random(seed);
         var atoms = Enumerable.Range(0, 2 * terms).Select(i => i % 2 == 0 ? 3 * rng.NextDouble() : 4 * rng.NextDouble() - 2).ToArray();
         var biases = Enumerable.Range(0, terms).Select(_ => 3 * rng.NextDouble()).ToArray();
-        return new LogSumExpPsi(new ParameterBox(0.05, 0.95, -0.3, 0.4), 1.3, atoms, biases, LogSumExpAxis.NegativeLog);
+        return new LogSumExpPsi(new ParameterBox(0.05, 0.95, -0.3, 0.4), 1.3, atoms, biases, ExponentialCoordinate.NegativeLog);
     }
 
     /// <summary>Smallest eigenvalue of each 2 x 2 metric, relative to the largest trace over the points.</summary>
@@ -95,12 +95,12 @@ public sealed class LogSumExpPsiTests
     public void MetricIsPositiveSemiDefiniteOnADenseGridInsideAndOutsideTheBox()
     {
         var fitted = FitIsing4(out _);
-        foreach (var psi in new FittedPsi[] { RandomPsi(), RandomPsi(200, 9), fitted, RandomWarpedPsi(), FitTasep(LogSumExpAxis.NegativeLog) })
+        foreach (var psi in new FittedPsi[] { RandomPsi(), RandomPsi(200, 9), fitted, RandomWarpedPsi(), FitTasep(ExponentialCoordinate.NegativeLog) })
         {
             var b = psi.Box;
             // (A -log axis is defined for t > 0: there the box is widened down to a tenth of its lower edge.)
-            double lo1 = psi is LogSumExpPsi { Axis1: LogSumExpAxis.NegativeLog } ? b.Lo1 / 10 : b.Lo1 - b.Width1;
-            double lo2 = psi is LogSumExpPsi { Axis2: LogSumExpAxis.NegativeLog } ? b.Lo2 / 10 : b.Lo2 - b.Width2;
+            double lo1 = psi is LogSumExpPsi { Axis1: ExponentialCoordinate.NegativeLog } ? b.Lo1 / 10 : b.Lo1 - b.Width1;
+            double lo2 = psi is LogSumExpPsi { Axis2: ExponentialCoordinate.NegativeLog } ? b.Lo2 / 10 : b.Lo2 - b.Width2;
             var wide = new ParameterBox(lo1, b.Hi1 + b.Width1, lo2, b.Hi2 + b.Width2);
             var f = psi.Field(wide, 90); // 8100 points over the box widened by its own width on every side
             double worst = WorstRelativeEigenvalue(f);
@@ -123,9 +123,9 @@ public sealed class LogSumExpPsiTests
     /// The exact psi of the L = 12 TASEP on a 12 x 12 grid plus an affine term in t (the gauge least squares leaves), through a
     /// 12-atom log-sum-exp in the given coordinates.
     /// </summary>
-    private static LogSumExpPsi FitTasep(LogSumExpAxis axis) => FitTasep(axis, out _);
+    private static LogSumExpPsi FitTasep(ExponentialCoordinate axis) => FitTasep(axis, out _);
 
-    private static LogSumExpPsi FitTasep(LogSumExpAxis axis, out LogSumExpFit.Report report)
+    private static LogSumExpPsi FitTasep(ExponentialCoordinate axis, out LogSumExpFit.Report report)
     {
         const int k = 12;
         var exact = TasepExact.MetricFieldOnGrid(12, TasepBox, k);
@@ -142,9 +142,9 @@ public sealed class LogSumExpPsiTests
         // (L = 12, values 48 psi + an affine gauge on a 12 x 12 grid, scored on 24 x 24): NRMSE psi 0.0009, derivatives
         // 0.0019, metric 0.0049 in -log coordinates; 0.075, 0.081, 0.131 in natural ones.
         var exact = TasepExact.MetricFieldOnGrid(12, TasepBox, 24);
-        var warped = FitTasep(LogSumExpAxis.NegativeLog, out var report);
+        var warped = FitTasep(ExponentialCoordinate.NegativeLog, out var report);
         var (inner, _) = LogPartitionEvaluation.Compare(exact, warped, TasepBox);
-        var (natural, _) = LogPartitionEvaluation.Compare(exact, FitTasep(LogSumExpAxis.Natural), TasepBox);
+        var (natural, _) = LogPartitionEvaluation.Compare(exact, FitTasep(ExponentialCoordinate.Natural), TasepBox);
         Console.WriteLine($"-log:    {inner}; {report}");
         Console.WriteLine($"natural: {natural}");
         Assert.IsLessThan(0.01, inner.NrmsePsi, inner.ToString());
@@ -162,10 +162,10 @@ public sealed class LogSumExpPsiTests
     public void NegativeLogAxesRefuseNegativeAtomsAndBoxesReachingZero()
     {
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
-            new LogSumExpPsi(TasepBox, 1, [0.5, -0.1], [0], LogSumExpAxis.Natural, LogSumExpAxis.NegativeLog)).Message, "< 0 on t2");
+            new LogSumExpPsi(TasepBox, 1, [0.5, -0.1], [0], ExponentialCoordinate.Natural, ExponentialCoordinate.NegativeLog)).Message, "< 0 on t2");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() =>
-            new LogSumExpPsi(new ParameterBox(0, 1, 0.1, 1), 1, [0.5, 0.1], [0], LogSumExpAxis.NegativeLog)).Message, "t1 > 0");
-        Assert.AreEqual(LogSumExpAxis.NegativeLog, new LogSumExpPsi(TasepBox, 1, [0.5, -0.1], [0], LogSumExpAxis.NegativeLog).Axis1);
+            new LogSumExpPsi(new ParameterBox(0, 1, 0.1, 1), 1, [0.5, 0.1], [0], ExponentialCoordinate.NegativeLog)).Message, "t1 > 0");
+        Assert.AreEqual(ExponentialCoordinate.NegativeLog, new LogSumExpPsi(TasepBox, 1, [0.5, -0.1], [0], ExponentialCoordinate.NegativeLog).Axis1);
     }
 
     [TestMethod]
@@ -301,9 +301,9 @@ public sealed class LogSumExpPsiTests
         Assert.AreEqual(40, lse.Terms);
         Assert.AreEqual(1.7, lse.Scale);
         Assert.AreEqual(lse, JsonSerializer.Deserialize<FittedPsi.SavedPsi>(JsonSerializer.Serialize(lse, ComponentStateWriter.Json), ComponentStateWriter.Json));
-        Assert.AreEqual(LogSumExpAxis.Natural, s.Axis1, "states saved before the axes existed are natural");
+        Assert.AreEqual(ExponentialCoordinate.Natural, s.Axis1, "states saved before the axes existed are natural");
         var warped = RandomWarpedPsi().Describe();
-        Assert.AreEqual(LogSumExpAxis.NegativeLog, warped.Axis1);
+        Assert.AreEqual(ExponentialCoordinate.NegativeLog, warped.Axis1);
         Assert.AreEqual(warped, JsonSerializer.Deserialize<FittedPsi.SavedPsi>(JsonSerializer.Serialize(warped, ComponentStateWriter.Json), ComponentStateWriter.Json));
     }
 }
