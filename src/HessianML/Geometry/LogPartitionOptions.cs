@@ -199,12 +199,7 @@ public sealed class LogPartitionOptions
     internal int EffectiveEpochs => Epochs ?? (EffectiveParametrisation == PsiParametrisation.BSpline ? 100 : 40);
 
     /// <summary>A copy with <see cref="Parametrisation"/> resolved (never <see cref="PsiParametrisation.Auto"/>).</summary>
-    internal LogPartitionOptions Resolved()
-    {
-        var o = Clone();
-        o.Parametrisation = EffectiveParametrisation;
-        return o;
-    }
+    internal LogPartitionOptions Resolved() => With(EffectiveParametrisation);
 
     /// <summary>
     /// The atoms' window extends the range of the values' gradients by this fraction of it on each side. WHY: a softmax
@@ -220,4 +215,12 @@ public sealed class LogPartitionOptions
     };
 
     internal LogPartitionOptions Clone() => (LogPartitionOptions)MemberwiseClone();
+
+    /// <summary>A copy with another parametrisation (and so that parametrisation's default learning rate and epochs).</summary>
+    internal LogPartitionOptions With(PsiParametrisation parametrisation)
+    {
+        var o = Clone();
+        o.Parametrisation = parametrisation;
+        return o;
+    }
 }

@@ -144,7 +144,7 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
             // JSD fits the spline (linear in its coefficients, no double backward); the log-sum-exp through its values on
             // the grid is its convex projection, as under least squares the log-sum-exp goes through the grid values.
             PsiParametrisation.LogSumExp => FitGridValues(options, box, grid,
-                FitSplineJsd(options, box, grid, t, posteriors).Evaluate(Column(grid, 0), Column(grid, 1)).Psi),
+                FitSplineJsd(options.With(PsiParametrisation.BSpline), box, grid, t, posteriors).Evaluate(Column(grid, 0), Column(grid, 1)).Psi),
             _ => FitMlpJsd(options, box, grid, t, posteriors),
         };
     }
