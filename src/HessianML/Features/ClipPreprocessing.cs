@@ -29,12 +29,11 @@ public sealed class RgbImage
 /// <c>Normalize(mean, std)</c> ((x - mean) / std in float32), written as NCHW planes.
 /// <para>
 /// The resize is our port of Pillow's own resampler (libImaging/Resample.c, unchanged in substance since Pillow 4.3),
-/// not an ImageMagick filter, because bit-equality with the pipeline the embeddings were trained on is what matters:
+/// not Skia's (what ML.NET's ResizeImages runs), because bit-equality with the pipeline the embeddings were trained on is what matters:
 /// Pillow's BICUBIC is Keys' cubic with a = -0.5 (Catmull-Rom), widened by the scale factor when shrinking
 /// (antialiasing), applied horizontally then vertically with an 8-bit rounded intermediate image, its weights
-/// normalised to sum 1 and rounded to 22-bit fixed point. ImageMagick's Catrom filter is the same kernel but differs in
-/// those details (its own support window, pass order chosen by cost, Q8 rounding): on a smooth 640 x 480 image resized
-/// to 298 x 224 a fifth of its bytes differ from Pillow's by one level (measured in the tests). Given the same decoded bytes this port reproduces Pillow 9.4's <c>Image.resize(..., BICUBIC)</c>
+/// normalised to sum 1 and rounded to 22-bit fixed point. Skia's Catmull-Rom cubic is the same kernel but not those
+/// details: bytes differ by a level or more (measured in the tests). Given the same decoded bytes this port reproduces Pillow 9.4's <c>Image.resize(..., BICUBIC)</c>
 /// exactly (tested against bytes Pillow wrote).
 /// </para>
 /// </summary>

@@ -4,7 +4,6 @@ using HessianML.Data;
 using HessianML.Features;
 using HessianML.Onnx;
 using HessianML.Pipeline;
-using ImageMagick;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -85,10 +84,10 @@ public sealed class ClipImageFeaturizerTests
         var grayBytes = ClipPreprocessingTests.Random(9, 14, 201).Pixels;
         for (int p = 0; p < grayBytes.Length; p += 3) grayBytes[p + 1] = grayBytes[p + 2] = grayBytes[p];
         var gray = new RgbImage(9, 14, grayBytes);
-        paths.Add(TestImages.Write(gray, Path.Combine(_dir, "gray.png"), MagickFormat.Png, grayscale: true));
+        paths.Add(TestImages.Write(gray, Path.Combine(_dir, "gray.png"), grayscale: true));
         expected.Add(enc.Compute(Preprocessed(gray)));
 
-        string jpeg = TestImages.Write(ClipPreprocessingTests.Random(16, 10, 202, smooth: true), Path.Combine(_dir, "photo.jpg"), MagickFormat.Jpeg);
+        string jpeg = TestImages.Write(ClipPreprocessingTests.Random(16, 10, 202, smooth: true), Path.Combine(_dir, "photo.jpg"), TestImageFormat.Jpeg);
         paths.Add(jpeg);
         expected.Add(enc.Compute(Preprocessed(ImageDecoder.Decode(jpeg))));
         return (paths.ToArray(), expected.ToArray());
