@@ -72,8 +72,8 @@ if (encoder is null)
 // 3-4. One chain: images -> embeddings on ONNX Runtime (the Microsoft.ML.OnnxRuntime package) -> posterior on a
 //      10 x 10 grid -> psi -> metric. lambda: the posterior's own rule, d / (2 m).
 var box = new ParameterBox(0, 1, 0, 1);
-using var model = hessian.ClipImageFeaturizer(new ClipImageFeaturizerOptions
-        { ModelPath = encoder, ImageSize = size, Progress = Console.WriteLine })
+using var model = mlContext.Transforms.FeaturizeImages(new ImageFeaturizerOptions
+        { Encoder = encoder, ImageSize = size, Progress = Console.WriteLine })
     .Append(hessian.FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = 10, Box = box }))
     .Append(hessian.LogPartition(new LogPartitionOptions { SplineCount = 10, Epochs = 30 }))
     .Append(hessian.FisherMetric())

@@ -55,15 +55,15 @@ public sealed class ImageCommandTests
         string model = Encoder();
         string features = Path.Combine(_dir, "features.arrow");
         var clock = Stopwatch.StartNew();
-        var (code, stdout, stderr) = CliRunner.Run("featurize", "--model", model, "--images", images, "--out", features, "--size", "8", "--batch", "32");
+        var (code, stdout, stderr) = CliRunner.Run("featurize", "--encoder", model, "--images", images, "--out", features, "--size", "8", "--batch", "32");
         TestContext.WriteLine($"featurize ({clock.ElapsedMilliseconds} ms): exit {code}\n{stdout}{stderr}");
         Assert.AreEqual(0, code, stderr);
         StringAssert.Contains(stdout, $"wrote {N} rows (t, features[8], image)");
         StringAssert.Contains(stderr, $"featurize: batch {(N + 31) / 32}/{(N + 31) / 32}, {N}/{N} images");
         var data = ArrowDataFile.Read(features);
         Assert.AreEqual("t: Vector<Float32, 2>, features: Vector<Float32, 8>, image: String", data.Schema.Describe());
-        Assert.AreEqual("8", data.Schema.Metadata[ClipImageFeaturizerTransformer.EmbeddingDimensionKey]);
-        Assert.AreEqual(Path.GetFullPath(model), data.Schema.Metadata[ClipImageFeaturizerTransformer.EncoderPathKey]);
+        Assert.AreEqual("8", data.Schema.Metadata[ImageFeaturizerTransformer.EmbeddingDimensionKey]);
+        Assert.AreEqual(Path.GetFullPath(model), data.Schema.Metadata[ImageFeaturizerTransformer.EncoderPathKey]);
         var f = data.GetColumn<float>("features").Span;
         for (int r = 0; r < data.RowCount; r++)
         {
@@ -115,7 +115,7 @@ public sealed class ImageCommandTests
         string model = Encoder();
         string outPath = Path.Combine(_dir, "f.arrow");
 
-        var (code, stdout, stderr) = CliRunner.Run("featurize", "--model", model, "--images", csv, "--out", outPath, "--size", "8");
+        var (code, stdout, stderr) = CliRunner.Run("featurize", "--encoder", model, "--images", csv, "--out", outPath, "--size", "8");
         TestContext.WriteLine(stderr);
         Assert.AreEqual(2, code);
         StringAssert.Contains(stderr, "broken.png' (row 2) is ");
@@ -124,14 +124,14 @@ public sealed class ImageCommandTests
         Assert.IsTrue(stderr.Trim().Split('\n')[^1].StartsWith("hessian: error:", StringComparison.Ordinal), "the error is the last line");
         Assert.IsFalse(File.Exists(outPath), "nothing written");
 
-        (code, stdout, stderr) = CliRunner.Run("featurize", "--model", model, "--images", csv, "--out", outPath, "--size", "8", "--on-bad-image", "skip");
+        (code, stdout, stderr) = CliRunner.Run("featurize", "--encoder", model, "--images", csv, "--out", outPath, "--size", "8", "--on-bad-image", "skip");
         TestContext.WriteLine(stdout + stderr);
         Assert.AreEqual(0, code, stderr);
         StringAssert.Contains(stderr, "skipped 1 unreadable image(s):");
         StringAssert.Contains(stderr, "row 2: " + Path.Combine(images, "broken.png"));
         var data = ArrowDataFile.Read(outPath);
         Assert.AreEqual(9, data.RowCount);
-        Assert.AreEqual("1", data.Schema.Metadata[ClipImageFeaturizerTransformer.SkippedImagesKey]);
+        Assert.AreEqual("1", data.Schema.Metadata[ImageFeaturizerTransformer.SkippedImagesKey]);
         CollectionAssert.AreEqual(new float[] { 0, 0, 1, 0.5f, 2, 1, 3, 1.5f }, data.GetColumn<float>("t").ToArray()[..8]);
     }
 
@@ -151,14 +151,14 @@ public sealed class ImageCommandTests
             foreach (var p in parts) StringAssert.Contains(stderr, p);
             Assert.IsFalse(File.Exists(outPath));
         }
-        Expect(["featurize", "--model", Path.Combine(_dir, "none.onnx"), "--images", images, "--out", outPath], "--model", "no such file");
-        Expect(["featurize", "--model", model, "--images", Path.Combine(_dir, "nowhere"), "--out", outPath], "nowhere", "no such file or folder");
-        Expect(["featurize", "--model", model, "--images", images, "--out", outPath], "expected Float[N, 3, 224, 224]", "--size");
-        Expect(["featurize", "--model", model, "--images", images, "--out", Path.Combine(_dir, "out.csv"), "--size", "8"], "use a .arrow name");
-        Expect(["featurize", "--model", model, "--images", images, "--out", outPath, "--size", "8", "--on-bad-image", "ignore"], "ignore");
-        Expect(["featurize", "--model", model, "--images", images, "--out", outPath, "--batch", "0"], "--batch 0 is out of range");
+        Expect(["featurize", "--encoder", Path.Combine(_dir, "none.onnx"), "--images", images, "--out", outPath], "--encoder", "no such file");
+        Expect(["featurize", "--encoder", model, "--images", Path.Combine(_dir, "nowhere"), "--out", outPath], "nowhere", "no such file or folder");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath], "expected Float[N, 3, 224, 224]", "--size");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", Path.Combine(_dir, "out.csv"), "--size", "8"], "use a .arrow name");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8", "--on-bad-image", "ignore"], "ignore");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--batch", "0"], "--batch 0 is out of range");
         File.WriteAllText(Path.Combine(images, "holiday.png"), "x");
-        Expect(["featurize", "--model", model, "--images", images, "--out", outPath, "--size", "8"], "'holiday.png'", "carry no coordinates");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8"], "'holiday.png'", "carry no coordinates");
 
         string run = Path.Combine(_dir, "run");
         Expect(["run", "images", "--features", Path.Combine(_dir, "none.arrow"), "--out", run], "--features", "no such file");

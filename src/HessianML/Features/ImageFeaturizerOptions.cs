@@ -12,15 +12,47 @@ public enum BadImageHandling
     Skip,
 }
 
-/// <summary>Options of <see cref="ClipImageFeaturizerEstimator"/>. Every default is stated with its reason.</summary>
-public sealed class ClipImageFeaturizerOptions
+/// <summary>How pixels are turned into the encoder's input; follows from <see cref="ImageFeaturizerOptions.Encoder"/>.</summary>
+public enum ImagePreprocessing
+{
+    /// <summary>OpenAI CLIP's: short side to S (Pillow bicubic), centre S x S crop, /255, (x - mean) / std (<see cref="ClipPreprocessing"/>).</summary>
+    Clip,
+
+    /// <summary>The same resize and crop, pixel values 0..255 as they are (RGB planes): what ML.NET's ExtractPixels hands its ResNet18, whose graph subtracts the mean.</summary>
+    Bytes,
+}
+
+/// <summary>Options of <see cref="ImageFeaturizerEstimator"/>. Every default is stated with its reason.</summary>
+public sealed class ImageFeaturizerOptions
 {
     /// <summary>
-    /// The image encoder, an ONNX file (required): one float input [N, 3, S, S] (any of the dimensions may be symbolic)
-    /// and an embedding output [N, D]. A CLIP ViT-B/32 image encoder is about 350 MB, so a saved model stores this
-    /// path and the file's SHA-256, not its bytes, and refuses to load when the file is gone or changed.
+    /// The image encoder: <c>"resnet18"</c> (default), the pretrained ResNet18 of the Microsoft.ML.DnnImageFeaturizer.ResNet18
+    /// package (<see cref="ResNet18Encoder"/>: 224 x 224 in, 512 features out, no download), chosen as the default so
+    /// that the image path runs on a fresh clone with a real network; or the path of an ONNX file, e.g. a CLIP image
+    /// encoder (README "Images and ONNX"): one float input [N, 3, S, S] (any dimension may be symbolic) and an embedding
+    /// output [N, D], fed with CLIP's preprocessing.
     /// </summary>
-    public string ModelPath { get; set; } = "";
+    public string Encoder { get; set; } = ResNet18Encoder.Name;
+
+    /// <summary>
+    /// Whether a saved model carries the encoder's ONNX bytes. Default true: <c>mlContext.Model.Load</c> then needs
+    /// nothing but the zip (ResNet18 adds 64 MB to it, a CLIP ViT-B/32 image encoder about 350 MB). False stores the
+    /// encoder's path and SHA-256 only (ResNet18: the package's file beside the application), and a loaded model
+    /// refuses to run if that file is gone or changed.
+    /// </summary>
+    public bool EmbedEncoder { get; set; } = true;
+
+    /// <summary>
+    /// The CUDA device to run the encoder on (ML.NET's <c>GpuDeviceId</c>). Default null: CPU. Needs the ONNX Runtime
+    /// GPU package (build with <c>-p:HessianOnnxGpu=true</c>) and CUDA 13 + cuDNN 9 on the machine.
+    /// </summary>
+    public int? GpuDeviceId { get; set; }
+
+    /// <summary>
+    /// When <see cref="GpuDeviceId"/> is set but CUDA cannot run, use the CPU and say why through <see cref="Progress"/>
+    /// (ML.NET's <c>FallbackToCpu</c>). Default false: asking for a GPU and silently not getting one hides a setup problem.
+    /// </summary>
+    public bool FallbackToCpu { get; set; }
 
     /// <summary>
     /// The ONNX output holding the embedding. Default null: "image_embeds" when the model has it (the projected
@@ -41,8 +73,8 @@ public sealed class ClipImageFeaturizerOptions
     public string? ImageFolder { get; set; }
 
     /// <summary>
-    /// S: the short side is resized to S and the centre S x S crop is encoded. Default 224, the input of CLIP ViT-B/32
-    /// (and ViT-B/16, RN50); ViT-L/14@336 needs 336. The encoder's input shape is checked against it.
+    /// S: the short side is resized to S and the centre S x S crop is encoded. Default 224, the input of ResNet18 and of
+    /// CLIP ViT-B/32 (and ViT-B/16, RN50); ViT-L/14@336 needs 336. The encoder's input shape is checked against it.
     /// </summary>
     public int ImageSize { get; set; } = 224;
 
@@ -61,7 +93,7 @@ public sealed class ClipImageFeaturizerOptions
     /// </summary>
     public bool Normalize { get; set; } = true;
 
-    /// <summary>Per-channel mean (R, G, B) subtracted after scaling to [0, 1]. Default: CLIP's training statistics.</summary>
+    /// <summary>Per-channel mean (R, G, B) subtracted after scaling to [0, 1], for an ONNX file's (CLIP) preprocessing. Default: CLIP's training statistics.</summary>
     public float[] Mean { get; set; } = [.. ClipPreprocessing.ClipMean];
 
     /// <summary>Per-channel standard deviation (R, G, B) divided by. Default: CLIP's training statistics.</summary>
@@ -74,18 +106,36 @@ public sealed class ClipImageFeaturizerOptions
     /// </summary>
     public BadImageHandling OnBadImage { get; set; } = BadImageHandling.Fail;
 
-    /// <summary>The inference engine. Default null: <see cref="ClipImageFeaturizerTransformer.DefaultEngine"/> (ONNX Runtime from the Microsoft.ML.OnnxRuntime package).</summary>
+    /// <summary>The inference engine. Default null: <see cref="ImageFeaturizerTransformer.DefaultEngine"/> (ONNX Runtime from the Microsoft.ML.OnnxRuntime package).</summary>
     public IOnnxInferenceEngine? Engine { get; set; }
 
-    /// <summary>Session options (threads, CUDA). Default null: ONNX Runtime's defaults, one intra-op thread per core, CPU.</summary>
+    /// <summary>Session options (threads). Default null: ONNX Runtime's defaults, one intra-op thread per core. CUDA follows <see cref="GpuDeviceId"/>.</summary>
     public OnnxSessionOptions? SessionOptions { get; set; }
 
     /// <summary>Receives one line per batch (rows done, images per second). Default null: silent.</summary>
     public Action<string>? Progress { get; set; }
 
-    internal ClipImageFeaturizerOptions Clone()
+    /// <summary>Whether <see cref="Encoder"/> names the built-in ResNet18 (case-insensitive).</summary>
+    public bool IsResNet18 => string.Equals(Encoder, ResNet18Encoder.Name, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The preprocessing the encoder takes.</summary>
+    public ImagePreprocessing Preprocessing => IsResNet18 ? ImagePreprocessing.Bytes : ImagePreprocessing.Clip;
+
+    /// <summary>The session options with CUDA as <see cref="GpuDeviceId"/> and <see cref="FallbackToCpu"/> say.</summary>
+    internal OnnxSessionOptions Session()
     {
-        var c = (ClipImageFeaturizerOptions)MemberwiseClone();
+        var o = SessionOptions ?? new OnnxSessionOptions();
+        return new OnnxSessionOptions
+        {
+            IntraOpThreads = o.IntraOpThreads, InterOpThreads = o.InterOpThreads, GraphOptimization = o.GraphOptimization,
+            Cuda = GpuDeviceId is null ? OnnxCudaUse.Off : FallbackToCpu ? OnnxCudaUse.IfAvailable : OnnxCudaUse.Required,
+            CudaDeviceId = GpuDeviceId ?? 0,
+        };
+    }
+
+    internal ImageFeaturizerOptions Clone()
+    {
+        var c = (ImageFeaturizerOptions)MemberwiseClone();
         c.Mean = (float[])Mean.Clone();
         c.Std = (float[])Std.Clone();
         return c;
@@ -95,9 +145,10 @@ public sealed class ClipImageFeaturizerOptions
     {
         static void Check(bool ok, string what)
         {
-            if (!ok) throw new ArgumentException("ClipImageFeaturizer: " + what, nameof(ClipImageFeaturizerOptions));
+            if (!ok) throw new ArgumentException("ImageFeaturizer: " + what, nameof(ImageFeaturizerOptions));
         }
-        Check(!string.IsNullOrWhiteSpace(ModelPath), "ModelPath must name the image encoder's ONNX file");
+        Check(!string.IsNullOrWhiteSpace(Encoder), $"Encoder must be \"{ResNet18Encoder.Name}\" or the path of an ONNX image encoder");
+        Check(GpuDeviceId is null or >= 0, $"GpuDeviceId {GpuDeviceId} must be a device number (>= 0) or null for the CPU");
         Check(ImageSize >= 1 && ImageSize <= 4096, $"ImageSize {ImageSize} must be in [1, 4096]");
         Check(BatchSize >= 1 && BatchSize <= 65536, $"BatchSize {BatchSize} must be in [1, 65536]");
         Check(Mean is { Length: 3 } && Mean.All(float.IsFinite), "Mean needs 3 finite values (R, G, B)");
@@ -111,7 +162,7 @@ public sealed class ClipImageFeaturizerOptions
 /// <summary>One image left out under <see cref="BadImageHandling.Skip"/>: its row in the input, its path, and why.</summary>
 public sealed record SkippedImage(int Row, string Path, string Reason);
 
-/// <summary>What one <see cref="ClipImageFeaturizerTransformer.Featurize(Microsoft.ML.IDataView, out ImageFeaturizationReport)"/> did.</summary>
+/// <summary>What one <see cref="ImageFeaturizerTransformer.Featurize(Microsoft.ML.IDataView, out ImageFeaturizationReport)"/> did.</summary>
 public sealed record ImageFeaturizationReport(int InputRows, int OutputRows, IReadOnlyList<SkippedImage> Skipped, int Batches, double Seconds)
 {
     /// <summary>Images encoded per second, decoding and preprocessing included.</summary>
