@@ -183,7 +183,9 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
         var skipped = new List<SkippedImage>();
         int batches = (rows + batch - 1) / batch;
         float[] mean = _o.Mean, std = _o.Std;
-        for (int b = 0; b < batches; b++)
+        // Decoding and preprocessing batch b + 1 (on the thread pool) overlaps the encoder's run on batch b: the encoder
+        // rarely keeps every core busy, and a slow disk or a large JPEG then costs little.
+        (float[] Pixels, string?[] Errors, string[] Resolved) Prepare(int b)
         {
             int start = b * batch, count = Math.Min(batch, rows - start);
             // A fixed-batch encoder gets zero padding after the last real image.
@@ -207,40 +209,57 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
                 else
                     ClipPreprocessing.PreprocessBytes(image!, size, pixels.AsSpan(i * plane, plane));
             });
-            int n = 0;
-            var rowsHere = new List<int>(count);
-            for (int i = 0; i < count; i++)
+            return (pixels, errors, resolved);
+        }
+        var next = batches > 0 ? Task.Run(() => Prepare(0)) : null;
+        try
+        {
+            for (int b = 0; b < batches; b++)
             {
-                if (errors[i] is { } why)
+                int start = b * batch, count = Math.Min(batch, rows - start);
+                var (pixels, errors, resolved) = next!.GetAwaiter().GetResult();
+                int following = b + 1;
+                next = following < batches ? Task.Run(() => Prepare(following)) : null;
+                int n = 0;
+                var rowsHere = new List<int>(count);
+                for (int i = 0; i < count; i++)
                 {
-                    if (failOnBadImage || _o.OnBadImage == BadImageHandling.Fail) throw new BadImageException(resolved[i], start + i, why);
-                    skipped.Add(new SkippedImage(start + i, resolved[i], why));
-                    continue;
+                    if (errors[i] is { } why)
+                    {
+                        if (failOnBadImage || _o.OnBadImage == BadImageHandling.Fail) throw new BadImageException(resolved[i], start + i, why);
+                        skipped.Add(new SkippedImage(start + i, resolved[i], why));
+                        continue;
+                    }
+                    if (n != i) Array.Copy(pixels, (long)i * plane, pixels, (long)n * plane, plane);
+                    rowsHere.Add(start + i);
+                    n++;
                 }
-                if (n != i) Array.Copy(pixels, (long)i * plane, pixels, (long)n * plane, plane);
-                rowsHere.Add(start + i);
-                n++;
-            }
-            if (n > 0)
-            {
-                int run = _signature.FixedBatch ?? n;
-                if (_signature.FixedBatch is null && n < count) pixels = pixels[..(n * plane)];
-                else Array.Clear(pixels, n * plane, pixels.Length - n * plane);
-                var output = Run(session, new OnnxTensor(pixels, run, 3, size, size), run);
-                for (int i = 0; i < n; i++)
+                if (n > 0)
                 {
-                    var dst = features.AsSpan((kept.Count + i) * d, d);
-                    output.AsSpan(i * d, d).CopyTo(dst);
-                    if (_o.Normalize) UnitLength(dst);
+                    int run = _signature.FixedBatch ?? n;
+                    if (_signature.FixedBatch is null && n < count) pixels = pixels[..(n * plane)];
+                    else Array.Clear(pixels, n * plane, pixels.Length - n * plane);
+                    var output = Run(session, new OnnxTensor(pixels, run, 3, size, size), run);
+                    for (int i = 0; i < n; i++)
+                    {
+                        var dst = features.AsSpan((kept.Count + i) * d, d);
+                        output.AsSpan(i * d, d).CopyTo(dst);
+                        if (_o.Normalize) UnitLength(dst);
+                    }
+                    kept.AddRange(rowsHere);
                 }
-                kept.AddRange(rowsHere);
+                if (_o.Progress is { } say)
+                {
+                    double s = clock.Elapsed.TotalSeconds;
+                    say(string.Create(CultureInfo.InvariantCulture,
+                        $"featurize: batch {b + 1}/{batches}, {start + count}/{rows} images ({(start + count) / Math.Max(s, 1e-9):F1}/s){(skipped.Count > 0 ? $", {skipped.Count} skipped" : "")}"));
+                }
             }
-            if (_o.Progress is { } say)
-            {
-                double s = clock.Elapsed.TotalSeconds;
-                say(string.Create(CultureInfo.InvariantCulture,
-                    $"featurize: batch {b + 1}/{batches}, {start + count}/{rows} images ({(start + count) / Math.Max(s, 1e-9):F1}/s){(skipped.Count > 0 ? $", {skipped.Count} skipped" : "")}"));
-            }
+        }
+        finally
+        {
+            // A refusal (BadImageException) can leave the next batch's preparation running: let it finish first.
+            try { next?.Wait(); } catch (AggregateException) { }
         }
         var view = input;
         if (skipped.Count > 0)
