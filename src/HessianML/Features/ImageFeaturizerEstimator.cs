@@ -175,12 +175,17 @@ internal sealed class EncoderModel
         {
             session = _bytes is not null ? engine.CreateSession(_bytes, o.Session()) : engine.CreateSession(Location, o.Session());
         }
+        catch (OnnxRuntimeException ex) when (ex.ErrorCode == OrtErrorCode.ExecutionProviderFail && o.GpuDeviceId is { } gpu)
+        {
+            throw new GpuUnavailableException($"ImageFeaturizer: GPU {gpu}: {ex.OrtMessage}; or set FallbackToCpu (--fallback-to-cpu) to run on the CPU", ex);
+        }
         catch (OnnxRuntimeException ex)
         {
             throw new InvalidDataException($"ImageFeaturizer: encoder '{Location}' cannot be loaded by ONNX Runtime: {ex.OrtMessage}", ex);
         }
+        // The fallback is always said: through Progress when set, else on stderr (ML.NET logs it on the context's channel).
         if (session.CudaUnavailableReason is { } why)
-            o.Progress?.Invoke($"ImageFeaturizer: GPU {o.GpuDeviceId} unavailable, running on the CPU (FallbackToCpu): {why}");
+            (o.Progress ?? Console.Error.WriteLine)($"ImageFeaturizer: GPU {o.GpuDeviceId} unavailable, running on the CPU (FallbackToCpu): {why}");
         return session;
     }
 }

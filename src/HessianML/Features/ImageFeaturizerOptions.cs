@@ -50,7 +50,8 @@ public sealed class ImageFeaturizerOptions
 
     /// <summary>
     /// When <see cref="GpuDeviceId"/> is set but CUDA cannot run, use the CPU and say why through <see cref="Progress"/>
-    /// (ML.NET's <c>FallbackToCpu</c>). Default false: asking for a GPU and silently not getting one hides a setup problem.
+    /// (or on stderr when Progress is null) (ML.NET's <c>FallbackToCpu</c>). Without it a missing GPU is a
+    /// <see cref="GpuUnavailableException"/> naming what is missing. Default false: asking for a GPU and silently not getting one hides a setup problem.
     /// </summary>
     public bool FallbackToCpu { get; set; }
 
