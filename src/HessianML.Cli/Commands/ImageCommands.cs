@@ -9,6 +9,7 @@ using HessianML.Geometry.Geodesics;
 using HessianML.Imaging;
 using HessianML.Pipeline;
 using HessianML.Posterior;
+using HessianML.Systems;
 
 using HessianML.Pipeline.MlNet;
 
@@ -117,6 +118,32 @@ internal static class ImageCommands
         return command;
     }
 
+    /// <summary>`hessian simulate shapes --grid N --size S --out DIR`: the shape pictures of <see cref="ShapePictures"/> (a known phase boundary).</summary>
+    internal static Command SimulateShapes()
+    {
+        var grid = CliOptions.Value("--grid", "N: pictures at the N x N cell centres of [0, 1]^2", 24);
+        var side = CliOptions.Value("--size", "picture side in pixels", 64);
+        var output = CliOptions.RequiredPath("--out", "folder for the PNGs (named ..._a<t1>_b<t2>.png, what featurize reads); created, must be empty or absent");
+        var command = new Command("shapes",
+            "Pictures over t in [0, 1]^2 with a known phase change: a disc below t2 = 0.3 + 0.4 t1^2, a square above; size and colour follow t.")
+        {
+            grid, side, output,
+        };
+        command.SetAction(parse =>
+        {
+            int n = CliOptions.Within(parse.GetValue(grid), "--grid", 1, 1000);
+            int s = CliOptions.Within(parse.GetValue(side), "--size", 8, 4096);
+            string dir = parse.GetValue(output)!;
+            if (File.Exists(dir)) throw new CliException($"--out {dir} is a file; give a folder");
+            if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                throw new CliException($"--out {dir} is not empty; give a new or empty folder");
+            var paths = ShapePictures.WriteFolder(dir, n, s);
+            Console.Out.WriteLine($"wrote {paths.Count} pictures ({s} x {s}) to {dir}: disc below t2 = 0.3 + 0.4 t1^2, square above");
+            return 0;
+        });
+        return command;
+    }
+
     /// <summary>Every line for the first 2 s, then at most one a second (and always the last batch's).</summary>
     private static Action<string> Throttled(Action<string> write)
     {
@@ -146,6 +173,12 @@ internal static class ImageCommands
         var features = CliOptions.RequiredPath("--features", "a features dataset (.arrow) with columns t (2 floats) and features, as `hessian featurize` writes");
         var grid = CliOptions.Value("--grid", "K: posterior grid and output tables are K x K cells of the data's t box", 24);
         var lambda = new Option<double?>("--lambda") { Description = "inverse temperature of eq. 16 (default: d / (2 m), see FeatureDistancePosteriorOptions.Lambda)" };
+        var width = new Option<double?>("--posterior-width")
+        {
+            Description = "instead of --lambda: the posterior's width in cells inside a phase, lambda from the features' median speed " +
+                          "(the rule for deterministic generators, as the diffusion runs; 3 there)",
+            HelpName = "CELLS",
+        };
         var splines = CliOptions.Value("--splines", "B-spline basis functions per axis of psi (0: min(16, K), no more than the grid resolves)", 0);
         var seed = CliOptions.Value("--seed", "seed of the split and of psi's fit", 1);
         var points = CliOptions.Value("--points", "points on each geodesic, ends included", 90);
@@ -157,7 +190,7 @@ internal static class ImageCommands
         var command = new Command("images",
             "The method on image embeddings: features -> feature-distance posterior (eq. 16-19) -> psi -> Fisher metric, its heat maps and two geodesics.")
         {
-            features, grid, lambda, splines, seed, points, output,
+            features, grid, lambda, width, splines, seed, points, output,
         };
         command.SetAction(parse =>
         {
@@ -168,6 +201,9 @@ internal static class ImageCommands
             int s = parse.GetValue(splines) is 0 ? Math.Max(4, Math.Min(16, k)) : CliOptions.Within(parse.GetValue(splines), "--splines", 4, 64);
             double? lam = parse.GetValue(lambda);
             if (lam is { } l && !(l > 0 && double.IsFinite(l))) throw new CliException($"--lambda {l} must be a positive number");
+            double? cells = parse.GetValue(width);
+            if (cells is { } c && !(c > 0 && double.IsFinite(c))) throw new CliException($"--posterior-width {c} must be a positive number of cells");
+            if (cells is not null && lam is not null) throw new CliException("give --lambda or --posterior-width, not both");
             string dir = parse.GetValue(output)!;
             if (File.Exists(dir)) throw new CliException($"--out {dir} is a file; give a folder");
             OutputFiles.EnsureWritable(Path.Combine(dir, SummaryFileName));
@@ -177,6 +213,7 @@ internal static class ImageCommands
             var t = data.GetColumn<float>("t").Span;
             var box = BoxOf(t);
             if (!box.IsProper) throw new CliException($"--features {path}: every row has the same t1 or t2 ({box}); the box needs a positive width on both axes");
+            if (cells is { } w) lam = HessianML.Evaluation.Diffusion.DiffusionRun.PosteriorLambda(data, box, k, w);
             int seedValue = parse.GetValue(seed);
             var hessian = new Microsoft.ML.MLContext(seedValue).Hessian();
             Action<string> say = err.WriteLine;
