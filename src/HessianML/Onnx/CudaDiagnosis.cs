@@ -24,7 +24,29 @@ public static partial class CudaDiagnosis
     [GeneratedRegex(@"(lib[A-Za-z0-9_+\-]+\.so(?:\.\d+)*): cannot open shared object file", RegexOptions.CultureInvariant)]
     private static partial Regex MissingLibrary();
 
-    /// <summary>Case (2) and anything else the CUDA provider reports when it is appended, from ONNX Runtime's message.</summary>
+    /// <summary>
+    /// Case (2) as it happens: ONNX Runtime's exception says only "Failed to load shared library" (the missing library is
+    /// named in its log line), so the provider library is loaded once more here, where the loader's message names it.
+    /// </summary>
+    internal static string LoadFailureHere(string ortMessage, int deviceId)
+    {
+        if (MissingLibrary().IsMatch(ortMessage)) return LoadFailure(ortMessage, deviceId);
+        const string provider = "libonnxruntime_providers_cuda.so";
+        string? path = new[] { Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", provider), Path.Combine(AppContext.BaseDirectory, provider) }
+            .FirstOrDefault(File.Exists);
+        if (path is null) return LoadFailure($"{ortMessage} ({provider} is not beside the application)", deviceId);
+        try
+        {
+            System.Runtime.InteropServices.NativeLibrary.Free(System.Runtime.InteropServices.NativeLibrary.Load(path));
+            return LoadFailure(ortMessage, deviceId);
+        }
+        catch (DllNotFoundException e)
+        {
+            return LoadFailure(e.Message, deviceId);
+        }
+    }
+
+    /// <summary>Case (2) and anything else the CUDA provider reports when it is appended, from the runtime's or the loader's message.</summary>
     public static string LoadFailure(string ortMessage, int deviceId)
     {
         ArgumentNullException.ThrowIfNull(ortMessage);

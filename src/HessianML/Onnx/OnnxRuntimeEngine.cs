@@ -106,12 +106,12 @@ public sealed class OnnxRuntimeEngine : IOnnxInferenceEngine
         }
         catch (Ort.OnnxRuntimeException e)
         {
-            reason = CudaDiagnosis.LoadFailure(OnnxRuntimeException.From(e, "CUDA").OrtMessage, deviceId);
+            reason = CudaDiagnosis.LoadFailureHere(OnnxRuntimeException.From(e, "CUDA").OrtMessage, deviceId);
             return false;
         }
         catch (EntryPointNotFoundException e)
         {
-            reason = CudaDiagnosis.LoadFailure(OnnxRuntimeException.OneLine(e.Message), deviceId);
+            reason = CudaDiagnosis.LoadFailureHere(OnnxRuntimeException.OneLine(e.Message), deviceId);
             return false;
         }
     }

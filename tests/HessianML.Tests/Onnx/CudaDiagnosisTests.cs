@@ -76,6 +76,22 @@ public sealed class CudaDiagnosisTests
         Assert.IsFalse(line.Contains('\n'));
     }
 
+    /// <summary>
+    /// With the GPU package on a machine without CUDA 13 (run with -p:HessianOnnxGpu=true; inconclusive in the CPU build):
+    /// the real failure, whose exception says only "Failed to load shared library", names the missing library.
+    /// </summary>
+    [TestMethod]
+    public void GpuPackage_WithoutCuda_NamesTheMissingLibrary()
+    {
+        if (CpuBuild) Assert.Inconclusive("the CPU build (Microsoft.ML.OnnxRuntime) has no CUDA provider to fail to load; build with -p:HessianOnnxGpu=true");
+        using var engine = new OnnxRuntimeEngine(new OnnxRuntimeOptions { LogSeverity = 4 });
+        if (engine.IsCudaAvailable(out string? reason)) Assert.Inconclusive("CUDA runs here");
+        TestContext.WriteLine(reason);
+        StringAssert.Contains(reason, "is missing");
+        StringAssert.Contains(reason, "CUDA 13");
+        Assert.IsFalse(reason!.Contains('\n'));
+    }
+
     [TestMethod]
     public void OtherFailures_PassTheRuntimesWordsThrough()
     {
