@@ -98,6 +98,9 @@ public sealed class OnnxRuntimeEngine : IOnnxInferenceEngine
             reason = CudaDiagnosis.NoProvider(env.GetVersionString(), providers);
             return false;
         }
+        // ONNX Runtime also logs a failed provider load itself; our reason replaces that line, so it is held back here.
+        var level = env.EnvLogLevel;
+        env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             options.AppendExecutionProvider_CUDA(deviceId);
@@ -113,6 +116,10 @@ public sealed class OnnxRuntimeEngine : IOnnxInferenceEngine
         {
             reason = CudaDiagnosis.LoadFailureHere(OnnxRuntimeException.OneLine(e.Message), deviceId);
             return false;
+        }
+        finally
+        {
+            env.EnvLogLevel = level;
         }
     }
 
