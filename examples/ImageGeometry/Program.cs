@@ -96,6 +96,13 @@ clock.Restart();
 string zip = Path.Combine(dir, "model.zip");
 mlContext.Model.Save(model, pictures.MlSchema, zip);
 Console.WriteLine($"saved model.zip ({new FileInfo(zip).Length / 1e6:F1} MB, the encoder inside) in {clock.Elapsed.TotalSeconds:F1} s");
+clock.Restart();
+var reloaded = new MLContext().Model.Load(zip, out _);
+var firstPicture = new ColumnTable.Builder().AddScalar("image", new[] { pictures.GetColumn<string>("image").Span[0] })
+    .AddVector("t", 2, pictures.GetColumn<float>("t").Span[..2].ToArray()).Build();
+var again = ColumnTable.From(reloaded.Transform(firstPicture), "features").GetColumn<float>("features").ToArray();
+double drift = again.Zip(features.GetColumn<float>("features").Span[..again.Length].ToArray(), (x, y) => Math.Abs(x - y)).Max();
+Console.WriteLine($"reloaded it and featurized the first picture again in {clock.Elapsed.TotalSeconds:F1} s (max difference {drift:G3})");
 using (var onnx = File.Create(Path.Combine(dir, "psi.onnx"))) mlContext.Model.ConvertToOnnx(model, onnx);
 Console.WriteLine($"wrote metric.csv, model.zip and psi.onnx to {dir}");
 

@@ -2,7 +2,7 @@ using HessianML.Onnx;
 
 namespace HessianML.Features;
 
-/// <summary>What the CLIP featuriser does with an image it cannot read (missing, damaged, not an image).</summary>
+/// <summary>What the image featuriser does with an image it cannot read (missing, damaged, not an image).</summary>
 public enum BadImageHandling
 {
     /// <summary>Throw an <see cref="InvalidDataException"/> naming the file and the row: nothing is produced.</summary>

@@ -10,7 +10,7 @@ using Microsoft.ML.Data;
 namespace HessianML.Tests.Features;
 
 /// <summary>
-/// The CLIP featuriser on tiny encoders we build and compute ourselves, over PNG and JPEG files written here: the
+/// The image featuriser with an ONNX encoder (CLIP preprocessing) on tiny encoders we build and compute ourselves, over PNG and JPEG files written here: the
 /// embeddings equal (preprocess -> encoder) computed by hand, batches and padding change nothing, bad images are
 /// skipped with their names or refused naming them, the encoder's signature is checked, and saved models refuse a
 /// changed encoder.
