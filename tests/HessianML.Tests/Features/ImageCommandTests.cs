@@ -157,6 +157,11 @@ public sealed class ImageCommandTests
         Expect(["featurize", "--encoder", model, "--images", images, "--out", Path.Combine(_dir, "out.csv"), "--size", "8"], "use a .arrow name");
         Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8", "--on-bad-image", "ignore"], "ignore");
         Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--batch", "0"], "--batch 0 is out of range");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8", "--device", "gpu"], "--device 'gpu'");
+        if (!Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+            Expect(["featurize", "--images", images, "--out", outPath, "--device", "cuda"], "GPU 0", "CPU build", "-p:HessianOnnxGpu=true", "--fallback-to-cpu");
+        Expect(["featurize", "--images", images, "--out", outPath, "--size", "8"], "ResNet18 takes 224 x 224");
+        Expect(["simulate", "shapes", "--out", images], "is not empty");
         File.WriteAllText(Path.Combine(images, "holiday.png"), "x");
         Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8"], "'holiday.png'", "carry no coordinates");
 
@@ -169,6 +174,27 @@ public sealed class ImageCommandTests
         ArrowDataFile.Write(new ColumnTable.Builder().AddVector("t", 2, new float[] { 0, 1, 1, 1, 2, 1 }).AddVector("features", 1, new float[] { 0, 1, 2 }).Build(), flat);
         Expect(["run", "images", "--features", flat, "--out", run], "positive width");
         Expect(["run", "images", "--features", flat, "--out", run, "--grid", "1"], "--grid 1 is out of range");
+        Expect(["run", "images", "--features", flat, "--out", run, "--lambda", "2", "--posterior-width", "3"], "not both");
         Assert.IsFalse(Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any(), "no run folder content");
+    }
+
+    /// <summary>README's image story, small: shape pictures -> ResNet18 (the default encoder) -> run images with the deterministic-generator lambda.</summary>
+    [TestMethod]
+    public void ShapesThroughResNet18_RunAsTheReadmeSays()
+    {
+        string renders = Path.Combine(_dir, "renders"), features = Path.Combine(_dir, "features.arrow"), run = Path.Combine(_dir, "run");
+        var (code, stdout, stderr) = CliRunner.Run("simulate", "shapes", "--grid", "6", "--out", renders);
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "wrote 36 pictures");
+        (code, stdout, stderr) = CliRunner.Run("featurize", "--images", renders, "--out", features);
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "features[512]");
+        StringAssert.Contains(stdout, "encoder resnet18");
+        var data = ArrowDataFile.Read(features);
+        Assert.AreEqual(36, data.RowCount);
+        Assert.AreEqual("resnet18", data.Schema.Metadata[ImageFeaturizerTransformer.EncoderPathKey]);
+        (code, stdout, stderr) = CliRunner.Run("run", "images", "--features", features, "--grid", "3", "--posterior-width", "1", "--out", run);
+        Assert.AreEqual(0, code, stderr);
+        Assert.IsTrue(File.Exists(Path.Combine(run, "metric.csv")));
     }
 }
