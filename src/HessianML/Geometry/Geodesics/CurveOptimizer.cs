@@ -14,11 +14,17 @@ public static class CurveOptimizer
     /// Returns the iterations used. WHY L-BFGS: the energy of an M-point curve has condition number ~M^2, where
     /// first-order methods need thousands of steps; L-BFGS converges in a few hundred at O(M) cost each.
     /// </summary>
-    public static int Lbfgs(TabulatedMetric metric, double[] x, double smoothness, int maxSteps)
+    public static int Lbfgs(TabulatedMetric metric, double[] x, double smoothness, int maxSteps) =>
+        Lbfgs((p, g) => CurveEnergy.Evaluate(metric, p, smoothness, g), x, metric.Box, maxSteps);
+
+    /// <summary>
+    /// The same projected L-BFGS for any energy of the curve <paramref name="x"/> (interleaved t1, t2; ends fixed, interior
+    /// kept in <paramref name="box"/>): <paramref name="energy"/> returns E(x) and writes its gradient.
+    /// </summary>
+    public static int Lbfgs(Func<double[], double[], double> energy, double[] x, ParameterBox box, int maxSteps)
     {
         int n = x.Length;
         if (n <= 4) return 0;
-        var box = metric.Box;
         const int memory = 10;
         var sList = new List<double[]>();
         var yList = new List<double[]>();
@@ -28,7 +34,7 @@ public static class CurveOptimizer
         var xNew = new double[n];
         var d = new double[n];
         var alphas = new double[memory];
-        double f = CurveEnergy.Evaluate(metric, x, smoothness, g);
+        double f = energy(x, g);
         FixEnds(g);
         double scale = Math.Min(box.Width1, box.Width2);
         int it = 0, slow = 0;
@@ -69,7 +75,7 @@ public static class CurveOptimizer
                 Project(xNew, x, box);
                 double decrease = 0;
                 for (int i = 0; i < n; i++) decrease += g[i] * (xNew[i] - x[i]);
-                fNew = CurveEnergy.Evaluate(metric, xNew, smoothness, gNew);
+                fNew = energy(xNew, gNew);
                 if (fNew <= f + 1e-4 * decrease && decrease < 0) { accepted = true; break; }
             }
             if (!accepted) break;
