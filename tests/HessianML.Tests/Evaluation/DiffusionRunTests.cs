@@ -112,6 +112,30 @@ public sealed class DiffusionRunTests
     }
 
     [TestMethod]
+    public void RefineSolvesThePullbackToItsOwnMinimum()
+    {
+        // F(t) = A t (A = [[2, 1], [0, 1], [1, 0]]): the image path's shortest route is the straight segment at constant
+        // speed, energy |A (b - a)|^2 / (M - 1). From a zig-zag of M = 21 points the refinement must reach that minimum
+        // (its gradient's central differences of a linear map are exact) and the equally spaced points of the segment.
+        var box = new ParameterBox(0, 1, 0, 1);
+        var metric = new PullbackMetric(box, 3, (t1, t2, y) => (y[0], y[1], y[2]) = (2 * t1 + t2, t2, t1), 1e-3);
+        const int m = 21;
+        var curve = new double[2 * m];
+        for (int i = 0; i < m; i++)
+            (curve[2 * i], curve[2 * i + 1]) = (0.1 + 0.8 * i / (m - 1), i == 0 || i == m - 1 ? 0.2 : 0.2 + 0.3 * (i % 2) + 0.2 * i / (m - 1));
+        (curve[^2], curve[^1]) = (0.9, 0.4);
+        double d1 = 0.8, d2 = 0.2, image = (2 * d1 + d2) * (2 * d1 + d2) + d2 * d2 + d1 * d1;
+        double energy = metric.Refine(curve, 500, 1e-6);
+        Assert.AreEqual(image / (m - 1), energy, 1e-9 * image, "the minimum energy");
+        for (int i = 1; i < m - 1; i++)
+        {
+            double s = (double)i / (m - 1);
+            Assert.AreEqual(0.1 + s * d1, curve[2 * i], 1e-5, $"point {i} t1");
+            Assert.AreEqual(0.2 + s * d2, curve[2 * i + 1], 1e-5, $"point {i} t2");
+        }
+    }
+
+    [TestMethod]
     public void PathScoresOfKnownCurves()
     {
         // A straight path in R^3: length 3 (|(1, 2, 2)|), curvature 0. A circle of radius 2 in a plane of R^3 by 400
