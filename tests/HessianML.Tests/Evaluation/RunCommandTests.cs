@@ -150,7 +150,7 @@ public sealed class RunCommandTests
                  {
                      new[] { "run", "ising", "--out", file },
                      new[] { "run", "ising", "--fit", "lsq", "--psi", "mlp", "--out", dir },
-                     new[] { "run", "tasep", "--psi", "lse", "--out", dir },
+                     new[] { "run", "ising", "--eval-grid", "1", "--out", dir },
                      new[] { "run", "ising", "--grid", "2", "--out", dir },
                      new[] { "run", "ising", "--beta", "0.4", "--out", dir },
                      new[] { "run", "tasep", "--alpha", "0:0.5", "--out", dir },
