@@ -243,7 +243,7 @@ internal static class RunCommands
     {
         var clock = Stopwatch.StartNew();
         var result = EndToEndRun.Run(new Microsoft.ML.MLContext(unchecked((int)(ulong)settings["seed"]!)), samples, box, exact, options);
-        var written = EndToEndReport.Write(result, dir, system, settings, axes);
+        var written = EndToEndReport.Write(result, dir, system, settings, axes, Figures.ReportPage.CurrentCommandLine());
         var post = result.Posterior;
         var o = Console.Out;
         o.WriteLine(string.Create(Inv,

@@ -1,0 +1,204 @@
+using HessianML.Geometry;
+using HessianML.Posterior;
+using ScottPlot;
+
+namespace HessianML.Figures;
+
+/// <summary>A path drawn over a heat map, in parameter units, named in the legend.</summary>
+public sealed record PathOverlay(string Name, double[] T1, double[] T2, Color Colour, bool Dashed = false, float Width = 2);
+
+/// <summary>
+/// A quantity on the K1 x K2 cell centres of a parameter box as a heat map: axes in parameter units named by
+/// <see cref="AxisNames"/>, a colour bar named by <see cref="ColourLabel"/> (quantity and scale, e.g. "log10 det g"),
+/// and optional overlays: paths, metric ellipses, marked cells. Values are indexed i * K2 + j, i along t1 (left to right),
+/// j along t2 (bottom to top), as <see cref="Geometry.FittedPsi.Field"/> lays them out. NaN cells are drawn grey.
+/// </summary>
+public sealed class HeatMapPanel : IFigurePanel
+{
+    public HeatMapPanel(string title, double[] values, int k1, int k2, ParameterBox box, (string T1, string T2) axisNames, string colourLabel)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(box);
+        if (k1 < 1 || k2 < 1 || values.Length != k1 * k2)
+            throw new ArgumentException($"heat map '{title}' has {values.Length} values for a {k1} x {k2} grid");
+        (Title, Values, K1, K2, Box, AxisNames, ColourLabel) = (title, values, k1, k2, box, axisNames, colourLabel);
+    }
+
+    public string Title { get; }
+    public double[] Values { get; }
+    public int K1 { get; }
+    public int K2 { get; }
+    public ParameterBox Box { get; }
+    public (string T1, string T2) AxisNames { get; }
+    public string ColourLabel { get; }
+
+    /// <summary>Colour range; null: the finite values' own range. Give panels one range to compare them by colour.</summary>
+    public (double Lo, double Hi)? Range { get; init; }
+
+    /// <summary>Colour map; default viridis (perceptually uniform, readable in grey).</summary>
+    public IColormap Colormap { get; init; } = new ScottPlot.Colormaps.Viridis();
+
+    public IReadOnlyList<PathOverlay> Paths { get; init; } = [];
+
+    /// <summary>The metric drawn as ellipses (its unit balls, see <see cref="MetricEllipses"/>); null for none.</summary>
+    public MetricEllipses? Ellipses { get; init; }
+
+    /// <summary>Cells to mark with an open square (K1 x K2, same indexing as the values), e.g. a predicted boundary; null for none.</summary>
+    public bool[]? MarkedCells { get; init; }
+
+    /// <summary>Legend under the plot instead of inside it (many paths would hide the data). Default false.</summary>
+    public bool LegendBelow { get; init; }
+
+    /// <summary>Legend text of the marked cells.</summary>
+    public string MarkedCellsName { get; init; } = "marked";
+
+    /// <summary>The colour range a set of value arrays shares: min and max of their finite values (0..1 when none is finite).</summary>
+    public static (double Lo, double Hi) SharedRange(IEnumerable<double[]> values)
+    {
+        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+        foreach (var v in values)
+            foreach (double x in v)
+                if (double.IsFinite(x)) (lo, hi) = (Math.Min(lo, x), Math.Max(hi, x));
+        if (lo > hi) return (0, 1);
+        return hi > lo ? (lo, hi) : (lo - 0.5, hi + 0.5);
+    }
+
+    public void Draw(Plot plot)
+    {
+        // ScottPlot's heat map puts row 0 at the top: row r is t2 index K2 - 1 - r, column c is t1 index c.
+        var grid = new double[K2, K1];
+        for (int i = 0; i < K1; i++)
+            for (int j = 0; j < K2; j++)
+                grid[K2 - 1 - j, i] = Values[i * K2 + j];
+        var map = plot.Add.Heatmap(grid);
+        map.Extent = new CoordinateRect(Box.Lo1, Box.Hi1, Box.Lo2, Box.Hi2);
+        map.Colormap = Colormap;
+        map.NaNCellColor = Colors.Gray;
+        var (lo, hi) = Range ?? SharedRange([Values]);
+        map.ManualRange = new ScottPlot.Range(lo, hi);
+        var bar = plot.Add.ColorBar(map);
+        bar.Label = ColourLabel;
+        bar.LabelStyle.FontSize = 13;
+
+        bool legend = Ellipses?.Draw(plot) ?? false;
+        if (MarkedCells is { } marked)
+        {
+            if (marked.Length != K1 * K2) throw new ArgumentException($"heat map '{Title}': {marked.Length} marked-cell flags for {K1 * K2} cells");
+            var xs = new List<double>();
+            var ys = new List<double>();
+            for (int i = 0; i < K1; i++)
+                for (int j = 0; j < K2; j++)
+                    if (marked[i * K2 + j])
+                    {
+                        xs.Add(Box.Lo1 + (i + 0.5) * (Box.Hi1 - Box.Lo1) / K1);
+                        ys.Add(Box.Lo2 + (j + 0.5) * (Box.Hi2 - Box.Lo2) / K2);
+                    }
+            var markers = plot.Add.Markers(xs.ToArray(), ys.ToArray(), MarkerShape.OpenSquare, 5, Colors.Black);
+            markers.LegendText = MarkedCellsName;
+            legend = true;
+        }
+        foreach (var path in Paths)
+        {
+            var line = plot.Add.ScatterLine(path.T1, path.T2, path.Colour);
+            line.LineWidth = path.Width;
+            line.LinePattern = path.Dashed ? LinePattern.Dashed : LinePattern.Solid;
+            line.LegendText = path.Name;
+            legend = true;
+        }
+        if (legend)
+        {
+            plot.Legend.FontSize = 11;
+            if (LegendBelow) plot.ShowLegend(Edge.Bottom);
+            else plot.ShowLegend(Alignment.UpperLeft);
+        }
+        plot.Axes.SetLimits(Box.Lo1, Box.Hi1, Box.Lo2, Box.Hi2);
+        plot.Title(Title, 15);
+        plot.XLabel(AxisNames.T1, 14);
+        plot.YLabel(AxisNames.T2, 14);
+    }
+}
+
+/// <summary>
+/// A metric field drawn as ellipses on a coarse grid: at every <c>stride</c>-th cell centre of a K x K field the unit
+/// ball {v : v' g v = 1}, scaled so that its long axis spans <see cref="Fill"/> of the spacing between ellipses. Every
+/// ellipse gets the same long axis, so the picture shows the metric's anisotropy and directions; its size is the heat
+/// map's job (log10 det g underneath). Where g is not positive definite there is no unit ball: a red x.
+/// </summary>
+public sealed class MetricEllipses
+{
+    /// <summary>Ellipses of <paramref name="field"/>, g at the K x K cell centres of <paramref name="box"/> (index i * K + j),
+    /// at most <paramref name="maxPerSide"/> per side (default 12: each stays big enough to read its shape).</summary>
+    public MetricEllipses(MetricField field, int k, ParameterBox box, int maxPerSide = 12)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        ArgumentNullException.ThrowIfNull(box);
+        if (k < 1 || field.Count != k * k) throw new ArgumentException($"metric ellipses: {field.Count} points for a {k} x {k} grid");
+        if (maxPerSide < 1) throw new ArgumentOutOfRangeException(nameof(maxPerSide), $"metric ellipses: {maxPerSide} per side");
+        (Field, K, Box) = (field, k, box);
+        Stride = (k + maxPerSide - 1) / maxPerSide;
+        // The centre cells of each stride x stride block, so the ellipses sit evenly over the box.
+        Cells = [.. from i in Enumerable.Range(0, k / Stride) from j in Enumerable.Range(0, k / Stride)
+                     select (i * Stride + Stride / 2) * k + j * Stride + Stride / 2];
+    }
+
+    public MetricField Field { get; }
+    public int K { get; }
+    public ParameterBox Box { get; }
+    public int Stride { get; }
+
+    /// <summary>Indices of the cells that get an ellipse.</summary>
+    public int[] Cells { get; }
+
+    /// <summary>Long axis (diameter) as a fraction of the spacing between ellipses. Default 0.85: neighbours never touch.</summary>
+    public double Fill { get; init; } = 0.85;
+
+    /// <summary>How many of the drawn cells have no unit ball (g not positive definite).</summary>
+    public int IndefiniteCount => Cells.Count(c => !(Eigen(c, 1, 1).Small > 0));
+
+    private (double Large, double Small, double Angle) Eigen(int c, double s1, double s2)
+    {
+        // g in units of the spacing (t = s u): G' = S g S, so both axes count in spacings.
+        double a = Field.G11[c] * s1 * s1, b = Field.G12[c] * s1 * s2, d = Field.G22[c] * s2 * s2;
+        double mean = (a + d) / 2, radius = Math.Sqrt((a - d) * (a - d) / 4 + b * b);
+        return (mean + radius, mean - radius, 0.5 * Math.Atan2(2 * b, a - d));
+    }
+
+    /// <summary>Draws the ellipses; true when a legend entry (the red x) was added.</summary>
+    internal bool Draw(Plot plot)
+    {
+        double s1 = Stride * (Box.Hi1 - Box.Lo1) / K, s2 = Stride * (Box.Hi2 - Box.Lo2) / K;
+        var bad1 = new List<double>();
+        var bad2 = new List<double>();
+        const int vertices = 41;
+        foreach (int c in Cells)
+        {
+            var (large, small, angle) = Eigen(c, s1, s2);
+            if (!(small > 0) || !double.IsFinite(large))
+            {
+                bad1.Add(Field.T1[c]);
+                bad2.Add(Field.T2[c]);
+                continue;
+            }
+            // Unit-ball semi-axes are 1/sqrt(eigenvalue): the short one along the large eigenvalue's direction (cos, sin).
+            double longAxis = Fill / 2, shortAxis = longAxis * Math.Sqrt(small / large);
+            double cos = Math.Cos(angle), sin = Math.Sin(angle);
+            var x = new double[vertices];
+            var y = new double[vertices];
+            for (int v = 0; v < vertices; v++)
+            {
+                double phi = 2 * Math.PI * v / (vertices - 1);
+                double p = shortAxis * Math.Cos(phi), q = longAxis * Math.Sin(phi);
+                x[v] = Field.T1[c] + s1 * (p * cos - q * sin);
+                y[v] = Field.T2[c] + s2 * (p * sin + q * cos);
+            }
+            var line = plot.Add.ScatterLine(x, y, Colors.White);
+            line.LineWidth = 1.2f;
+        }
+        if (bad1.Count > 0)
+        {
+            var m = plot.Add.Markers(bad1.ToArray(), bad2.ToArray(), MarkerShape.Eks, 7, Colors.Red);
+            m.LegendText = "g not positive definite";
+        }
+        return bad1.Count > 0;
+    }
+}
