@@ -6,7 +6,7 @@ using HessianML.Data;
 using HessianML.Features;
 using HessianML.Geometry;
 using HessianML.Geometry.Geodesics;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Pipeline;
 using HessianML.Posterior;
 
@@ -23,7 +23,6 @@ internal static class ImageCommands
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public const string MetricPngFileName = "metric.png";
     public const string SummaryFileName = "summary.json";
 
     /// <summary>`hessian featurize --model ENCODER.onnx --images DIR_OR_CSV --out FEATURES.arrow [--batch N] [--size S] [--on-bad-image skip|fail]`.</summary>
@@ -201,7 +200,6 @@ internal static class ImageCommands
                 field.WriteCsv(Path.Combine(stage, "metric.csv"));
                 for (int i = 0; i < paths.Length; i++)
                     GeodesicCommand.WriteCsv(paths[i], corners[i].Item1, corners[i].Item2, Path.Combine(stage, $"geodesic-{i + 1}.csv"));
-                HeatMaps(field, k, paths).SavePng(Path.Combine(stage, MetricPngFileName));
                 var summary = new System.Text.Json.Nodes.JsonObject
                 {
                     ["features"] = Path.GetFullPath(path),
@@ -218,6 +216,11 @@ internal static class ImageCommands
                     ["fit_seconds"] = Math.Round(fitSeconds, 2),
                 };
                 File.WriteAllText(Path.Combine(stage, SummaryFileName), summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+                ImageRunFigures.Write(fitted.Psi, k, n, stage,
+                [
+                    ("rows", data.RowCount.ToString(Inv)), ("box", box.ToString()), ("grid", $"{k}x{k}"),
+                    ("lambda", posterior.Lambda.ToString("G4", Inv)), ("psi", $"{fitted.Psi.Parametrisation}, fit jsd, {s} splines per axis"),
+                ], ReportPage.CurrentCommandLine());
             });
             var o = Console.Out;
             o.WriteLine(string.Create(Inv, $"feature-distance posterior {k}x{k} on {box}: lambda {posterior.Lambda:G4}; psi {fitted.Psi.Parametrisation}, fit jsd ({fitSeconds:F1} s)"));
@@ -265,19 +268,5 @@ internal static class ImageCommands
         static double D(double f) => double.Parse(((float)f).ToString("R", Inv), Inv);
         // ... but never inside the data: a bound that the short form moved inwards stays as it was.
         return new ParameterBox(Math.Min(D(lo1), lo1), Math.Max(D(hi1), hi1), Math.Min(D(lo2), lo2), Math.Max(D(hi2), hi2));
-    }
-
-    /// <summary>psi, g11, g12, g22 and det g (log10 when it spans decades) side by side.</summary>
-    private static Canvas HeatMaps(MetricField f, int k, IReadOnlyList<GeodesicPath> paths)
-    {
-        var det = f.Determinant();
-        var finite = det.Where(v => double.IsFinite(v)).ToArray();
-        bool log = finite.Length > 0 && finite.Min() > 0 && finite.Max() > 20 * finite.Min();
-        var panels = new List<HeatMapPanel>
-        {
-            new("psi", f.Psi, k, k), new("g11", f.G11, k, k), new("g12", f.G12, k, k), new("g22", f.G22, k, k),
-            new(log ? "log10 det g" : "det g", log ? det.Select(v => v > 0 ? Math.Log10(v) : double.NaN).ToArray() : det, k, k),
-        };
-        return HeatMapFigure.Render(panels, 5, $"t1 left to right, t2 bottom to top, {k}x{k} cells; geodesics: geodesic-*.csv ({paths.Count})");
     }
 }

@@ -56,7 +56,7 @@ public sealed class Figure
         var captionLines = Caption?.Split('\n') ?? [];
         int top = TitleHeight + captionLines.Length * CaptionLineHeight + 4;
         int rows = (Panels.Count + Columns - 1) / Columns;
-        int width = Columns * PanelWidth, height = top + rows * PanelHeight;
+        int width = Math.Max(Columns * PanelWidth, TextWidth(Title, captionLines)), height = top + rows * PanelHeight;
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
             ?? throw new InvalidOperationException($"figure '{Title}': cannot allocate a {width} x {height} surface");
         var canvas = surface.Canvas;
@@ -84,6 +84,17 @@ public sealed class Figure
         using var snapshot = surface.Snapshot();
         using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();
+    }
+
+    /// <summary>Pixels a title (20 px) and caption lines (14 px) need, margins included: a figure is never narrower than its words.</summary>
+    internal static int TextWidth(string title, IEnumerable<string> captionLines)
+    {
+        using var typeface = SKTypeface.FromFamilyName(Font);
+        using var titleFont = new SKFont(typeface, 20);
+        using var captionFont = new SKFont(typeface, 14);
+        float widest = titleFont.MeasureText(title);
+        foreach (var line in captionLines) widest = Math.Max(widest, captionFont.MeasureText(line));
+        return (int)Math.Ceiling(widest) + 24;
     }
 
     /// <summary>Writes the PNG through a temporary file, so a failure leaves no half-written figure.</summary>

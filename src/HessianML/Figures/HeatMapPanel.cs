@@ -4,8 +4,27 @@ using ScottPlot;
 
 namespace HessianML.Figures;
 
-/// <summary>A path drawn over a heat map, in parameter units, named in the legend.</summary>
-public sealed record PathOverlay(string Name, double[] T1, double[] T2, Color Colour, bool Dashed = false, float Width = 2);
+/// <summary>A path drawn over a heat map, in parameter units, named in the legend (a null name: no legend entry, e.g. the
+/// second path of a kind already named).</summary>
+public sealed record PathOverlay(string? Name, double[] T1, double[] T2, Color Colour, bool Dashed = false, float Width = 2);
+
+/// <summary>
+/// Categories 0 .. n-1 as colours, one each, for a heat map with range (-0.5, n - 0.5): value v is drawn colours[v].
+/// (ScottPlot's CustomPalette bins [0, 1] into n - 1 parts, so with n colours one category would take its neighbour's.)
+/// </summary>
+public sealed class CategoryColours(IReadOnlyList<Color> colours) : IColormap
+{
+    private readonly Color[] _colours = colours.Count > 0 ? [.. colours] : throw new ArgumentException("no category colours");
+
+    public string Name => "categories";
+
+    public Color GetColor(double position) =>
+        double.IsNaN(position) ? Colors.Gray : _colours[Math.Clamp((int)Math.Floor(position * _colours.Length), 0, _colours.Length - 1)];
+}
+
+/// <summary>Cells of a K1 x K2 grid of the panel's box (which need not be the heat map's grid) marked by a symbol at their
+/// centres, flags indexed i * K2 + j like the values, named in the legend.</summary>
+public sealed record CellMarks(string Name, bool[] Cells, int K1, int K2, MarkerShape Shape, Color Colour, float Size = 6);
 
 /// <summary>
 /// A quantity on the K1 x K2 cell centres of a parameter box as a heat map: axes in parameter units named by
@@ -35,6 +54,9 @@ public sealed class HeatMapPanel : IFigurePanel
     /// <summary>Colour range; null: the finite values' own range. Give panels one range to compare them by colour.</summary>
     public (double Lo, double Hi)? Range { get; init; }
 
+    /// <summary>Colour-bar ticks at whole numbers only (categories such as phases). Default false.</summary>
+    public bool IntegerColourTicks { get; init; }
+
     /// <summary>Colour map; default viridis (perceptually uniform, readable in grey).</summary>
     public IColormap Colormap { get; init; } = new ScottPlot.Colormaps.Viridis();
 
@@ -43,14 +65,11 @@ public sealed class HeatMapPanel : IFigurePanel
     /// <summary>The metric drawn as ellipses (its unit balls, see <see cref="MetricEllipses"/>); null for none.</summary>
     public MetricEllipses? Ellipses { get; init; }
 
-    /// <summary>Cells to mark with an open square (K1 x K2, same indexing as the values), e.g. a predicted boundary; null for none.</summary>
-    public bool[]? MarkedCells { get; init; }
+    /// <summary>Cells to mark (e.g. a predicted and a true boundary), drawn in order.</summary>
+    public IReadOnlyList<CellMarks> Marks { get; init; } = [];
 
     /// <summary>Legend under the plot instead of inside it (many paths would hide the data). Default false.</summary>
     public bool LegendBelow { get; init; }
-
-    /// <summary>Legend text of the marked cells.</summary>
-    public string MarkedCellsName { get; init; } = "marked";
 
     /// <summary>The colour range a set of value arrays shares: min and max of their finite values (0..1 when none is finite).</summary>
     public static (double Lo, double Hi) SharedRange(IEnumerable<double[]> values)
@@ -79,22 +98,24 @@ public sealed class HeatMapPanel : IFigurePanel
         var bar = plot.Add.ColorBar(map);
         bar.Label = ColourLabel;
         bar.LabelStyle.FontSize = 13;
+        if (IntegerColourTicks) bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
 
         bool legend = Ellipses?.Draw(plot) ?? false;
-        if (MarkedCells is { } marked)
+        foreach (var marks in Marks)
         {
-            if (marked.Length != K1 * K2) throw new ArgumentException($"heat map '{Title}': {marked.Length} marked-cell flags for {K1 * K2} cells");
+            var (m1, m2) = (marks.K1, marks.K2);
+            if (marks.Cells.Length != m1 * m2) throw new ArgumentException($"heat map '{Title}': {marks.Cells.Length} '{marks.Name}' flags for {m1} x {m2} cells");
             var xs = new List<double>();
             var ys = new List<double>();
-            for (int i = 0; i < K1; i++)
-                for (int j = 0; j < K2; j++)
-                    if (marked[i * K2 + j])
+            for (int i = 0; i < m1; i++)
+                for (int j = 0; j < m2; j++)
+                    if (marks.Cells[i * m2 + j])
                     {
-                        xs.Add(Box.Lo1 + (i + 0.5) * (Box.Hi1 - Box.Lo1) / K1);
-                        ys.Add(Box.Lo2 + (j + 0.5) * (Box.Hi2 - Box.Lo2) / K2);
+                        xs.Add(Box.Lo1 + (i + 0.5) * (Box.Hi1 - Box.Lo1) / m1);
+                        ys.Add(Box.Lo2 + (j + 0.5) * (Box.Hi2 - Box.Lo2) / m2);
                     }
-            var markers = plot.Add.Markers(xs.ToArray(), ys.ToArray(), MarkerShape.OpenSquare, 5, Colors.Black);
-            markers.LegendText = MarkedCellsName;
+            var markers = plot.Add.Markers(xs.ToArray(), ys.ToArray(), marks.Shape, marks.Size, marks.Colour);
+            markers.LegendText = marks.Name;
             legend = true;
         }
         foreach (var path in Paths)
@@ -102,12 +123,14 @@ public sealed class HeatMapPanel : IFigurePanel
             var line = plot.Add.ScatterLine(path.T1, path.T2, path.Colour);
             line.LineWidth = path.Width;
             line.LinePattern = path.Dashed ? LinePattern.Dashed : LinePattern.Solid;
+            if (path.Name is null) continue;
             line.LegendText = path.Name;
             legend = true;
         }
         if (legend)
         {
             plot.Legend.FontSize = 11;
+            plot.Legend.BackgroundColor = new Color(215, 215, 215); // white paths stay visible in the legend
             if (LegendBelow) plot.ShowLegend(Edge.Bottom);
             else plot.ShowLegend(Alignment.UpperLeft);
         }

@@ -35,7 +35,7 @@ public sealed class ImageStrip(string title, IReadOnlyList<ImageRow> rows, int p
         int tileW = PictureWidth * Scale, tileH = PictureHeight * Scale;
         int columns = Math.Max(1, Rows.Count == 0 ? 1 : Rows.Max(r => r.Pictures.Count));
         int top = titleHeight + caption.Length * lineHeight + 6;
-        int width = margin + labelWidth + columns * (tileW + gap) + margin;
+        int width = Math.Max(margin + labelWidth + columns * (tileW + gap) + margin, Figure.TextWidth(Title, caption));
         int height = top + Math.Max(1, Rows.Count) * (tileH + 2 * gap) + margin;
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;

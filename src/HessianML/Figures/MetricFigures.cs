@@ -29,7 +29,7 @@ public static class MetricFigures
     /// <summary>
     /// A row per quantity, a column per estimate. Each row shares one colour range: that of <paramref name="reference"/>
     /// (e.g. the exact answer) when given, so equal colours mean equal values and an estimate outside it saturates; else
-    /// that of all its panels.
+    /// that of all its panels. One estimate alone is laid out three panels to a row.
     /// </summary>
     public static Figure Fields(string title, int k, ParameterBox box, (string T1, string T2) axes,
         IReadOnlyList<(string Name, MetricField Field)> columns, MetricField? reference = null, string? caption = null)
@@ -49,7 +49,7 @@ public static class MetricFigures
                 panels.Add(new HeatMapPanel(panelTitle, values[c], k, k, box, axes, label) { Range = range });
             }
         }
-        return new Figure(title, panels, columns.Count) { Caption = caption, PanelWidth = 400, PanelHeight = 340 };
+        return new Figure(title, panels, columns.Count == 1 ? 3 : columns.Count) { Caption = caption, PanelWidth = 400, PanelHeight = 340 };
     }
 
     /// <summary>Each estimate's metric as ellipses over its own log10 det g, all on the colour range of the first.</summary>
@@ -81,13 +81,15 @@ public static class MetricFigures
     {
         ArgumentNullException.ThrowIfNull(backgrounds);
         ArgumentNullException.ThrowIfNull(pairs);
+        // One legend entry per kind of curve; the lengths of every pair go in the caption.
         var paths = new List<PathOverlay>();
-        foreach (var (p, n) in pairs.Select((p, n) => (p, n + 1)))
+        foreach (var (p, first) in pairs.Select((p, n) => (p, n == 0)))
         {
-            paths.Add(new PathOverlay(Invariant($"{n}: ours (global), length {p.Ours.Length:G4}"), p.Ours.T1, p.Ours.T2, OursColour, Width: 2.5f));
-            paths.Add(new PathOverlay(Invariant($"{n}: released Adam, {p.Adam.Length:G4}"), p.Adam.T1, p.Adam.T2, AdamColour));
-            paths.Add(new PathOverlay(Invariant($"{n}: straight line, {p.LineLength:G4}"), p.LineT1, p.LineT2, LineColour, Dashed: true));
+            paths.Add(new PathOverlay(first ? "ours (global)" : null, p.Ours.T1, p.Ours.T2, OursColour, Width: 2.5f));
+            paths.Add(new PathOverlay(first ? "released Adam" : null, p.Adam.T1, p.Adam.T2, AdamColour));
+            paths.Add(new PathOverlay(first ? "straight line" : null, p.LineT1, p.LineT2, LineColour, Dashed: true));
         }
+        string lengths = string.Join("; ", pairs.Select((p, n) => Invariant($"pair {n + 1}: {p.Ours.Length:G4} / {p.Adam.Length:G4} / {p.LineLength:G4}")));
         var dets = backgrounds.Select(b => Log10(b.Field.Determinant())).ToArray();
         var range = HeatMapPanel.SharedRange([reference is null ? dets[0] : Log10(reference.Determinant())]);
         var panels = backgrounds.Select((b, i) => (IFigurePanel)new HeatMapPanel($"geodesics over log10 det g, {b.Name}", dets[i], k, k, box, axes, "log10 det g")
@@ -98,8 +100,8 @@ public static class MetricFigures
         }).ToArray();
         return new Figure(title, panels, backgrounds.Count)
         {
-            Caption = "lengths measured under the fitted metric the paths were optimised under",
-            PanelWidth = 560, PanelHeight = 600,
+            Caption = "length under the fitted metric (ours / released Adam / straight line): " + lengths,
+            PanelWidth = 560, PanelHeight = 540,
         };
     }
 
