@@ -12,7 +12,7 @@ using HessianML.Data;
 using HessianML.Features;
 using HessianML.Geometry;
 using HessianML.Geometry.Geodesics;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Onnx;
 using HessianML.Posterior;
 using Microsoft.ML;
@@ -45,7 +45,7 @@ for (int i = 0; i < n; i++)
                 int k = 3 * (y * side + x);
                 (rgb[k], rgb[k + 1], rgb[k + 2]) = ((byte)(r * stripe), (byte)(g * stripe), (byte)(bl * stripe));
             }
-        PngWriter.Write(Path.Combine(images, FormattableString.Invariant($"render_{i:D2}{j:D2}_a{a:F4}_b{b:F4}.png")), rgb, side, side);
+        Png.Write(Path.Combine(images, FormattableString.Invariant($"render_{i:D2}{j:D2}_a{a:F4}_b{b:F4}.png")), rgb, side, side);
     }
 var pictures = ImageDataset.FromFolder(images); // an IDataView: columns image (path) and t, coordinates read from the names
 Console.WriteLine($"rendered {pictures.RowCount} pictures to {images}");

@@ -220,7 +220,7 @@ internal static class ImageCommands
                 [
                     ("rows", data.RowCount.ToString(Inv)), ("box", box.ToString()), ("grid", $"{k}x{k}"),
                     ("lambda", posterior.Lambda.ToString("G4", Inv)), ("psi", $"{fitted.Psi.Parametrisation}, fit jsd, {s} splines per axis"),
-                ], ReportPage.CurrentCommandLine());
+                ], CliOptions.Typed(parse));
             });
             var o = Console.Out;
             o.WriteLine(string.Create(Inv, $"feature-distance posterior {k}x{k} on {box}: lambda {posterior.Lambda:G4}; psi {fitted.Psi.Parametrisation}, fit jsd ({fitSeconds:F1} s)"));

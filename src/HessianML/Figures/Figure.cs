@@ -50,11 +50,14 @@ public sealed class Figure
 
     private const int TitleHeight = 34, CaptionLineHeight = 20;
 
+    /// <summary>Pixels above the panels: the title and the caption's lines.</summary>
+    public int HeaderHeight => TitleHeight + (Caption?.Split('\n').Length ?? 0) * CaptionLineHeight + 4;
+
     /// <summary>The figure as PNG bytes.</summary>
     public byte[] ToPng()
     {
         var captionLines = Caption?.Split('\n') ?? [];
-        int top = TitleHeight + captionLines.Length * CaptionLineHeight + 4;
+        int top = HeaderHeight;
         int rows = (Panels.Count + Columns - 1) / Columns;
         int width = Math.Max(Columns * PanelWidth, TextWidth(Title, captionLines)), height = top + rows * PanelHeight;
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))

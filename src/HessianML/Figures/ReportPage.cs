@@ -109,9 +109,9 @@ public sealed class ReportPage(string title)
         ];
     }
 
-    /// <summary>The running command as a user would type it: <c>hessian</c> and its arguments, quoted where needed.</summary>
-    public static string CurrentCommandLine(string program = "hessian") =>
-        string.Join(' ', new[] { program }.Concat(Environment.GetCommandLineArgs().Skip(1).Select(Quote)));
+    /// <summary>A command as a user would type it: <paramref name="program"/> and its arguments, quoted for a POSIX shell where needed.</summary>
+    public static string FormatCommandLine(IEnumerable<string> arguments, string program = "hessian") =>
+        string.Join(' ', new[] { program }.Concat(arguments.Select(Quote)));
 
     private static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_.,:/=+@%".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";

@@ -26,6 +26,7 @@ public sealed class DiffusionRunCommandTests
         Assert.AreEqual(0, r.Code, r.Err);
         foreach (string f in DiffusionReport.FileNames) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
         Assert.AreEqual(0, Directory.GetDirectories(dir).Length, "the staging folder is gone");
+        HessianML.Tests.Figures.ReportChecks.PageListsTheFolder(dir, DiffusionReport.PhaseMapFileName, DiffusionReport.LipschitzFigureFileName, DiffusionReport.PathsFileName);
         StringAssert.Contains(r.Out, "precision");
         StringAssert.Contains(r.Out, "pullback-feature");
         Assert.AreEqual(64, MetricField.ReadCsv(Path.Combine(dir, DiffusionReport.MetricFileName)).Count);
