@@ -84,6 +84,21 @@ public sealed class HeatMapPanel : IFigurePanel
 
     public void Draw(Plot plot)
     {
+        if (Values.Any(double.IsFinite)) DrawMap(plot);
+        else
+        {
+            // Nothing to colour (ScottPlot's heat map needs one finite value): the whole box grey, as an undefined cell is.
+            var grey = plot.Add.Rectangle(Box.Lo1, Box.Hi1, Box.Lo2, Box.Hi2);
+            grey.FillColor = Colors.Gray;
+            grey.LineWidth = 0;
+            grey.LegendText = $"{ColourLabel}: undefined in every cell";
+            plot.ShowLegend(Alignment.UpperLeft);
+        }
+        DrawOverlays(plot);
+    }
+
+    private void DrawMap(Plot plot)
+    {
         // ScottPlot's heat map puts row 0 at the top: row r is t2 index K2 - 1 - r, column c is t1 index c.
         var grid = new double[K2, K1];
         for (int i = 0; i < K1; i++)
@@ -99,7 +114,10 @@ public sealed class HeatMapPanel : IFigurePanel
         bar.Label = ColourLabel;
         bar.LabelStyle.FontSize = 13;
         if (IntegerColourTicks) bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+    }
 
+    private void DrawOverlays(Plot plot)
+    {
         bool legend = Ellipses?.Draw(plot) ?? false;
         foreach (var marks in Marks)
         {

@@ -71,6 +71,14 @@ public sealed class FigureTests
     }
 
     [TestMethod]
+    public void AHeatMapWithNoFiniteValueIsGreyNotAnError()
+    {
+        // e.g. log10 det g of an estimate that is indefinite everywhere (ScottPlot's own heat map throws on it).
+        var at = Render(new HeatMapPanel("undefined", [double.NaN, double.NaN, double.NaN, double.NaN], 2, 2, Box, ("beta", "h"), "log10 det g"));
+        Assert.AreEqual(Rgb(Colors.Gray), at(0.5, -0.15));
+    }
+
+    [TestMethod]
     public void CategoryColoursGiveEveryCategoryItsOwnColour()
     {
         Color[] colours = [Colors.Red, Colors.Green, Colors.Blue, Colors.Orange];
