@@ -153,8 +153,8 @@ public static class DiffusionFigures
             Figures = figures,
             FileDescriptions = new Dictionary<string, string>
             {
-                [DiffusionReport.ModelFileName] = "the fitted psi, an ML.NET model zip: t -> psi, dpsi, g, g_eigen",
-                [DiffusionReport.MetricFileName] = "our metric field at the K x K cell centres (t1,t2,psi,dpsi_dt1,dpsi_dt2,g11,g12,g22)",
+                [DiffusionReport.ModelFileName] = ReportPage.ModelDescription,
+                [DiffusionReport.MetricFileName] = ReportPage.MetricFieldDescription,
                 [DiffusionReport.LipschitzFileName] = "the Lipschitz table: eps, ratio at the boundary point, ratio far from it",
                 [DiffusionReport.InterpolationFileName] = "per pair and path: lengths in pixel and feature space, curvatures",
                 [DiffusionReport.ErrorsFileName] = "settings, boundary scores, Lipschitz growth, box-counting dimension, interpolation means, timings",

@@ -87,8 +87,8 @@ public static class EndToEndFigures
     /// <summary>What each file of a run folder holds.</summary>
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
-        [EndToEndReport.ModelFileName] = "the fitted psi, an ML.NET model zip: t -> psi, dpsi, g, g_eigen",
-        [EndToEndReport.OursFileName] = "our metric field at the K x K cell centres (t1,t2,psi,dpsi_dt1,dpsi_dt2,g11,g12,g22)",
+        [EndToEndReport.ModelFileName] = ReportPage.ModelDescription,
+        [EndToEndReport.OursFileName] = ReportPage.MetricFieldDescription,
         [EndToEndReport.BaselineFileName] = "the Mean-as-Stat baseline's field, same columns",
         [EndToEndReport.PcaVaeFileName] = "the PCA-VAE baseline's field, same columns",
         [EndToEndReport.ExactFileName] = "the exact field, same columns",

@@ -64,8 +64,8 @@ public static class ImageRunFigures
             ],
             FileDescriptions = new Dictionary<string, string>
             {
-                ["model.zip"] = "the fitted psi, an ML.NET model zip: t -> psi, dpsi, g, g_eigen",
-                ["metric.csv"] = "our metric field at the K x K cell centres (t1,t2,psi,dpsi_dt1,dpsi_dt2,g11,g12,g22)",
+                ["model.zip"] = ReportPage.ModelDescription,
+                ["metric.csv"] = ReportPage.MetricFieldDescription,
                 ["geodesic-1.csv"] = "our geodesic along the first diagonal (index,t1,t2,cumulative_length)",
                 ["geodesic-2.csv"] = "our geodesic along the second diagonal",
                 ["summary.json"] = "settings, lambda, geodesic lengths, fit time",

@@ -18,6 +18,10 @@ public sealed class ReportPage(string title)
 {
     public const string FileName = "report.html";
 
+    /// <summary>The line every run folder's model.zip and metric.csv get in the file list.</summary>
+    public const string ModelDescription = "the fitted psi, an ML.NET model zip: t -> psi, dpsi, g, g_eigen",
+        MetricFieldDescription = "our metric field at the K x K cell centres (t1,t2,psi,dpsi_dt1,dpsi_dt2,g11,g12,g22)";
+
     public string Title { get; } = title;
 
     /// <summary>The command that made the run, as typed; null when the run was made from code.</summary>
