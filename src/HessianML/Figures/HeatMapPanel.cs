@@ -190,7 +190,8 @@ public sealed class MetricEllipses
     /// <summary>Indices of the cells that get an ellipse.</summary>
     public int[] Cells { get; }
 
-    /// <summary>Long axis (diameter) as a fraction of the spacing between ellipses. Default 0.85: neighbours never touch.</summary>
+    /// <summary>Long axis (diameter) as a fraction of the spacing between ellipses (an odd number of cells; an even spacing
+    /// counts one cell less). Default 0.85: neighbours never touch and none crosses the box's edge.</summary>
     public double Fill { get; init; } = 0.85;
 
     /// <summary>How many of the drawn cells have no unit ball (g not positive definite).</summary>
@@ -207,7 +208,10 @@ public sealed class MetricEllipses
     /// <summary>Draws the ellipses; true when a legend entry (the red x) was added.</summary>
     internal bool Draw(Plot plot)
     {
-        double s1 = Stride * (Box.Hi1 - Box.Lo1) / K, s2 = Stride * (Box.Hi2 - Box.Lo2) / K;
+        // The unit of the ellipses' size: the spacing between them, less one cell when it is even, because then the
+        // ellipse sits on a cell half a cell off its block's centre and the full spacing would cross the box's edge.
+        int span = Stride % 2 == 1 ? Stride : Stride - 1;
+        double s1 = span * (Box.Hi1 - Box.Lo1) / K, s2 = span * (Box.Hi2 - Box.Lo2) / K;
         var bad1 = new List<double>();
         var bad2 = new List<double>();
         const int vertices = 41;

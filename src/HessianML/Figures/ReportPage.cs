@@ -65,7 +65,7 @@ public sealed class ReportPage(string title)
         sb.AppendLine($"<title>{E(Title)}</title>");
         sb.AppendLine("<style>body{font-family:sans-serif;max-width:1800px;margin:1.5em auto;padding:0 1em;color:#111}" +
                       "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #bbb;padding:.25em .6em;text-align:right}" +
-                      "th:first-child,td:first-child{text-align:left}caption{text-align:left;font-weight:bold;padding:.3em 0}" +
+                      "th:first-child,td:first-child,td.text,th.text{text-align:left}caption{text-align:left;font-weight:bold;padding:.3em 0}" +
                       "figure{margin:1em 0 2em}img{max-width:100%;border:1px solid #ddd}code,pre{background:#f4f4f4;padding:.2em .4em}" +
                       "pre{white-space:pre-wrap}</style>");
         sb.AppendLine("</head><body>");
@@ -74,7 +74,7 @@ public sealed class ReportPage(string title)
         sb.AppendLine("<h2>What ran</h2>");
         sb.AppendLine($"<pre>{E(CommandLine ?? "(made from code, not from the command line)")}</pre>");
         sb.AppendLine("<table><caption>Versions</caption>");
-        foreach (var (name, version) in Versions()) sb.AppendLine($"<tr><td>{E(name)}</td><td>{E(version)}</td></tr>");
+        foreach (var (name, version) in Versions()) sb.AppendLine($"<tr><td>{E(name)}</td><td class=\"text\">{E(version)}</td></tr>");
         sb.AppendLine("</table>");
         if (Tables.Count > 0) sb.AppendLine("<h2>Results</h2>");
         foreach (var t in Tables)
@@ -89,10 +89,10 @@ public sealed class ReportPage(string title)
             sb.AppendLine($"<figure id=\"{E(file)}\"><a href=\"{Link(file)}\"><img src=\"{Link(file)}\" alt=\"{E(caption)}\"></a>" +
                           $"<figcaption><code>{E(file)}</code>: {E(caption)}</figcaption></figure>");
         sb.AppendLine("<h2>Files in this folder</h2>");
-        sb.AppendLine("<table><tr><th>file</th><th>bytes</th><th>what</th></tr>");
+        sb.AppendLine("<table><tr><th>file</th><th>bytes</th><th class=\"text\">what</th></tr>");
         foreach (var (name, bytes) in files)
             sb.AppendLine($"<tr><td><a href=\"{Link(name)}\">{E(name)}</a></td><td>{bytes.ToString(CultureInfo.InvariantCulture)}</td>" +
-                          $"<td>{E(FileDescriptions.TryGetValue(name, out var d) ? d : "")}</td></tr>");
+                          $"<td class=\"text\">{E(FileDescriptions.TryGetValue(name, out var d) ? d : "")}</td></tr>");
         sb.AppendLine("</table>");
         sb.AppendLine("</body></html>");
         return sb.ToString();

@@ -70,9 +70,26 @@ public sealed class RunCommandTests
 
         // `hessian metric` on the saved model gives metric.csv again (same box, same K).
         string again = Path.Combine(_dir, "again.csv");
-        var m = CliRunner.Run("metric", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--grid", "6", "--out", again);
+        string metricFigure = Path.Combine(_dir, "again.png");
+        var m = CliRunner.Run("metric", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--grid", "6", "--out", again, "--figure", metricFigure);
         Assert.AreEqual(0, m.Code, m.Err);
         CollectionAssert.AreEqual(File.ReadAllLines(Path.Combine(dir, EndToEndReport.OursFileName)), File.ReadAllLines(again));
+        ReportChecks.AssertFigure(metricFigure);
+
+        // `hessian geodesic --figure`: the path over log10 det g; a figure name that is not .png is refused before any work.
+        string path = Path.Combine(_dir, "path.csv"), pathFigure = Path.Combine(_dir, "path.png");
+        var g = CliRunner.Run("geodesic", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--from", "0.3,-0.2", "--to", "0.6,0.2",
+            "--points", "20", "--out", path, "--figure", pathFigure);
+        Assert.AreEqual(0, g.Code, g.Err);
+        ReportChecks.AssertFigure(pathFigure);
+        string refused = Path.Combine(_dir, "refused.csv");
+        var bad = CliRunner.Run("geodesic", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--from", "0.3,-0.2", "--to", "0.6,0.2",
+            "--out", refused, "--figure", Path.Combine(_dir, "path.jpg"));
+        Assert.AreEqual(2, bad.Code);
+        StringAssert.Contains(bad.Err, "--figure");
+        StringAssert.Contains(bad.Err, ".png");
+        Assert.AreEqual(1, bad.Err.Trim().Split('\n').Length, "one line");
+        Assert.IsFalse(File.Exists(refused), "nothing written");
 
         // errors.json: the interior numbers are those of METHOD §7 recomputed from the saved model on the evaluation grid.
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName)));
