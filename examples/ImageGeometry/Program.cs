@@ -32,18 +32,19 @@ var hessian = mlContext.Hessian();
 string images = Path.Combine(dir, "images");
 Directory.CreateDirectory(images);
 const int n = 20, side = 48;
+var hues = new ScottPlot.Colormaps.Viridis();
 for (int i = 0; i < n; i++)
     for (int j = 0; j < n; j++)
     {
         double a = (i + 0.5) / n, b = (j + 0.5) / n;
+        var hue = hues.GetColor(a); // hue along t1
         var rgb = new byte[side * side * 3];
         for (int y = 0; y < side; y++)
             for (int x = 0; x < side; x++)
             {
                 double stripe = 0.5 + 0.5 * Math.Sin(2 * Math.PI * (1 + 3 * b) * x / side);
-                var (r, g, bl) = ColorMap.Map(a); // hue along t1
                 int k = 3 * (y * side + x);
-                (rgb[k], rgb[k + 1], rgb[k + 2]) = ((byte)(r * stripe), (byte)(g * stripe), (byte)(bl * stripe));
+                (rgb[k], rgb[k + 1], rgb[k + 2]) = ((byte)(hue.R * stripe), (byte)(hue.G * stripe), (byte)(hue.B * stripe));
             }
         Png.Write(Path.Combine(images, FormattableString.Invariant($"render_{i:D2}{j:D2}_a{a:F4}_b{b:F4}.png")), rgb, side, side);
     }
