@@ -162,8 +162,9 @@ internal static class ImageCommands
             OutputFiles.EnsureWritable(Path.Combine(dir, SummaryFileName));
 
             var err = parse.InvocationConfiguration.Error;
-            var data = ReadFeatures(path, k, err);
+            var data = ReadFeatures(path, k, err, out var pictures);
             var t = data.GetColumn<float>("t").Span;
+            (float[], string[])? pictureRows = pictures is null ? null : (t.ToArray(), pictures);
             var box = BoxOf(t);
             if (!box.IsProper) throw new CliException($"--features {path}: every row has the same t1 or t2 ({box}); the box needs a positive width on both axes");
             int seedValue = parse.GetValue(seed);
@@ -216,7 +217,7 @@ internal static class ImageCommands
                     ["fit_seconds"] = Math.Round(fitSeconds, 2),
                 };
                 File.WriteAllText(Path.Combine(stage, SummaryFileName), summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
-                ImageRunFigures.Write(fitted.Psi, k, n, stage,
+                ImageRunFigures.Write(fitted.Psi, k, n, stage, pictureRows,
                 [
                     ("rows", data.RowCount.ToString(Inv)), ("box", box.ToString()), ("grid", $"{k}x{k}"),
                     ("lambda", posterior.Lambda.ToString("G4", Inv)), ("psi", $"{fitted.Psi.Parametrisation}, fit jsd, {s} splines per axis"),
@@ -234,7 +235,8 @@ internal static class ImageCommands
     }
 
     /// <summary>The features file as t + features (other columns dropped: the model's input schema is what the posterior reads).</summary>
-    private static ColumnTable ReadFeatures(string path, int k, TextWriter err)
+    /// <remarks><paramref name="pictures"/>: the image column (each row's picture file) when the file has one, for the figures.</remarks>
+    private static ColumnTable ReadFeatures(string path, int k, TextWriter err, out string[]? pictures)
     {
         var all = ArrowDataFile.Read(path);
         try
@@ -246,6 +248,8 @@ internal static class ImageCommands
             throw new CliException($"--features {path}: {ex.Message}");
         }
         if (all.RowCount < 2) throw new CliException($"--features {path}: {all.RowCount} row(s); the posterior needs at least 2");
+        pictures = all.Schema.TryGetColumn(ImageDataset.ImageColumnName, out var image) && image.Type == ColumnType.Scalar(ItemKind.String)
+            ? all.GetColumn<string>(ImageDataset.ImageColumnName).ToArray() : null;
         var view = new ColumnTable.Builder()
             .AddVector("t", 2, all.GetColumn<float>("t").ToArray())
             .AddVector("features", all.Schema["features"].Type.VectorLength, all.GetColumn<float>("features").ToArray());

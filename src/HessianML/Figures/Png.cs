@@ -45,6 +45,31 @@ public static class Png
         return (bitmap.Width, bitmap.Height, rgb);
     }
 
+    /// <summary>
+    /// The picture in <paramref name="file"/> (any format SkiaSharp decodes) centre-cropped to a square and scaled to
+    /// side x side, as RGB bytes; null when the file is missing or cannot be decoded.
+    /// </summary>
+    public static byte[]? Thumbnail(string file, int side)
+    {
+        if (side < 1) throw new ArgumentOutOfRangeException(nameof(side), $"thumbnail side {side} must be at least 1");
+        if (!File.Exists(file)) return null;
+        using var source = SKBitmap.Decode(file);
+        if (source is null) return null;
+        int crop = Math.Min(source.Width, source.Height);
+        using var square = new SKBitmap();
+        if (!source.ExtractSubset(square, SKRectI.Create((source.Width - crop) / 2, (source.Height - crop) / 2, crop, crop))) return null;
+        using var scaled = square.Resize(new SKImageInfo(side, side, SKColorType.Rgba8888, SKAlphaType.Premul), new SKSamplingOptions(SKCubicResampler.Mitchell));
+        if (scaled is null) return null;
+        var rgb = new byte[side * side * 3];
+        for (int y = 0, p = 0; y < side; y++)
+            for (int x = 0; x < side; x++, p += 3)
+            {
+                var c = scaled.GetPixel(x, y);
+                (rgb[p], rgb[p + 1], rgb[p + 2]) = (c.Red, c.Green, c.Blue);
+            }
+        return rgb;
+    }
+
     internal static void WriteAtomically(string path, byte[] bytes)
     {
         var tmp = path + ".tmp";

@@ -38,6 +38,30 @@ public sealed class FigureTests
         StringAssert.Contains(ex.Message, "7 x 4");
     }
 
+    [TestMethod]
+    public void ThumbnailsAreTheCentreSquareScaled()
+    {
+        // 6 x 2: red outer columns, green centre columns; the centre square (columns 2-3) is all green, so its
+        // thumbnail is green whatever the resampler, and no red from the cropped-away columns leaks in.
+        var rgb = new byte[6 * 2 * 3];
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 6; x++)
+            {
+                int p = (y * 6 + x) * 3;
+                (rgb[p], rgb[p + 1], rgb[p + 2]) = x is 2 or 3 ? ((byte)0, (byte)200, (byte)0) : ((byte)255, (byte)0, (byte)0);
+            }
+        string file = Path.Combine(Path.GetTempPath(), $"thumb-{Guid.NewGuid():N}.png");
+        try
+        {
+            Png.Write(file, rgb, 6, 2);
+            var thumb = Png.Thumbnail(file, 5)!;
+            Assert.AreEqual(5 * 5 * 3, thumb.Length);
+            for (int p = 0; p < thumb.Length; p += 3) Assert.AreEqual((0, 200, 0), (thumb[p], thumb[p + 1], thumb[p + 2]), $"pixel {p / 3}");
+        }
+        finally { File.Delete(file); }
+        Assert.IsNull(Png.Thumbnail(file, 5), "a missing file has no thumbnail");
+    }
+
     /// <summary>Renders one panel alone and returns the colour at parameter point (t1, t2).</summary>
     private static Func<double, double, (byte, byte, byte)> Render(IFigurePanel panel)
     {
