@@ -47,7 +47,7 @@ public static class DiffusionFigures
             new PathOverlay(n > 0 ? null : q.Name == "ours" ? "our geodesics" : "linear paths", q.T1, q.T2,
                 q.Name == "ours" ? Colors.Black : Colors.White, Dashed: q.Name == "linear"))).ToArray();
         var map = new HeatMapPanel(
-            Invariant($"true phases ({phases} components), boundary cells on {k}x{k}"), values, f, f, UnitBox, Axes, "phase")
+            Figure.Invariant($"true phases ({phases} components), boundary cells on {k}x{k}"), values, f, f, UnitBox, Axes, "phase")
         {
             Colormap = new CategoryColours(PhaseColours(r.Mixture)),
             Range = (-0.5, phases - 0.5),
@@ -56,7 +56,7 @@ public static class DiffusionFigures
             Marks =
             [
                 new CellMarks("true boundary", r.TrueBoundary, k, k, MarkerShape.FilledCircle, Colors.Gray, 4),
-                new CellMarks(Invariant($"predicted boundary (precision {r.Boundary.Precision:F3}, recall {r.Boundary.Recall:F3} within {r.Options.BoundaryTolerance} cell)"),
+                new CellMarks(Figure.Invariant($"predicted boundary (precision {r.Boundary.Precision:F3}, recall {r.Boundary.Recall:F3} within {r.Options.BoundaryTolerance} cell)"),
                     r.PredictedBoundary, k, k, MarkerShape.OpenSquare, Colors.Black, 8),
             ],
             LegendBelow = true,
@@ -76,8 +76,8 @@ public static class DiffusionFigures
         var l = r.Lipschitz ?? throw new InvalidOperationException("the slice has one phase: no Lipschitz table to draw");
         var panel = new LogLogPanel("Lipschitz ratio of the generator along the slice", "eps (step in the slice)", "|x(p + eps u) - x(p)| / eps",
         [
-            new LineSeries(Invariant($"at a boundary point ({l.Boundary.A:F3}, {l.Boundary.B:F3})"), l.Steps, l.AtBoundary, Colors.Black),
-            new LineSeries(Invariant($"far from any boundary ({l.Far.A:F3}, {l.Far.B:F3})"), l.Steps, l.FarFromBoundary, new Color(30, 120, 200)),
+            new LineSeries(Figure.Invariant($"at a boundary point ({l.Boundary.A:F3}, {l.Boundary.B:F3})"), l.Steps, l.AtBoundary, Colors.Black),
+            new LineSeries(Figure.Invariant($"far from any boundary ({l.Far.A:F3}, {l.Far.B:F3})"), l.Steps, l.FarFromBoundary, new Color(30, 120, 200)),
         ])
         { ReferenceSlopes = [-1] };
         return new Figure("diffusion: a phase boundary is a jump of the generator", [panel], 1)
@@ -97,11 +97,11 @@ public static class DiffusionFigures
         {
             var path = p.Paths.First(q => q.Name == name);
             var picks = Enumerable.Range(0, n).Select(j => path.Samples[(int)Math.Round((double)j * (path.Samples.Length - 1) / Math.Max(1, n - 1))]);
-            return new ImageRow(Invariant($"pair {i + 1}: {name}"), picks.Select(s => GaussianMixture.ToRgb(s, h, w)).ToArray());
+            return new ImageRow(Figure.Invariant($"pair {i + 1}: {name}"), picks.Select(s => GaussianMixture.ToRgb(s, h, w)).ToArray());
         })).ToArray();
         return new ImageStrip("diffusion: the samples along each path", rows, w, h)
         {
-            Caption = Invariant($"{n} samples per path at equal steps of its own parametrisation (geodesics: equal metric length), first to last endpoint"),
+            Caption = Figure.Invariant($"{n} samples per path at equal steps of its own parametrisation (geodesics: equal metric length), first to last endpoint"),
         };
     }
 
@@ -128,26 +128,26 @@ public static class DiffusionFigures
             new("Phase boundary from the metric", ["", "value"],
             [
                 ["phases seen in the slice", r.PhaseMap.Distinct().Count().ToString(CultureInfo.InvariantCulture)],
-                [Invariant($"precision within {r.Options.BoundaryTolerance} cell"), Invariant($"{b.Precision:F3}")],
-                [Invariant($"recall within {r.Options.BoundaryTolerance} cell"), Invariant($"{b.Recall:F3}")],
-                ["cells predicted / true", Invariant($"{b.Predicted} / {b.True}")],
-                ["box-counting dimension of the boundary", r.BoxCount is { } c ? Invariant($"{c.Dimension:F3}") : "-"],
-                ["posterior lambda", Invariant($"{r.Posterior.Lambda:G4}")],
+                [Figure.Invariant($"precision within {r.Options.BoundaryTolerance} cell"), Figure.Invariant($"{b.Precision:F3}")],
+                [Figure.Invariant($"recall within {r.Options.BoundaryTolerance} cell"), Figure.Invariant($"{b.Recall:F3}")],
+                ["cells predicted / true", Figure.Invariant($"{b.Predicted} / {b.True}")],
+                ["box-counting dimension of the boundary", r.BoxCount is { } c ? Figure.Invariant($"{c.Dimension:F3}") : "-"],
+                ["posterior lambda", Figure.Invariant($"{r.Posterior.Lambda:G4}")],
             ]),
         };
         if (r.Lipschitz is { } l)
             tables.Add(new ReportTable("Lipschitz ratio |x(p + eps u) - x(p)| / eps", ["eps", "at the boundary point", "far from any boundary"],
-                l.Steps.Select((e, i) => (IReadOnlyList<string>)[Invariant($"{e:0E0}"), Invariant($"{l.AtBoundary[i]:G4}"), Invariant($"{l.FarFromBoundary[i]:G4}")]).ToArray()));
-        tables.Add(new ReportTable(Invariant($"Interpolation, mean over {r.Pairs.Count} pairs (METHOD section 7)"),
+                l.Steps.Select((e, i) => (IReadOnlyList<string>)[Figure.Invariant($"{e:0E0}"), Figure.Invariant($"{l.AtBoundary[i]:G4}"), Figure.Invariant($"{l.FarFromBoundary[i]:G4}")]).ToArray()));
+        tables.Add(new ReportTable(Figure.Invariant($"Interpolation, mean over {r.Pairs.Count} pairs (METHOD section 7)"),
             ["path", "length in pixels", "length in features", "curvature (plane)", "curvature (pixels)"],
-            DiffusionReport.Means(r).Select(m => (IReadOnlyList<string>)[m.Path, Invariant($"{m.LengthOutput:F3}"), Invariant($"{m.LengthFeature:F3}"),
-                Invariant($"{m.Curvature:F3}"), Invariant($"{m.CurvatureOutput:F3}")]).ToArray()));
+            DiffusionReport.Means(r).Select(m => (IReadOnlyList<string>)[m.Path, Figure.Invariant($"{m.LengthOutput:F3}"), Figure.Invariant($"{m.LengthFeature:F3}"),
+                Figure.Invariant($"{m.Curvature:F3}"), Figure.Invariant($"{m.CurvatureOutput:F3}")]).ToArray()));
         new ReportPage("hessian run diffusion")
         {
             CommandLine = commandLine,
             Summary =
             [
-                Invariant($"DDIM ({r.Options.Slice.DdimSteps} steps, eta {r.Options.Slice.Eta}) with the exact score of a {r.Mixture.Components}-component Gaussian mixture in d = {r.Mixture.Dimension}, over a 2D latent slice (a, b) in [0, 1]^2; posterior grid {r.Options.Grid}x{r.Options.Grid}, {r.TrainingRows} training rows."),
+                Figure.Invariant($"DDIM ({r.Options.Slice.DdimSteps} steps, eta {r.Options.Slice.Eta}) with the exact score of a {r.Mixture.Components}-component Gaussian mixture in d = {r.Mixture.Dimension}, over a 2D latent slice (a, b) in [0, 1]^2; posterior grid {r.Options.Grid}x{r.Options.Grid}, {r.TrainingRows} training rows."),
             ],
             Tables = tables,
             Figures = figures,
@@ -164,6 +164,4 @@ public static class DiffusionFigures
             },
         }.Write(folder);
     }
-
-    internal static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

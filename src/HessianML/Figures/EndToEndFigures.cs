@@ -70,8 +70,8 @@ public static class EndToEndFigures
             CommandLine = commandLine,
             Summary =
             [
-                Invariant($"{system}, box {axes.T1} in [{r.Box.Lo1}, {r.Box.Hi1}], {axes.T2} in [{r.Box.Lo2}, {r.Box.Hi2}], posterior grid {r.Grid}x{r.Grid}, errors on {r.EvaluationGrid}x{r.EvaluationGrid}."),
-                Invariant($"Posterior held-out cross-entropy {post.HeldOutCrossEntropy:F4} (uniform {post.UniformCrossEntropy:F4}); psi {r.Psi.Parametrisation}."),
+                Figure.Invariant($"{system}, box {axes.T1} in [{r.Box.Lo1}, {r.Box.Hi1}], {axes.T2} in [{r.Box.Lo2}, {r.Box.Hi2}], posterior grid {r.Grid}x{r.Grid}, errors on {r.EvaluationGrid}x{r.EvaluationGrid}."),
+                Figure.Invariant($"Posterior held-out cross-entropy {post.HeldOutCrossEntropy:F4} (uniform {post.UniformCrossEntropy:F4}); psi {r.Psi.Parametrisation}."),
             ],
             Tables = tables,
             Figures =
@@ -117,7 +117,7 @@ public static class EndToEndFigures
             ("indefinite fraction", "", e => e.IndefiniteFraction),
         };
         return new ReportTable(
-            Invariant($"Errors against the exact answer on a {r.EvaluationGrid}x{r.EvaluationGrid} grid, interior (inner 80% of the box) / whole box (METHOD section 7)"),
+            Figure.Invariant($"Errors against the exact answer on a {r.EvaluationGrid}x{r.EvaluationGrid} grid, interior (inner 80% of the box) / whole box (METHOD section 7)"),
             ["", "goal (interior)", .. methods.Select(m => m.Item1)],
             rows.Select(row => (IReadOnlyList<string>)[row.Name, row.Goal, .. methods.Select(m => F(row.Of(m.Item2.Interior)) + " / " + F(row.Of(m.Item2.Whole)))]).ToArray());
     }
@@ -128,9 +128,7 @@ public static class EndToEndFigures
         ["pair", "from", "to", "ours (global)", "released Adam", "straight line"],
         pairs.Select((p, i) => (IReadOnlyList<string>)
         [
-            (i + 1).ToString(CultureInfo.InvariantCulture), Invariant($"({p.From.T1:G4}, {p.From.T2:G4})"), Invariant($"({p.To.T1:G4}, {p.To.T2:G4})"),
-            Invariant($"{p.Ours.Length:G5}"), Invariant($"{p.Adam.Length:G5}"), Invariant($"{p.LineLength:G5}"),
+            (i + 1).ToString(CultureInfo.InvariantCulture), Figure.Invariant($"({p.From.T1:G4}, {p.From.T2:G4})"), Figure.Invariant($"({p.To.T1:G4}, {p.To.T2:G4})"),
+            Figure.Invariant($"{p.Ours.Length:G5}"), Figure.Invariant($"{p.Adam.Length:G5}"), Figure.Invariant($"{p.LineLength:G5}"),
         ]).ToArray());
-
-    internal static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -100,6 +100,9 @@ public sealed class Figure
         return (int)Math.Ceiling(widest) + 24;
     }
 
+    /// <summary>Numbers in figure and page text are written the same on every machine.</summary>
+    internal static string Invariant(FormattableString text) => text.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Writes the PNG through a temporary file, so a failure leaves no half-written figure.</summary>
     public void Save(string path) => Png.WriteAtomically(path, ToPng());
 }

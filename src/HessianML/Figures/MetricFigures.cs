@@ -89,7 +89,7 @@ public static class MetricFigures
             paths.Add(new PathOverlay(first ? "released Adam" : null, p.Adam.T1, p.Adam.T2, AdamColour));
             paths.Add(new PathOverlay(first ? "straight line" : null, p.LineT1, p.LineT2, LineColour, Dashed: true));
         }
-        string lengths = string.Join("; ", pairs.Select((p, n) => Invariant($"pair {n + 1}: {p.Ours.Length:G4} / {p.Adam.Length:G4} / {p.LineLength:G4}")));
+        string lengths = string.Join("; ", pairs.Select((p, n) => Figure.Invariant($"pair {n + 1}: {p.Ours.Length:G4} / {p.Adam.Length:G4} / {p.LineLength:G4}")));
         var dets = backgrounds.Select(b => Log10(b.Field.Determinant())).ToArray();
         var range = HeatMapPanel.SharedRange([reference is null ? dets[0] : Log10(reference.Determinant())]);
         var panels = backgrounds.Select((b, i) => (IFigurePanel)new HeatMapPanel($"geodesics over log10 det g, {b.Name}", dets[i], k, k, box, axes, "log10 det g")
@@ -104,6 +104,4 @@ public static class MetricFigures
             PanelWidth = 560, PanelHeight = 540,
         };
     }
-
-    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
