@@ -64,6 +64,14 @@ public static class EndToEndFigures
         var tables = new List<ReportTable>();
         if (ErrorTable(r, system, axes) is { } errors) tables.Add(errors);
         tables.Add(GeodesicTable(pairs));
+        if (r.Geodesics is { } check)
+            tables.Add(new ReportTable(Figure.Invariant($"Geodesics measured on the exact metric ({check.Pairs.Count} pairs, geodesics.csv)"),
+                ["pair", "from", "to", "ours", "released Adam", "straight line", "exact optimum"],
+                check.Pairs.Select((p, i) => (IReadOnlyList<string>)
+                [
+                    (i + 1).ToString(CultureInfo.InvariantCulture), Figure.Invariant($"({p.From.T1:G4}, {p.From.T2:G4})"), Figure.Invariant($"({p.To.T1:G4}, {p.To.T2:G4})"),
+                    Figure.Invariant($"{p.Ours:G5}"), Figure.Invariant($"{p.Adam:G5}"), Figure.Invariant($"{p.Straight:G5}"), Figure.Invariant($"{p.Optimum:G5}"),
+                ]).ToArray()));
         var post = r.Posterior;
         new ReportPage($"hessian run {system}")
         {
@@ -93,6 +101,7 @@ public static class EndToEndFigures
         [EndToEndReport.PcaVaeFileName] = "the PCA-VAE baseline's field, same columns",
         [EndToEndReport.ExactFileName] = "the exact field, same columns",
         [EndToEndReport.ErrorsFileName] = "settings, posterior quality, every method's errors, stage timings",
+        [EndToEndReport.GeodesicsFileName] = "geodesic lengths on the exact metric: ours, released Adam, straight line, exact optimum",
         [FieldsFileName] = "figure: the fields side by side",
         [EllipsesFileName] = "figure: the metric as ellipses",
         [GeodesicsFileName] = "figure: geodesics over log10 det g",
