@@ -87,7 +87,7 @@ internal static class DiffusionRunCommand
                 ["lambda"] = options.Lambda, ["posterior_width"] = options.PosteriorWidth, ["epochs"] = options.LogPartition.Epochs, ["splines"] = options.LogPartition.SplineCount,
                 ["pairs"] = options.Pairs, ["pullback_resolution"] = options.PullbackResolution, ["seed"] = options.Slice.Seed,
             };
-            var written = DiffusionReport.Write(result, dir, settings);
+            var written = DiffusionReport.Write(result, dir, settings, CliOptions.Typed(parse));
             Console.Out.Write(DiffusionReport.Table(result));
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"wrote {string.Join(", ", written.Select(Path.GetFileName))} to {dir} ({clock.Elapsed.TotalSeconds:F0} s)"));

@@ -4,7 +4,7 @@ using System.Globalization;
 using HessianML.Cli.Infrastructure;
 using HessianML.Data;
 using HessianML.Features;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Systems;
 using Microsoft.ML;
 using Microsoft.ML.OnnxRuntime;
@@ -63,7 +63,7 @@ internal static class FeaturizeBench
         {
             double t1 = (i / perAxis + 0.5) / perAxis, t2 = (i % perAxis + 0.5) / perAxis;
             paths[i] = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"p{i:D5}.png"));
-            PngWriter.Write(paths[i], ShapePictures.Render(t1, t2, side).Pixels, side, side);
+            Png.Write(paths[i], ShapePictures.Render(t1, t2, side).Pixels, side, side);
         }
         var data = new ColumnTable.Builder().AddScalar("image", paths).Build();
         var ml = new MLContext(seed: 1);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using HessianML.Cli.Infrastructure;
 using HessianML.Data;
+using HessianML.Figures;
 using HessianML.Geometry;
 using HessianML.Geometry.Geodesics;
 using HessianML.Pipeline;
@@ -30,10 +31,15 @@ internal static class GeodesicCommand
         var resolution = CliOptions.Value("--resolution", "nodes per side of the grid the metric is tabulated on", 129);
         var method = CliOptions.Value("--method", "global (Dijkstra + energy refinement) or adam (the released optimiser)", GeodesicMethod.Global);
         var output = CliOptions.RequiredPath("--out", "path CSV: index,t1,t2,cumulative_length");
+        var figure = new Option<string>("--figure")
+        {
+            Description = "also draw the path(s) over log10 det g, with the released Adam optimiser's and the straight line for comparison, into this PNG",
+            HelpName = "FILE.png",
+        };
         var command = new Command("geodesic",
             "The globally shortest path between two points under a fitted model's Fisher metric g = Hessian psi, as a CSV.")
         {
-            model, from, to, pairs, points, resolution, method, output,
+            model, from, to, pairs, points, resolution, method, output, figure,
         };
         command.SetAction(parse =>
         {
@@ -48,9 +54,12 @@ internal static class GeodesicCommand
             if (pairsPath is null ? !onePath : any)
                 throw new CliException("give either --from and --to (one path) or --pairs (a CSV of pairs)");
             var options = new GeodesicOptions { Points = n, Resolution = r, Method = parse.GetValue(method) };
+            string? figurePath = parse.GetValue(figure);
+            if (figurePath is not null) OutputFiles.EnsureFigure(figurePath, "--figure");
             if (pairsPath is not null)
             {
-                WritePairs(modelPath, pairsPath, options, path);
+                var ends = WritePairs(modelPath, pairsPath, options, path);
+                if (figurePath is not null) DrawFigure(ModelInput.LoadPsi(modelPath), modelPath, ends, options, figurePath);
                 return 0;
             }
             var (a1, a2) = ParsePoint(parse.GetValue(from)!, "--from");
@@ -64,6 +73,7 @@ internal static class GeodesicCommand
             var p = geodesic.Solve(a1, a2, b1, b2);
             WriteCsv(p, (a1, a2), (b1, b2), path);
             NoteFloor(geodesic);
+            if (figurePath is not null) DrawFigure(psi, modelPath, [((a1, a2), (b1, b2))], options, figurePath);
             Console.Out.WriteLine(Invariant(
                 $"wrote a {n}-point geodesic of {modelPath} from ({a1}, {a2}) to ({b1}, {b2}) to {path}: length {p.Length:G6}, energy {p.Energy:G6}, curvature {p.Curvature:G6}"));
             return 0;
@@ -86,8 +96,17 @@ internal static class GeodesicCommand
         CsvDataFile.Write(view, path);
     }
 
-    /// <summary>Every pair of <paramref name="pairsPath"/> through one <see cref="GeodesicTransformer"/> (one tabulation).</summary>
-    private static void WritePairs(string modelPath, string pairsPath, GeodesicOptions options, string path)
+    /// <summary>The pairs' geodesics (recomputed by both methods, with the straight line) over log10 det g on 64 x 64 cells.</summary>
+    private static void DrawFigure(LogPartitionTransformer psi, string modelPath, IReadOnlyList<((double, double), (double, double))> ends,
+        GeodesicOptions options, string figurePath)
+    {
+        var (figure, _) = ImageRunFigures.Geodesics($"{Path.GetFileName(modelPath)}: geodesics", psi.Psi, 64, ends, options);
+        figure.Save(figurePath);
+        Console.Out.WriteLine($"drew {figurePath}");
+    }
+
+    /// <summary>Every pair of <paramref name="pairsPath"/> through one <see cref="GeodesicTransformer"/> (one tabulation); returns the pairs.</summary>
+    private static IReadOnlyList<((double, double), (double, double))> WritePairs(string modelPath, string pairsPath, GeodesicOptions options, string path)
     {
         if (!File.Exists(pairsPath)) throw new CliException($"--pairs {pairsPath}: no such file");
         ColumnTable input;
@@ -137,6 +156,9 @@ internal static class GeodesicCommand
         var lengths = result.GetColumn<double>("length").ToArray();
         Console.Out.WriteLine(Invariant(
             $"wrote {rows} geodesics of {n} points of {modelPath} to {path}: lengths {lengths.Min():G6} to {lengths.Max():G6} (mean {lengths.Average():G6})"));
+        var ends = new ((double, double), (double, double))[rows];
+        for (int q = 0; q < rows; q++) ends[q] = ((from[2 * q], from[2 * q + 1]), (to[2 * q], to[2 * q + 1]));
+        return ends;
     }
 
     private static void NoteFloor(GeodesicTransformer geodesic)

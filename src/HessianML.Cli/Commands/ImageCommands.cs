@@ -6,7 +6,7 @@ using HessianML.Data;
 using HessianML.Features;
 using HessianML.Geometry;
 using HessianML.Geometry.Geodesics;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Pipeline;
 using HessianML.Posterior;
 using HessianML.Systems;
@@ -24,7 +24,6 @@ internal static class ImageCommands
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public const string MetricPngFileName = "metric.png";
     public const string SummaryFileName = "summary.json";
 
     /// <summary>`hessian featurize [--encoder resnet18|ENCODER.onnx] --images DIR_OR_CSV --out FEATURES.arrow [--batch N] [--size S] [--on-bad-image skip|fail] [--device cpu|cuda[:N]]`.</summary>
@@ -209,8 +208,9 @@ internal static class ImageCommands
             OutputFiles.EnsureWritable(Path.Combine(dir, SummaryFileName));
 
             var err = parse.InvocationConfiguration.Error;
-            var data = ReadFeatures(path, k, err);
+            var data = ReadFeatures(path, k, err, out var pictures);
             var t = data.GetColumn<float>("t").Span;
+            (float[], string[])? pictureRows = pictures is null ? null : (t.ToArray(), pictures);
             var box = BoxOf(t);
             if (!box.IsProper) throw new CliException($"--features {path}: every row has the same t1 or t2 ({box}); the box needs a positive width on both axes");
             if (cells is { } w) lam = HessianML.Evaluation.Diffusion.DiffusionRun.PosteriorLambda(data, box, k, w);
@@ -248,7 +248,6 @@ internal static class ImageCommands
                 field.WriteCsv(Path.Combine(stage, "metric.csv"));
                 for (int i = 0; i < paths.Length; i++)
                     GeodesicCommand.WriteCsv(paths[i], corners[i].Item1, corners[i].Item2, Path.Combine(stage, $"geodesic-{i + 1}.csv"));
-                HeatMaps(field, k, paths).SavePng(Path.Combine(stage, MetricPngFileName));
                 var summary = new System.Text.Json.Nodes.JsonObject
                 {
                     ["features"] = Path.GetFullPath(path),
@@ -265,6 +264,11 @@ internal static class ImageCommands
                     ["fit_seconds"] = Math.Round(fitSeconds, 2),
                 };
                 File.WriteAllText(Path.Combine(stage, SummaryFileName), summary.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+                ImageRunFigures.Write(fitted.Psi, k, n, stage, pictureRows,
+                [
+                    ("rows", data.RowCount.ToString(Inv)), ("box", box.ToString()), ("grid", $"{k}x{k}"),
+                    ("lambda", posterior.Lambda.ToString("G4", Inv)), ("psi", $"{fitted.Psi.Parametrisation}, fit jsd, {s} splines per axis"),
+                ], CliOptions.Typed(parse));
             });
             var o = Console.Out;
             o.WriteLine(string.Create(Inv, $"feature-distance posterior {k}x{k} on {box}: lambda {posterior.Lambda:G4}; psi {fitted.Psi.Parametrisation}, fit jsd ({fitSeconds:F1} s)"));
@@ -278,7 +282,8 @@ internal static class ImageCommands
     }
 
     /// <summary>The features file as t + features (other columns dropped: the model's input schema is what the posterior reads).</summary>
-    private static ColumnTable ReadFeatures(string path, int k, TextWriter err)
+    /// <remarks><paramref name="pictures"/>: the image column (each row's picture file) when the file has one, for the figures.</remarks>
+    private static ColumnTable ReadFeatures(string path, int k, TextWriter err, out string[]? pictures)
     {
         var all = ArrowDataFile.Read(path);
         try
@@ -290,6 +295,8 @@ internal static class ImageCommands
             throw new CliException($"--features {path}: {ex.Message}");
         }
         if (all.RowCount < 2) throw new CliException($"--features {path}: {all.RowCount} row(s); the posterior needs at least 2");
+        pictures = all.Schema.TryGetColumn(ImageDataset.ImageColumnName, out var image) && image.Type == ColumnType.Scalar(ItemKind.String)
+            ? all.GetColumn<string>(ImageDataset.ImageColumnName).ToArray() : null;
         var view = new ColumnTable.Builder()
             .AddVector("t", 2, all.GetColumn<float>("t").ToArray())
             .AddVector("features", all.Schema["features"].Type.VectorLength, all.GetColumn<float>("features").ToArray());
@@ -312,19 +319,5 @@ internal static class ImageCommands
         static double D(double f) => double.Parse(((float)f).ToString("R", Inv), Inv);
         // ... but never inside the data: a bound that the short form moved inwards stays as it was.
         return new ParameterBox(Math.Min(D(lo1), lo1), Math.Max(D(hi1), hi1), Math.Min(D(lo2), lo2), Math.Max(D(hi2), hi2));
-    }
-
-    /// <summary>psi, g11, g12, g22 and det g (log10 when it spans decades) side by side.</summary>
-    private static Canvas HeatMaps(MetricField f, int k, IReadOnlyList<GeodesicPath> paths)
-    {
-        var det = f.Determinant();
-        var finite = det.Where(v => double.IsFinite(v)).ToArray();
-        bool log = finite.Length > 0 && finite.Min() > 0 && finite.Max() > 20 * finite.Min();
-        var panels = new List<HeatMapPanel>
-        {
-            new("psi", f.Psi, k, k), new("g11", f.G11, k, k), new("g12", f.G12, k, k), new("g22", f.G22, k, k),
-            new(log ? "log10 det g" : "det g", log ? det.Select(v => v > 0 ? Math.Log10(v) : double.NaN).ToArray() : det, k, k),
-        };
-        return HeatMapFigure.Render(panels, 5, $"t1 left to right, t2 bottom to top, {k}x{k} cells; geodesics: geodesic-*.csv ({paths.Count})");
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using HessianML.Cli.Infrastructure;
+using HessianML.Figures;
 using HessianML.Geometry;
 using HessianML.Pipeline;
 using HessianML.Posterior;
@@ -17,10 +18,15 @@ internal static class MetricCommand
         var t1 = new Option<string>("--t1") { Description = "t1 range LO:HI (default: the box psi was fitted on; must lie inside it)", HelpName = "LO:HI" };
         var t2 = new Option<string>("--t2") { Description = "t2 range LO:HI (default: the box psi was fitted on; must lie inside it)", HelpName = "LO:HI" };
         var output = CliOptions.RequiredPath("--out", "metric-field CSV: t1,t2,psi,dpsi_dt1,dpsi_dt2,g11,g12,g22");
+        var figure = new Option<string>("--figure")
+        {
+            Description = "also draw the field as heat maps (psi, its gradient, log10 g11, log10 g22, log10 det g) into this PNG",
+            HelpName = "FILE.png",
+        };
         var command = new Command("metric",
             "psi, its gradient and the Fisher metric g = Hessian psi of a fitted model on a K x K grid, as a metric-field CSV.")
         {
-            model, grid, t1, t2, output,
+            model, grid, t1, t2, output, figure,
         };
         command.SetAction(parse =>
         {
@@ -35,9 +41,17 @@ internal static class MetricCommand
             const double slack = 1e-9; // ranges typed from a printed box may differ in the last digit
             if (r1.Lo < fitted.Lo1 - slack || r1.Hi > fitted.Hi1 + slack || r2.Lo < fitted.Lo2 - slack || r2.Hi > fitted.Hi2 + slack)
                 throw new CliException($"--t1 {r1} --t2 {r2}: outside the box psi was fitted on, {fitted} (psi is not defined beyond it)");
+            string? figurePath = parse.GetValue(figure);
+            if (figurePath is not null) OutputFiles.EnsureFigure(figurePath, "--figure");
             OutputFiles.EnsureWritable(path);
-            var field = psi.Field(new ParameterBox(r1.Lo, r1.Hi, r2.Lo, r2.Hi), k);
+            var box = new ParameterBox(r1.Lo, r1.Hi, r2.Lo, r2.Hi);
+            var field = psi.Field(box, k);
             field.WriteCsv(path);
+            if (figurePath is not null)
+            {
+                ImageRunFigures.Fields($"{Path.GetFileName(modelPath)}: psi, its gradient and the Fisher metric on {k}x{k} cells", field, k, box).Save(figurePath);
+                Console.Out.WriteLine($"drew {figurePath}");
+            }
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"wrote the metric field of {modelPath} ({psi.Parametrisation} psi, {k}x{k} cells of [{r1.Lo}, {r1.Hi}] x [{r2.Lo}, {r2.Hi}]) to {path}"));
             return 0;

@@ -185,7 +185,7 @@ internal static class RunCommands
             recorded["size"] = l;
             recorded["beta"] = b.ToString();
             recorded["field"] = h.ToString();
-            return Finish(samples, box, exact, options, dir, "ising", recorded, ("beta", "h"));
+            return Finish(samples, box, exact, options, dir, "ising", recorded, ("beta", "h"), CliOptions.Typed(parse));
         });
         return command;
     }
@@ -229,7 +229,7 @@ internal static class RunCommands
             recorded["size"] = l;
             recorded["alpha"] = a.ToString();
             recorded["beta"] = b.ToString();
-            return Finish(samples, box, (bx, k) => TasepExact.MetricFieldOnGrid(l, bx, k), options, dir, "tasep", recorded, ("alpha", "beta"));
+            return Finish(samples, box, (bx, k) => TasepExact.MetricFieldOnGrid(l, bx, k), options, dir, "tasep", recorded, ("alpha", "beta"), CliOptions.Typed(parse));
         });
         return command;
     }
@@ -243,11 +243,11 @@ internal static class RunCommands
     }
 
     private static int Finish(ColumnTable samples, ParameterBox box, Func<ParameterBox, int, MetricField>? exact, EndToEndOptions options,
-        string dir, string system, Dictionary<string, object?> settings, (string, string) axes)
+        string dir, string system, Dictionary<string, object?> settings, (string, string) axes, string commandLine)
     {
         var clock = Stopwatch.StartNew();
         var result = EndToEndRun.Run(new Microsoft.ML.MLContext(unchecked((int)(ulong)settings["seed"]!)), samples, box, exact, options);
-        var written = EndToEndReport.Write(result, dir, system, settings, axes);
+        var written = EndToEndReport.Write(result, dir, system, settings, axes, commandLine);
         var post = result.Posterior;
         var o = Console.Out;
         o.WriteLine(string.Create(Inv,

@@ -24,12 +24,12 @@ public static class OutputFiles
             : $"--out {path}: unknown extension '{ext}' (this output is a CSV table: use .csv)");
     }
 
-    /// <summary>Fails now, with the reason, if <paramref name="path"/> cannot be created (creating its folder if needed).</summary>
-    public static void EnsureWritable(string path)
+    /// <summary>Fails now, with the reason, if <paramref name="path"/> (given as <paramref name="option"/>) cannot be created (creating its folder if needed).</summary>
+    public static void EnsureWritable(string path, string option = "--out")
     {
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full))
-            throw new CliException($"--out {path} is a directory");
+            throw new CliException($"{option} {path} is a directory");
         string dir = Path.GetDirectoryName(full) ?? ".";
         try
         {
@@ -39,8 +39,16 @@ public static class OutputFiles
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CliException($"--out {path}: cannot write there ({ex.Message})");
+            throw new CliException($"{option} {path}: cannot write there ({ex.Message})");
         }
+    }
+
+    /// <summary>A figure file named by <paramref name="option"/>: a .png name that can be written (checked before any work).</summary>
+    public static void EnsureFigure(string path, string option)
+    {
+        if (!string.Equals(Path.GetExtension(path), ".png", StringComparison.OrdinalIgnoreCase))
+            throw new CliException($"{option} {path}: figures are PNG images; use a .png name");
+        EnsureWritable(path, option);
     }
 
     /// <summary>Writes a samples view (`t`, `state`) as Arrow, or as CSV with header `t1,t2,x0,...,x(n-1)`; atomically.</summary>

@@ -31,6 +31,9 @@ public readonly record struct ParamRange(double Lo, double Hi)
 /// <summary>Option factories so every command spells the shared options the same way.</summary>
 public static class CliOptions
 {
+    /// <summary>The command as the user typed it (`hessian` and the parsed tokens), for the report page of a run.</summary>
+    public static string Typed(ParseResult parse) => Figures.ReportPage.FormatCommandLine(parse.Tokens.Select(t => t.Value));
+
     public static Option<ParamRange> Range(string name, string description, string defaultValue) => new(name)
     {
         Description = $"{description} (LO:HI, or one value)",

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HessianML.Data;
 using HessianML.Geometry;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Pipeline;
 
 using HessianML.Pipeline.MlNet;
@@ -13,8 +13,8 @@ namespace HessianML.Evaluation;
 
 /// <summary>
 /// Writes an <see cref="EndToEndResult"/> as the folder <c>hessian run</c> promises: <c>model.zip</c>, the three
-/// metric-field CSVs (<c>metric.csv</c>, <c>baseline-mean-as-stat.csv</c>, <c>exact.csv</c>), <c>errors.json</c> and the
-/// heat maps <c>fields.png</c>. Everything is written into a hidden staging folder first and moved in at the end, so
+/// metric-field CSVs (<c>metric.csv</c>, <c>baseline-mean-as-stat.csv</c>, <c>exact.csv</c>), <c>errors.json</c>, the
+/// figures and <c>report.html</c> (<see cref="EndToEndFigures"/>). Everything is written into a hidden staging folder first and moved in at the end, so
 /// a failure leaves the folder as it was, never half a run.
 /// </summary>
 public static class EndToEndReport
@@ -25,16 +25,15 @@ public static class EndToEndReport
     public const string PcaVaeFileName = "baseline-pca-vae.csv";
     public const string ExactFileName = "exact.csv";
     public const string ErrorsFileName = "errors.json";
-    public const string HeatMapFileName = "fields.png";
     public const string GeodesicsFileName = "geodesics.csv";
 
     /// <summary>
     /// Writes the folder. <paramref name="system"/> and <paramref name="settings"/> (flag name -> value) are recorded in
-    /// errors.json so a reader knows what made it; <paramref name="axes"/> names t1 and t2 in the pictures and tables.
-    /// Returns the paths written.
+    /// errors.json so a reader knows what made it; <paramref name="axes"/> names t1 and t2 in the pictures and tables;
+    /// <paramref name="commandLine"/> goes on report.html (null: made from code). Returns the paths written.
     /// </summary>
     public static IReadOnlyList<string> Write(EndToEndResult result, string directory, string system,
-        IReadOnlyDictionary<string, object?> settings, (string T1, string T2) axes)
+        IReadOnlyDictionary<string, object?> settings, (string T1, string T2) axes, string? commandLine = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(directory);
@@ -48,7 +47,7 @@ public static class EndToEndReport
             result.Exact?.WriteCsv(In(ExactFileName));
             if (result.Geodesics is { } geodesics) CsvDataFile.Write(geodesics.ToDataView(), In(GeodesicsFileName));
             File.WriteAllText(In(ErrorsFileName), ErrorsJson(result, system, settings, axes).ToJsonString(JsonOptions) + "\n");
-            HeatMaps(result, axes).SavePng(In(HeatMapFileName));
+            EndToEndFigures.Write(result, staging, system, axes, commandLine);
         });
     }
 
@@ -207,62 +206,5 @@ public static class EndToEndReport
             $"check: exact metric not positive definite in {inner.ExactNotPositiveDefiniteFraction:F4} of interior cells, " +
             $"{whole.ExactNotPositiveDefiniteFraction:F4} of the whole box (should be 0)"));
         return sb.ToString();
-    }
-
-    /// <summary>
-    /// One figure: a row per quantity (psi, its two derivatives, log10 g11, log10 g22, log10 det g), a column per field
-    /// (exact, ours, Mean-as-Stat). With an exact answer each estimate is first carried into the exact gauge (its fitted
-    /// scale and affine part, interior fit) and every row shares the exact field's colour range, so equal colours mean
-    /// equal values; without one, a row shares the range of all its panels. The metric rows are always log10 (the
-    /// metric spans decades where the system is stiff); a cell where the quantity is not positive has no log10 and is
-    /// drawn grey, and each metric panel's title counts those cells.
-    /// </summary>
-    public static Canvas HeatMaps(EndToEndResult r, (string T1, string T2) axes)
-    {
-        ArgumentNullException.ThrowIfNull(r);
-        return HeatMaps(r.Grid, r.Ours, r.Baseline, r.Exact, r.OursErrors, r.BaselineErrors, axes);
-    }
-
-    /// <summary>The figure of <see cref="HeatMaps(EndToEndResult, ValueTuple{string, string})"/> from its parts (K x K fields).</summary>
-    internal static Canvas HeatMaps(int k, MetricField ours, MetricField baseline, MetricField? exact,
-        MethodErrors? oursErrors, MethodErrors? baselineErrors, (string T1, string T2) axes)
-    {
-        var columns = new List<(string Name, MetricField Field)>();
-        if (exact is not null && oursErrors is not null && baselineErrors is not null)
-        {
-            columns.Add(("exact", exact));
-            columns.Add(("ours", oursErrors.Interior.Align(ours)));
-            columns.Add(("mean-as-stat", baselineErrors.Interior.Align(baseline)));
-        }
-        else
-        {
-            exact = null;
-            columns.Add(("ours", ours));
-            columns.Add(("mean-as-stat", baseline));
-        }
-        static double[] Log10(double[] v) => v.Select(x => x > 0 ? Math.Log10(x) : double.NaN).ToArray();
-        var quantities = new (string Name, bool Log, Func<MetricField, double[]> Of)[]
-        {
-            ("psi", false, f => f.Psi), ($"dpsi/d{axes.T1}", false, f => f.Dpsi1), ($"dpsi/d{axes.T2}", false, f => f.Dpsi2),
-            ("log10 g11", true, f => Log10(f.G11)), ("log10 g22", true, f => Log10(f.G22)),
-            ("log10 det g", true, f => Log10(f.Determinant())),
-        };
-        var panels = new List<HeatMapPanel>();
-        foreach (var (name, log, of) in quantities)
-        {
-            var values = columns.Select(c => of(c.Field)).ToArray();
-            var reference = (exact is null ? values.SelectMany(v => v) : of(exact)).Where(double.IsFinite).ToArray();
-            double? lo = reference.Length > 0 ? reference.Min() : null, hi = reference.Length > 0 ? reference.Max() : null;
-            for (int c = 0; c < columns.Count; c++)
-            {
-                // Log panels: every NaN is a cell whose quantity was not positive (or undefined), drawn grey.
-                string title = log ? string.Create(CultureInfo.InvariantCulture,
-                    $"{name} {columns[c].Name} ({values[c].Count(double.IsNaN)} <= 0)") : $"{name} {columns[c].Name}";
-                panels.Add(new HeatMapPanel(title, values[c], k, k, lo, hi));
-            }
-        }
-        return HeatMapFigure.Render(panels, columns.Count,
-            $"{axes.T1} left to right, {axes.T2} bottom to top, {k}x{k} cells\n" +
-            "grey: not positive, no log10 (count in each title)");
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using HessianML.Features;
-using HessianML.Imaging;
+using HessianML.Figures;
 
 namespace HessianML.Systems;
 
@@ -75,7 +75,7 @@ public static class ShapePictures
                 double a = (i + 0.5) / n, b = (j + 0.5) / n;
                 string path = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"shape_{i:D2}{j:D2}_a{a:F4}_b{b:F4}.png"));
                 var image = Render(a, b, side);
-                PngWriter.Write(path, image.Pixels, side, side);
+                Png.Write(path, image.Pixels, side, side);
                 paths.Add(path);
             }
         return paths;

@@ -26,6 +26,15 @@ public sealed class DiffusionRunCommandTests
         Assert.AreEqual(0, r.Code, r.Err);
         foreach (string f in DiffusionReport.FileNames) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
         Assert.AreEqual(0, Directory.GetDirectories(dir).Length, "the staging folder is gone");
+        string[] figures = [DiffusionReport.PhaseMapFileName, DiffusionReport.LipschitzFigureFileName, DiffusionReport.PathsFileName];
+        HessianML.Tests.Figures.ReportChecks.PageListsTheFolder(dir, figures);
+        // The same seed again: the same figures, byte for byte.
+        string again = Path.Combine(_dir, "again");
+        var r2 = CliRunner.Run("run", "diffusion", "--components", "3", "--dim", "27", "--grid", "8", "--epochs", "5", "--splines", "8",
+            "--pairs", "1", "--pullback-resolution", "17", "--seed", "1", "--out", again);
+        Assert.AreEqual(0, r2.Code, r2.Err);
+        foreach (string f in figures)
+            CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(dir, f)), File.ReadAllBytes(Path.Combine(again, f)), $"{f} differs between two runs of one seed");
         StringAssert.Contains(r.Out, "precision");
         StringAssert.Contains(r.Out, "pullback-feature");
         Assert.AreEqual(64, MetricField.ReadCsv(Path.Combine(dir, DiffusionReport.MetricFileName)).Count);

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using HessianML.Evaluation;
+using HessianML.Figures;
 using HessianML.Geometry;
 using HessianML.Posterior;
 using HessianML.Systems.Ising;
 using HessianML.Systems.Tasep;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using HessianML.Tests.Figures;
 
 namespace HessianML.Tests.Evaluation;
 
@@ -29,8 +31,11 @@ public sealed class RunCommandTests
     private static readonly string[] Files =
     [
         EndToEndReport.ModelFileName, EndToEndReport.OursFileName, EndToEndReport.BaselineFileName,
-        EndToEndReport.ExactFileName, EndToEndReport.ErrorsFileName, EndToEndReport.HeatMapFileName,
+        EndToEndReport.ExactFileName, EndToEndReport.ErrorsFileName, EndToEndFigures.FieldsFileName,
+        EndToEndFigures.EllipsesFileName, EndToEndFigures.GeodesicsFileName, ReportPage.FileName,
     ];
+
+    private static readonly string[] Figures = [EndToEndFigures.FieldsFileName, EndToEndFigures.EllipsesFileName, EndToEndFigures.GeodesicsFileName];
 
     [TestMethod]
     public void RunIsingWritesTheFolderAndMetricReproducesIt()
@@ -41,11 +46,11 @@ public sealed class RunCommandTests
         Assert.AreEqual(0, r.Code, r.Err);
         foreach (string f in Files) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
         Assert.AreEqual(0, Directory.GetDirectories(dir).Length, "the staging folder is gone");
-        // fields.png: exact, ours, mean-as-stat side by side (3 panel columns of 274 px), six quantities (rows of
-        // 216 px), a two-line caption (18 px each), margins of 10.
-        var (width, height, _) = HessianML.Tests.Imaging.PngAndHeatMapTests.Decode(File.ReadAllBytes(Path.Combine(dir, EndToEndReport.HeatMapFileName)));
-        Assert.AreEqual(10 + 3 * 274, width);
-        Assert.AreEqual(10 + 2 * 18 + 6 * 216 + 10, height);
+        // fields.png: exact, ours, Mean-as-Stat, PCA-VAE side by side, six quantities, one row each.
+        var (width, _, _) = Png.Decode(File.ReadAllBytes(Path.Combine(dir, EndToEndFigures.FieldsFileName)));
+        Assert.AreEqual(4 * 400, width);
+        ReportChecks.PageListsTheFolder(dir, Figures);
+        StringAssert.Contains(File.ReadAllText(Path.Combine(dir, ReportPage.FileName)), "hessian run ising --size 4");
         StringAssert.Contains(r.Out, "metric error");
         StringAssert.Contains(r.Out, "NRMSE d/dbeta");
         StringAssert.Contains(r.Out, "median cell metric error");
@@ -65,9 +70,26 @@ public sealed class RunCommandTests
 
         // `hessian metric` on the saved model gives metric.csv again (same box, same K).
         string again = Path.Combine(_dir, "again.csv");
-        var m = CliRunner.Run("metric", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--grid", "6", "--out", again);
+        string metricFigure = Path.Combine(_dir, "again.png");
+        var m = CliRunner.Run("metric", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--grid", "6", "--out", again, "--figure", metricFigure);
         Assert.AreEqual(0, m.Code, m.Err);
         CollectionAssert.AreEqual(File.ReadAllLines(Path.Combine(dir, EndToEndReport.OursFileName)), File.ReadAllLines(again));
+        ReportChecks.AssertFigure(metricFigure);
+
+        // `hessian geodesic --figure`: the path over log10 det g; a figure name that is not .png is refused before any work.
+        string path = Path.Combine(_dir, "path.csv"), pathFigure = Path.Combine(_dir, "path.png");
+        var g = CliRunner.Run("geodesic", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--from", "0.3,-0.2", "--to", "0.6,0.2",
+            "--points", "20", "--out", path, "--figure", pathFigure);
+        Assert.AreEqual(0, g.Code, g.Err);
+        ReportChecks.AssertFigure(pathFigure);
+        string refused = Path.Combine(_dir, "refused.csv");
+        var bad = CliRunner.Run("geodesic", "--model", Path.Combine(dir, EndToEndReport.ModelFileName), "--from", "0.3,-0.2", "--to", "0.6,0.2",
+            "--out", refused, "--figure", Path.Combine(_dir, "path.jpg"));
+        Assert.AreEqual(2, bad.Code);
+        StringAssert.Contains(bad.Err, "--figure");
+        StringAssert.Contains(bad.Err, ".png");
+        Assert.AreEqual(1, bad.Err.Trim().Split('\n').Length, "one line");
+        Assert.IsFalse(File.Exists(refused), "nothing written");
 
         // errors.json: the interior numbers are those of METHOD §7 recomputed from the saved model on the evaluation grid.
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName)));
@@ -114,6 +136,7 @@ public sealed class RunCommandTests
             "--epochs", "1", "--psi", "spline", "--fit", "lsq", "--out", dir);
         Assert.AreEqual(0, r.Code, r.Err);
         foreach (string f in Files) Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
+        ReportChecks.PageListsTheFolder(dir, Figures);
         StringAssert.Contains(r.Out, "NRMSE d/dalpha");
         StringAssert.Contains(r.Out, "median cell metric error");
         StringAssert.Contains(r.Out, "indefinite fraction");
@@ -136,6 +159,7 @@ public sealed class RunCommandTests
         Assert.IsFalse(File.Exists(Path.Combine(dir, EndToEndReport.ExactFileName)));
         foreach (string f in Files.Where(f => f != EndToEndReport.ExactFileName))
             Assert.IsTrue(File.Exists(Path.Combine(dir, f)), $"missing {f}");
+        ReportChecks.PageListsTheFolder(dir, Figures);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName)));
         Assert.AreEqual(JsonValueKind.Null, doc.RootElement.GetProperty("methods").ValueKind);
     }

@@ -77,8 +77,9 @@ public sealed class ImageCommandTests
         (code, stdout, stderr) = CliRunner.Run("run", "images", "--features", features, "--grid", K.ToString(CultureInfo.InvariantCulture), "--out", run, "--points", "40");
         TestContext.WriteLine($"run images ({clock.ElapsedMilliseconds} ms): exit {code}\n{stdout}{string.Join('\n', stderr.Split('\n').TakeLast(4))}");
         Assert.AreEqual(0, code, stderr);
-        CollectionAssert.AreEquivalent(new[] { "geodesic-1.csv", "geodesic-2.csv", "metric.csv", "metric.png", "model.zip", "summary.json" },
+        CollectionAssert.AreEquivalent(new[] { "ellipses.png", "geodesic-1.csv", "geodesic-2.csv", "geodesics.png", "metric.csv", "metric.png", "model.zip", "pictures.png", "report.html", "summary.json" },
             Directory.GetFiles(run).Select(Path.GetFileName).ToArray());
+        HessianML.Tests.Figures.ReportChecks.PageListsTheFolder(run, "metric.png", "ellipses.png", "geodesics.png", "pictures.png");
 
         var field = MetricField.ReadCsv(Path.Combine(run, "metric.csv"));
         Assert.AreEqual(K * K, field.Count);

@@ -1,6 +1,6 @@
 using HessianML.Data;
 using HessianML.Features;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Pipeline.MlNet;
 using HessianML.Systems;
 using Microsoft.ML;
@@ -37,7 +37,7 @@ public sealed class ResNet18FeaturizerTests
         var paths = Points.Select((t, i) =>
         {
             string path = Path.Combine(_dir, $"p{i}.png");
-            PngWriter.Write(path, ShapePictures.Render(t.T1, t.T2, side).Pixels, side, side);
+            Png.Write(path, ShapePictures.Render(t.T1, t.T2, side).Pixels, side, side);
             return path;
         }).ToArray();
         return new ColumnTable.Builder().AddScalar("image", paths).Build();

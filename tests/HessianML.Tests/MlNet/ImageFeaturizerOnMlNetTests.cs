@@ -1,6 +1,6 @@
 using HessianML.Data;
 using HessianML.Features;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Posterior;
 using HessianML.Tests.Features;
 using Microsoft.ML;
@@ -66,7 +66,7 @@ public sealed class ImageFeaturizerOnMlNetTests
             for (int p = 0; p < pixels.Length; p += 3)
                 (pixels[p], pixels[p + 1], pixels[p + 2]) = ((byte)(40 + 180 * t1 + rng.Next(20)), (byte)(40 + 180 * t2 + rng.Next(20)), (byte)rng.Next(256));
             string path = Path.Combine(_dir, $"img{seed}-{i}.png");
-            PngWriter.Write(path, pixels, 8, 8);
+            Png.Write(path, pixels, 8, 8);
             rows.Add(new ImageRow { file = path, kind = i % 3 == 0 ? "a" : "b", t = [(float)t1, (float)t2] });
         }
         return rows;

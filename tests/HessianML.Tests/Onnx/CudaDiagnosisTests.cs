@@ -1,6 +1,6 @@
 using HessianML.Data;
 using HessianML.Features;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Onnx;
 using HessianML.Systems;
 using Microsoft.ML;
@@ -27,7 +27,7 @@ public sealed class CudaDiagnosisTests
         try
         {
             string path = Path.Combine(dir, "p.png");
-            PngWriter.Write(path, ShapePictures.Render(0.5, 0.5, 32).Pixels, 32, 32);
+            Png.Write(path, ShapePictures.Render(0.5, 0.5, 32).Pixels, 32, 32);
             var data = new ColumnTable.Builder().AddScalar("image", new[] { path }).Build();
             var ml = new MLContext(1);
             var refused = Assert.ThrowsExactly<GpuUnavailableException>(() =>

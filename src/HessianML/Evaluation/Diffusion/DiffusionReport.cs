@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HessianML.Data;
-using HessianML.Imaging;
+using HessianML.Figures;
 using HessianML.Pipeline;
 using HessianML.Systems.Diffusion;
 
@@ -13,8 +13,9 @@ namespace HessianML.Evaluation.Diffusion;
 
 /// <summary>
 /// Writes a <see cref="DiffusionRunResult"/> as the folder <c>hessian run diffusion</c> promises (see the README):
-/// <c>model.zip</c>, <c>metric.csv</c>, <c>lipschitz.csv</c>, <c>interpolation.csv</c>, <c>errors.json</c>,
-/// <c>phases.png</c> and <c>paths.png</c>. Written into a hidden staging folder and moved in at the end, as
+/// <c>model.zip</c>, <c>metric.csv</c>, <c>lipschitz.csv</c>, <c>interpolation.csv</c>, <c>errors.json</c>, the figures
+/// <c>phases.png</c>, <c>lipschitz.png</c> (when the slice has a boundary) and <c>paths.png</c>, and <c>report.html</c>
+/// (<see cref="DiffusionFigures"/>). Written into a hidden staging folder and moved in at the end, as
 /// <see cref="EndToEndReport"/> does, so a failure leaves the folder as it was.
 /// </summary>
 public static class DiffusionReport
@@ -26,15 +27,21 @@ public static class DiffusionReport
     public const string ErrorsFileName = "errors.json";
     public const string PhaseMapFileName = "phases.png";
     public const string PathsFileName = "paths.png";
+    public const string LipschitzFigureFileName = "lipschitz.png";
 
-    /// <summary>Every file a run writes, in the order above.</summary>
+    /// <summary>Every file a run writes, in the order above (lipschitz.png only when the slice has more than one phase).</summary>
     public static readonly string[] FileNames =
-        [ModelFileName, MetricFileName, LipschitzFileName, InterpolationFileName, ErrorsFileName, PhaseMapFileName, PathsFileName];
+    [
+        ModelFileName, MetricFileName, LipschitzFileName, InterpolationFileName, ErrorsFileName, PhaseMapFileName, PathsFileName,
+        LipschitzFigureFileName, ReportPage.FileName,
+    ];
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Writes the folder; <paramref name="settings"/> (flag name -> value) go into errors.json. Returns the paths written.</summary>
-    public static IReadOnlyList<string> Write(DiffusionRunResult result, string directory, IReadOnlyDictionary<string, object?> settings)
+    /// <summary>Writes the folder; <paramref name="settings"/> (flag name -> value) go into errors.json, <paramref name="commandLine"/>
+    /// onto report.html (null: made from code). Returns the paths written.</summary>
+    public static IReadOnlyList<string> Write(DiffusionRunResult result, string directory, IReadOnlyDictionary<string, object?> settings,
+        string? commandLine = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(directory);
@@ -46,8 +53,7 @@ public static class DiffusionReport
             CsvDataFile.Write(LipschitzView(result), In(LipschitzFileName));
             CsvDataFile.Write(InterpolationView(result), In(InterpolationFileName));
             File.WriteAllText(In(ErrorsFileName), ErrorsJson(result, settings).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            PhaseMapFigure(result).SavePng(In(PhaseMapFileName));
-            PathsFigure(result).SavePng(In(PathsFileName));
+            DiffusionFigures.Write(result, staging, commandLine);
         });
     }
 
@@ -186,87 +192,5 @@ public static class DiffusionReport
         foreach (var m in Means(r))
             sb.AppendLine(string.Create(Inv, $"  {m.Path,-18}{m.LengthOutput,13:F3}{m.LengthFeature,16:F3}{m.Curvature,11:F3}{m.CurvatureOutput,18:F3}"));
         return sb.ToString();
-    }
-
-    /// <summary>The colour of phase k: the mean colour of its pattern, so the map shows what its pictures look like.</summary>
-    private static (byte R, byte G, byte B) PhaseColour(GaussianMixture mixture, int k)
-    {
-        var (h, w) = GaussianMixture.ImageShape(mixture.Dimension);
-        var rgb = GaussianMixture.ToRgb(mixture.Mean(k), h, w);
-        double r = 0, g = 0, b = 0;
-        for (int i = 0; i < rgb.Length; i += 3) { r += rgb[i]; g += rgb[i + 1]; b += rgb[i + 2]; }
-        int n = rgb.Length / 3;
-        return ((byte)(r / n), (byte)(g / n), (byte)(b / n));
-    }
-
-    /// <summary>
-    /// phases.png: the true phase map (fine grid, each phase in its pictures' mean colour), the predicted boundary cells
-    /// darkened, and for each pair the linear path (white) and our geodesic (black). a left to right, b bottom to top.
-    /// </summary>
-    public static Canvas PhaseMapFigure(DiffusionRunResult r)
-    {
-        const int size = 480, margin = 10, top = 28;
-        var canvas = new Canvas(size + 2 * margin, size + top + 2 * margin + 12, (255, 255, 255));
-        canvas.Text("true phases, predicted boundary darkened", margin, margin, (0, 0, 0));
-        canvas.Text("paths: linear white, ours black", margin, margin + 10, (0, 0, 0));
-        int f = r.PhaseMapGrid, k = r.Options.Grid;
-        bool Predicted(int px, int py) => r.PredictedBoundary[Math.Min(k - 1, px * k / size) * k + Math.Min(k - 1, (size - 1 - py) * k / size)];
-        for (int py = 0; py < size; py++)
-            for (int px = 0; px < size; px++)
-            {
-                int ix = Math.Min(f - 1, px * f / size), iy = Math.Min(f - 1, (size - 1 - py) * f / size);
-                var c = PhaseColour(r.Mixture, r.PhaseMap[iy * f + ix]);
-                if (Predicted(px, py)) c = ((byte)(c.R * 0.45), (byte)(c.G * 0.45), (byte)(c.B * 0.45));
-                canvas.FillRect(margin + px, top + py, 1, 1, c);
-            }
-        foreach (var pair in r.Pairs)
-            foreach (var path in pair.Paths.Where(p => p.Name is "linear" or "ours"))
-            {
-                var colour = path.Name == "linear" ? ((byte)255, (byte)255, (byte)255) : ((byte)0, (byte)0, (byte)0);
-                for (int i = 0; i + 1 < path.T1.Length; i++)
-                    for (int s = 0; s < 8; s++)
-                    {
-                        double w = s / 8.0, a = path.T1[i] + w * (path.T1[i + 1] - path.T1[i]), b = path.T2[i] + w * (path.T2[i + 1] - path.T2[i]);
-                        canvas.FillRect(margin + (int)(a * (size - 1)) - 1, top + (int)((1 - b) * (size - 1)) - 1, 2, 2, colour);
-                    }
-            }
-        canvas.Text("a ->, b up", margin, top + size + 4, (0, 0, 0));
-        return canvas;
-    }
-
-    /// <summary>
-    /// paths.png: for each pair a block of four rows (linear, ours, pull-back in pixel space, pull-back in feature space),
-    /// each row the samples at equally spaced points along the path (geodesics are equidistant in their own metric).
-    /// </summary>
-    public static Canvas PathsFigure(DiffusionRunResult r)
-    {
-        const int scale = 4, labelW = 150, margin = 6;
-        var (h, w) = GaussianMixture.ImageShape(r.Mixture.Dimension);
-        int n = r.Options.ImagesPerPath;
-        var rows = r.Pairs.SelectMany((p, i) => new[] { "linear", "ours", "pullback-output", "pullback-feature" }
-            .Select(name => (Label: $"pair {i} {name}", Path: p.Paths.First(q => q.Name == name)))).ToArray();
-        if (rows.Length == 0)
-        {
-            var empty = new Canvas(320, 24, (255, 255, 255));
-            empty.Text("no interpolation pairs", margin, margin, (0, 0, 0));
-            return empty;
-        }
-        int tileW = n * (w * scale + 1) + 1, tileH = h * scale + 2;
-        var canvas = new Canvas(labelW + tileW + margin, rows.Length * (tileH + 2) + 2 * margin, (255, 255, 255));
-        for (int row = 0; row < rows.Length; row++)
-        {
-            var path = rows[row].Path;
-            var picks = Enumerable.Range(0, n).Select(j => path.Samples[(int)Math.Round((double)j * (path.Samples.Length - 1) / (n - 1))]).ToArray();
-            var (rgb, pw, ph) = GaussianMixture.TileRgb(picks, n, h, w, scale);
-            int oy = margin + row * (tileH + 2);
-            canvas.Text(rows[row].Label, margin, oy + (ph - 7) / 2, (0, 0, 0));
-            for (int y = 0; y < ph; y++)
-                for (int x = 0; x < pw; x++)
-                {
-                    int s = (y * pw + x) * 3;
-                    canvas.FillRect(labelW + x, oy + y, 1, 1, (rgb[s], rgb[s + 1], rgb[s + 2]));
-                }
-        }
-        return canvas;
     }
 }

@@ -232,7 +232,7 @@ public sealed class GaussianMixture
     }
 
     /// <summary>
-    /// A sample as RGB bytes for <see cref="Imaging.PngWriter"/>: H x W x 3 row-major, each value clamped to [-1, 1]
+    /// A sample as RGB bytes for <see cref="Figures.Png"/>: H x W x 3 row-major, each value clamped to [-1, 1]
     /// and mapped linearly to [0, 255] (rounded).
     /// </summary>
     public static byte[] ToRgb(ReadOnlySpan<double> x, int height, int width)
@@ -246,36 +246,5 @@ public sealed class GaussianMixture
             rgb[i] = (byte)Math.Round((c + 1) * 127.5);
         }
         return rgb;
-    }
-
-    /// <summary>
-    /// Samples tiled into one RGB picture, <paramref name="columns"/> per row with a 1-pixel dark gap, each
-    /// <paramref name="scale"/> x enlarged: the paper's grid of pictures from a phase map's samples.
-    /// Returns the bytes and the picture's size, ready for <see cref="Imaging.PngWriter.Write"/>.
-    /// </summary>
-    public static (byte[] Rgb, int Width, int Height) TileRgb(IReadOnlyList<double[]> samples, int columns, int height, int width, int scale = 4)
-    {
-        ArgumentNullException.ThrowIfNull(samples);
-        if (samples.Count == 0 || columns < 1 || scale < 1)
-            throw new ArgumentException($"tiling needs samples ({samples.Count}), columns >= 1 ({columns}) and scale >= 1 ({scale})");
-        int rows = (samples.Count + columns - 1) / columns;
-        int cw = width * scale + 1, ch = height * scale + 1;
-        int pw = columns * cw + 1, ph = rows * ch + 1;
-        var rgb = new byte[(long)pw * ph * 3];
-        for (int s = 0; s < samples.Count; s++)
-        {
-            var tile = ToRgb(samples[s], height, width);
-            int ox = (s % columns) * cw + 1, oy = (s / columns) * ch + 1;
-            for (int y = 0; y < height * scale; y++)
-            for (int x = 0; x < width * scale; x++)
-            {
-                int src = ((y / scale) * width + x / scale) * 3;
-                long dst = ((long)(oy + y) * pw + ox + x) * 3;
-                rgb[dst] = tile[src];
-                rgb[dst + 1] = tile[src + 1];
-                rgb[dst + 2] = tile[src + 2];
-            }
-        }
-        return (rgb, pw, ph);
     }
 }

@@ -103,11 +103,6 @@ public sealed class DiffusionMixtureTests
         Assert.IsTrue(closest > 40 * mixture.Std, $"pattern means only {closest} apart");
         var rgb = GaussianMixture.ToRgb([-2.0, -1.0, 0.0, 1.0, 0.5, 7.0], 1, 2);
         CollectionAssert.AreEqual(new byte[] { 0, 0, 128, 255, 191, 255 }, rgb);
-        var (tile, w, h) = GaussianMixture.TileRgb([mixture.Mean(0).ToArray(), mixture.Mean(1).ToArray()], 2, 8, 8, scale: 2);
-        Assert.AreEqual(2 * 17 + 1, w);
-        Assert.AreEqual(18, h);
-        var png = HessianML.Imaging.PngWriter.Encode(tile, w, h);
-        Assert.AreEqual(0x89, png[0]);
     }
 
     [TestMethod]
