@@ -135,7 +135,7 @@ public sealed class LogPartitionTests
     [TestMethod]
     public void FisherMetricOnSplineEqualsTensorBSplineHessian()
     {
-        var model = new MLContext(1).Hessian().LogPartition(new LogPartitionOptions { SplineCount = 5, Epochs = 3 }).Fit(QuadraticView(8, 64, 2));
+        var model = new MLContext(1).Hessian().LogPartition(new LogPartitionOptions { Parametrisation = PsiParametrisation.BSpline, SplineCount = 5, Epochs = 3 }).Fit(QuadraticView(8, 64, 2));
         var spline = ((SplinePsi)model.Psi).Spline;
         var view = new ColumnTable.Builder().AddVector("t", 2, new float[] { 0.1f, -0.3f, -0.7f, 0.55f, 0.9f, 0.9f }).Build();
         var fisher = new FisherMetricEstimator(null, model).Fit(view);
@@ -216,7 +216,7 @@ public sealed class LogPartitionTests
         var view = QuadraticView(6, 40, 9);
         var split = Enumerable.Range(0, 40).Select(i => i % 2 == 1).ToArray();
         var withSplit = view.WithScalarColumn("split", split);
-        var o = new LogPartitionOptions { SplineCount = 5, Epochs = 3 };
+        var o = new LogPartitionOptions { Parametrisation = PsiParametrisation.BSpline, SplineCount = 5, Epochs = 3 };
         var a = new LogPartitionTrainer(o).Fit(withSplit);
         var b = new LogPartitionTrainer(o).Fit(view.SelectRows(Enumerable.Range(0, 20).Select(i => 2 * i).ToArray()));
         CollectionAssert.AreEqual(((SplinePsi)b.Psi).Spline.Coefficients, ((SplinePsi)a.Psi).Spline.Coefficients);
@@ -224,10 +224,10 @@ public sealed class LogPartitionTests
         CollectionAssert.AreNotEqual(((SplinePsi)c.Psi).Spline.Coefficients, ((SplinePsi)a.Psi).Spline.Coefficients);
 
         // Rows = HeldOut fits the odd rows only, Rows = All every row.
-        var held = new LogPartitionTrainer(new LogPartitionOptions { SplineCount = 5, Epochs = 3, Rows = PsiRows.HeldOut }).Fit(withSplit);
+        var held = new LogPartitionTrainer(new LogPartitionOptions { Parametrisation = PsiParametrisation.BSpline, SplineCount = 5, Epochs = 3, Rows = PsiRows.HeldOut }).Fit(withSplit);
         var odd = new LogPartitionTrainer(o).Fit(view.SelectRows(Enumerable.Range(0, 20).Select(i => 2 * i + 1).ToArray()));
         CollectionAssert.AreEqual(((SplinePsi)odd.Psi).Spline.Coefficients, ((SplinePsi)held.Psi).Spline.Coefficients);
-        var all = new LogPartitionTrainer(new LogPartitionOptions { SplineCount = 5, Epochs = 3, Rows = PsiRows.All }).Fit(withSplit);
+        var all = new LogPartitionTrainer(new LogPartitionOptions { Parametrisation = PsiParametrisation.BSpline, SplineCount = 5, Epochs = 3, Rows = PsiRows.All }).Fit(withSplit);
         CollectionAssert.AreEqual(((SplinePsi)c.Psi).Spline.Coefficients, ((SplinePsi)all.Psi).Spline.Coefficients);
     }
 
