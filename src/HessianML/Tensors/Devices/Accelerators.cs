@@ -51,10 +51,11 @@ public sealed class DeviceAccelerator
 
     private static DeviceAccelerator OpenCpu(ComputeDevice device)
     {
-        // The smallest emulated CPU device (warps of 2 threads, one warp, one multiprocessor): ILGPU's CPU accelerator
+        // A small emulated CPU device (warps of 2 threads, 2 warps, one multiprocessor): ILGPU's CPU accelerator
         // emulates GPU threads with synchronised OS threads, and with its default device a launch costs ~12 ms here,
-        // with this one ~0.4 ms (measured on 2 cores). It checks the kernels; it is not meant to be fast.
-        var context = Context.Create(b => b.CPU(new CPUDevice(2, 1, 1)).EnableAlgorithms());
+        // with 2 x 1 x 1 ~0.4 ms (measured on 2 cores). Groups of 4 threads let the tiled matrix product run with
+        // 2 x 2 tiles, so its cooperation between threads is checked too. It checks the kernels; it is not meant to be fast.
+        var context = Context.Create(b => b.CPU(new CPUDevice(2, 2, 1)).EnableAlgorithms());
         return new DeviceAccelerator(device, context.CreateCPUAccelerator(0, CPUAcceleratorMode.Parallel));
     }
 

@@ -77,7 +77,10 @@ internal sealed class DeviceKernels
     public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> PartialSums;
     public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> Rows;
     public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> LayerNorm;
-    public readonly Action<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> MatMul;
+    public readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> MatMul;
+
+    /// <summary>Side of the square thread groups of <see cref="MatMul"/>: 16 on a GPU, less where groups are smaller.</summary>
+    public readonly int Tile;
     public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int> CopyBlocks;
     public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvDims, int> ConvForward;
     public readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvDims> ConvInputGrad;
@@ -92,7 +95,9 @@ internal sealed class DeviceKernels
         PartialSums = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(PartialSumsKernel);
         Rows = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(RowsKernel);
         LayerNorm = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(LayerNormKernel);
-        MatMul = a.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(MatMulKernel);
+        MatMul = a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(MatMulKernel);
+        Tile = 1;
+        while (Tile < 16 && 4 * Tile * Tile <= a.MaxNumThreadsPerGroup) Tile *= 2;
         CopyBlocks = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(CopyBlocksKernel);
         ConvForward = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvDims, int>(ConvForwardKernel);
         ConvInputGrad = a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvDims>(ConvInputGradKernel);
@@ -194,15 +199,32 @@ internal sealed class DeviceKernels
         }
     }
 
-    /// <summary>c[i, j] = sum over p of A[i, p] B[p, j]; flags bit 1: a is stored transposed ([k, m]), bit 2: b is ([n, k]).</summary>
-    private static void MatMulKernel(Index2D ij, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int m, int k, int n, int flags)
+    /// <summary>
+    /// c[i, j] = sum over p of A[i, p] B[p, j]; flags bit 1: a is stored transposed ([k, m]), bit 2: b is ([n, k]).
+    /// Shared-memory tiling: a group of T x T threads computes a T x T block of c, loading T x T blocks of A and B into
+    /// shared memory in turn (dynamic, 2 T^2 floats), so each element of A and B is read from memory k / T times fewer.
+    /// Thread (x, y) of group (gx, gy) owns c[gy T + y, gx T + x]; each sums its products in increasing p, as the naive
+    /// product does.
+    /// </summary>
+    private static void MatMulKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int m, int k, int n, int flags)
     {
-        int i = ij.X, j = ij.Y;
+        int tile = Group.DimX;
+        var shared = SharedMemory.GetDynamic<float>();
+        int tx = Group.IdxX, ty = Group.IdxY;
+        int i = Grid.IdxY * tile + ty, j = Grid.IdxX * tile + tx;
         bool ta = (flags & 1) != 0, tb = (flags & 2) != 0;
+        int bOffset = tile * tile;
         float s = 0f;
-        for (int p = 0; p < k; p++)
-            s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
-        c[i * n + j] = s;
+        for (int p0 = 0; p0 < k; p0 += tile)
+        {
+            int pa = p0 + tx, pb = p0 + ty;
+            shared[ty * tile + tx] = i < m && pa < k ? (ta ? a[pa * m + i] : a[i * k + pa]) : 0f;
+            shared[bOffset + ty * tile + tx] = pb < k && j < n ? (tb ? b[j * k + pb] : b[pb * n + j]) : 0f;
+            Group.Barrier();
+            for (int q = 0; q < tile; q++) s += shared[ty * tile + q] * shared[bOffset + q * tile + tx];
+            Group.Barrier();
+        }
+        if (i < m && j < n) c[i * n + j] = s;
     }
 
     /// <summary>Block o of dst at o * dstRow + dstOffset gets block o of src at o * srcRow + srcOffset (block elements each).</summary>

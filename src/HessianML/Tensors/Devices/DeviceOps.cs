@@ -168,7 +168,10 @@ internal static class DeviceOps
         var r = New<T>(device, [m, n]);
         if (r.Length == 0) return r;
         if (k == 0) return Full(device, T.Zero, [m, n]);
-        device.Kernels.MatMul(new Index2D(m, n), a.Storage.View, b.Storage.View, r.Storage.View, m, k, n, (transA ? 1 : 0) | (transB ? 2 : 0));
+        int t = device.Kernels.Tile;
+        var config = new KernelConfig(new Index2D((n + t - 1) / t, (m + t - 1) / t), new Index2D(t, t),
+            SharedMemoryConfig.RequestDynamic<float>(2 * t * t));
+        device.Kernels.MatMul(config, a.Storage.View, b.Storage.View, r.Storage.View, m, k, n, (transA ? 1 : 0) | (transB ? 2 : 0));
         return r;
     }
 
