@@ -40,7 +40,17 @@ internal sealed class DeviceStorage
 
     ~DeviceStorage()
     {
-        _buffer.Dispose();
+        try
+        {
+            // The finalizer thread has no CUDA context of its own: make the buffer's context current before freeing.
+            Accelerator.Accelerator.Bind();
+            _buffer.Dispose();
+        }
+        catch (Exception)
+        {
+            // Never throw from a finalizer (it would end the process): a buffer that cannot be freed now (the context is
+            // being torn down at exit) goes with its context.
+        }
         GC.RemoveMemoryPressure(_bytes);
     }
 }
