@@ -12,6 +12,7 @@ internal static class Commands
             IsingCommands.Simulate(),
             TasepCommands.Simulate(),
             DiffusionCommands.Simulate(),
+            ImageCommands.SimulateShapes(),
         };
         yield return new Command("exact", "Write the exact metric field (psi, its gradient, the Fisher metric) of a system on a grid.")
         {

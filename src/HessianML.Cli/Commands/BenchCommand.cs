@@ -18,6 +18,7 @@ internal static class BenchCommand
         bench.Add(IsingCommands.Bench());
         bench.Add(GeodesicBench.Create());
         bench.Add(PosteriorBench.Create());
+        bench.Add(FeaturizeBench.Create());
         return bench;
     }
 

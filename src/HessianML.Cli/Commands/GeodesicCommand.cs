@@ -142,9 +142,11 @@ internal static class GeodesicCommand
     private static void NoteFloor(GeodesicTransformer geodesic)
     {
         var table = geodesic.Solver.Metric;
-        if (table.ClampedCount > 0) // not an error: a fitted psi is indefinite where the true metric is nearly degenerate
+        // Not an error: the floor is a guard. A convex psi (log-sum-exp) is never indefinite, but its metric can be nearly
+        // degenerate where the true one is (TASEP's maximal-current phase is flat).
+        if (table.ClampedCount > 0)
             Console.Out.WriteLine(Invariant(
-                $"note: g = Hessian psi is indefinite at {table.ClampedCount} of {table.Resolution * table.Resolution} grid nodes; floored there to {table.Floor:G3} (1e-6 x its largest eigenvalue; see README, Geodesics)"));
+                $"note: the eigenvalue floor ({table.Floor:G3}, 1e-6 x the largest eigenvalue) fired at {table.ClampedCount} of {table.Resolution * table.Resolution} grid nodes, {table.IndefiniteCount} of them indefinite (see README, Geodesics)"));
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -9,6 +9,7 @@ using HessianML.Geometry.Geodesics;
 using HessianML.Imaging;
 using HessianML.Pipeline;
 using HessianML.Posterior;
+using HessianML.Systems;
 
 using HessianML.Pipeline.MlNet;
 
@@ -26,13 +27,18 @@ internal static class ImageCommands
     public const string MetricPngFileName = "metric.png";
     public const string SummaryFileName = "summary.json";
 
-    /// <summary>`hessian featurize --model ENCODER.onnx --images DIR_OR_CSV --out FEATURES.arrow [--batch N] [--size S] [--on-bad-image skip|fail]`.</summary>
+    /// <summary>`hessian featurize [--encoder resnet18|ENCODER.onnx] --images DIR_OR_CSV --out FEATURES.arrow [--batch N] [--size S] [--on-bad-image skip|fail] [--device cpu|cuda[:N]]`.</summary>
     internal static Command Featurize()
     {
-        var model = CliOptions.RequiredPath("--model", "the image encoder, an ONNX file: input [N, 3, S, S] float, output [N, D] (README, Images and ONNX)");
+        var encoder = new Option<string>("--encoder")
+        {
+            Description = "the image encoder: resnet18 (built in, 512 features) or an ONNX file, input [N, 3, S, S] float, output [N, D], e.g. CLIP (README, Images and ONNX)",
+            HelpName = "resnet18|PATH.onnx",
+            DefaultValueFactory = _ => ResNet18Encoder.Name,
+        };
         var images = CliOptions.RequiredPath("--images", "a folder of images named ..._a<t1>_b<t2>..., or a CSV file,t1,t2 (paths relative to it)");
         var output = CliOptions.RequiredPath("--out", "the features dataset (.arrow): columns t, features, image");
-        var defaults = new ClipImageFeaturizerOptions();
+        var defaults = new ImageFeaturizerOptions();
         var batch = CliOptions.Value("--batch", "images per encoder call", defaults.BatchSize);
         var size = CliOptions.Value("--size", "S: short side resized to S, centre S x S crop (224 for CLIP ViT-B/32)", defaults.ImageSize);
         var onBad = new Option<string>("--on-bad-image")
@@ -43,18 +49,22 @@ internal static class ImageCommands
         onBad.AcceptOnlyFromAmong("fail", "skip");
         var outputName = new Option<string>("--output") { Description = "the encoder output holding the embedding (default: image_embeds if present, else the first)", HelpName = "NAME" };
         var raw = new Option<bool>("--no-normalize") { Description = "keep the encoder's embeddings as they are instead of scaling them to unit length" };
+        var device = CliOptions.Device("where the encoder runs (cuda needs the ONNX Runtime GPU build, README \"GPU\")");
+        var fallback = new Option<bool>("--fallback-to-cpu") { Description = "with --device cuda: run on the CPU (and say why) when CUDA cannot" };
         var command = new Command("featurize",
-            "Images with their latent coordinates -> CLIP image embeddings (Arrow: t, features, image), preprocessed as CLIP does.")
+            "Images with their latent coordinates -> image embeddings (Arrow: t, features, image) from ResNet18 or an ONNX encoder (CLIP).")
         {
-            model, images, output, batch, size, onBad, outputName, raw,
+            encoder, images, output, batch, size, onBad, outputName, raw, device, fallback,
         };
         command.SetAction(parse =>
         {
             string outPath = parse.GetValue(output)!;
             if (!string.Equals(Path.GetExtension(outPath), ".arrow", StringComparison.OrdinalIgnoreCase))
                 throw new CliException($"--out {outPath}: the features dataset is Arrow IPC; use a .arrow name");
-            string modelPath = parse.GetValue(model)!;
-            if (!File.Exists(modelPath)) throw new CliException($"--model {modelPath}: no such file");
+            string encoderName = parse.GetValue(encoder)!;
+            bool resnet = string.Equals(encoderName, ResNet18Encoder.Name, StringComparison.OrdinalIgnoreCase);
+            if (!resnet && !File.Exists(encoderName)) throw new CliException($"--encoder {encoderName}: no such file (give resnet18 or an ONNX file)");
+            var on = parse.GetValue(device);
             int b = CliOptions.Within(parse.GetValue(batch), "--batch", 1, 65536);
             int s = CliOptions.Within(parse.GetValue(size), "--size", 1, 4096);
             bool skip = parse.GetValue(onBad) == "skip";
@@ -63,14 +73,15 @@ internal static class ImageCommands
             var data = ImageDataset.Load(parse.GetValue(images)!);
 
             var clock = Stopwatch.StartNew();
-            var options = new ClipImageFeaturizerOptions
+            var options = new ImageFeaturizerOptions
             {
-                ModelPath = modelPath, BatchSize = b, ImageSize = s, OutputName = parse.GetValue(outputName),
+                Encoder = encoderName, BatchSize = b, ImageSize = s, OutputName = parse.GetValue(outputName),
+                GpuDeviceId = on.IsCuda ? on.Ordinal : null, FallbackToCpu = parse.GetValue(fallback),
                 Normalize = !parse.GetValue(raw), OnBadImage = skip ? BadImageHandling.Skip : BadImageHandling.Fail,
                 Progress = Throttled(err.WriteLine),
             };
-            using var featurizer = new ClipImageFeaturizerEstimator(options).Fit(data);
-            err.WriteLine($"featurize: {data.RowCount} images, encoder {featurizer.EncoderInputName} -> {featurizer.EncoderOutputName} [{featurizer.EmbeddingDimension}], {featurizer.BatchSize} per batch");
+            using var featurizer = new ImageFeaturizerEstimator(options).Fit(data);
+            err.WriteLine($"featurize: {data.RowCount} images, encoder {featurizer.EncoderInputName} -> {featurizer.EncoderOutputName} [{featurizer.EmbeddingDimension}], {featurizer.BatchSize} per batch on {featurizer.ExecutionProvider}");
             ColumnTable result;
             ImageFeaturizationReport report;
             try
@@ -100,8 +111,34 @@ internal static class ImageCommands
             foreach (var kv in result.Schema.Metadata) view.AddMetadata(kv.Key, kv.Value);
             ArrowDataFile.Write(view.Build(), outPath);
             Console.Out.WriteLine(string.Create(Inv,
-                $"wrote {result.RowCount} rows (t, features[{featurizer.EmbeddingDimension}], image) to {outPath}: encoder {modelPath} (sha256 {featurizer.EncoderSha256[..12]}...), " +
+                $"wrote {result.RowCount} rows (t, features[{featurizer.EmbeddingDimension}], image) to {outPath}: encoder {featurizer.Encoder} (sha256 {featurizer.EncoderSha256[..12]}...), " +
                 $"{(options.Normalize ? "unit-length" : "raw")} embeddings, {report.Skipped.Count} skipped, {clock.Elapsed.TotalSeconds:F1} s ({report.ImagesPerSecond:F1} images/s)"));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>`hessian simulate shapes --grid N --size S --out DIR`: the shape pictures of <see cref="ShapePictures"/> (a known phase boundary).</summary>
+    internal static Command SimulateShapes()
+    {
+        var grid = CliOptions.Value("--grid", "N: pictures at the N x N cell centres of [0, 1]^2", 24);
+        var side = CliOptions.Value("--size", "picture side in pixels", 64);
+        var output = CliOptions.RequiredPath("--out", "folder for the PNGs (named ..._a<t1>_b<t2>.png, what featurize reads); created, must be empty or absent");
+        var command = new Command("shapes",
+            "Pictures over t in [0, 1]^2 with a known phase change: a disc below t2 = 0.3 + 0.4 t1^2, a square above; size and colour follow t.")
+        {
+            grid, side, output,
+        };
+        command.SetAction(parse =>
+        {
+            int n = CliOptions.Within(parse.GetValue(grid), "--grid", 1, 1000);
+            int s = CliOptions.Within(parse.GetValue(side), "--size", 8, 4096);
+            string dir = parse.GetValue(output)!;
+            if (File.Exists(dir)) throw new CliException($"--out {dir} is a file; give a folder");
+            if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                throw new CliException($"--out {dir} is not empty; give a new or empty folder");
+            var paths = ShapePictures.WriteFolder(dir, n, s);
+            Console.Out.WriteLine($"wrote {paths.Count} pictures ({s} x {s}) to {dir}: disc below t2 = 0.3 + 0.4 t1^2, square above");
             return 0;
         });
         return command;
@@ -136,6 +173,12 @@ internal static class ImageCommands
         var features = CliOptions.RequiredPath("--features", "a features dataset (.arrow) with columns t (2 floats) and features, as `hessian featurize` writes");
         var grid = CliOptions.Value("--grid", "K: posterior grid and output tables are K x K cells of the data's t box", 24);
         var lambda = new Option<double?>("--lambda") { Description = "inverse temperature of eq. 16 (default: d / (2 m), see FeatureDistancePosteriorOptions.Lambda)" };
+        var width = new Option<double?>("--posterior-width")
+        {
+            Description = "instead of --lambda: the posterior's width in cells inside a phase, lambda from the features' median speed " +
+                          "(the rule for deterministic generators, as the diffusion runs; 3 there)",
+            HelpName = "CELLS",
+        };
         var splines = CliOptions.Value("--splines", "B-spline basis functions per axis of psi (0: min(16, K), no more than the grid resolves)", 0);
         var seed = CliOptions.Value("--seed", "seed of the split and of psi's fit", 1);
         var points = CliOptions.Value("--points", "points on each geodesic, ends included", 90);
@@ -147,7 +190,7 @@ internal static class ImageCommands
         var command = new Command("images",
             "The method on image embeddings: features -> feature-distance posterior (eq. 16-19) -> psi -> Fisher metric, its heat maps and two geodesics.")
         {
-            features, grid, lambda, splines, seed, points, output,
+            features, grid, lambda, width, splines, seed, points, output,
         };
         command.SetAction(parse =>
         {
@@ -158,6 +201,9 @@ internal static class ImageCommands
             int s = parse.GetValue(splines) is 0 ? Math.Max(4, Math.Min(16, k)) : CliOptions.Within(parse.GetValue(splines), "--splines", 4, 64);
             double? lam = parse.GetValue(lambda);
             if (lam is { } l && !(l > 0 && double.IsFinite(l))) throw new CliException($"--lambda {l} must be a positive number");
+            double? cells = parse.GetValue(width);
+            if (cells is { } c && !(c > 0 && double.IsFinite(c))) throw new CliException($"--posterior-width {c} must be a positive number of cells");
+            if (cells is not null && lam is not null) throw new CliException("give --lambda or --posterior-width, not both");
             string dir = parse.GetValue(output)!;
             if (File.Exists(dir)) throw new CliException($"--out {dir} is a file; give a folder");
             OutputFiles.EnsureWritable(Path.Combine(dir, SummaryFileName));
@@ -167,6 +213,7 @@ internal static class ImageCommands
             var t = data.GetColumn<float>("t").Span;
             var box = BoxOf(t);
             if (!box.IsProper) throw new CliException($"--features {path}: every row has the same t1 or t2 ({box}); the box needs a positive width on both axes");
+            if (cells is { } w) lam = HessianML.Evaluation.Diffusion.DiffusionRun.PosteriorLambda(data, box, k, w);
             int seedValue = parse.GetValue(seed);
             var hessian = new Microsoft.ML.MLContext(seedValue).Hessian();
             Action<string> say = err.WriteLine;
@@ -207,7 +254,7 @@ internal static class ImageCommands
                     ["features"] = Path.GetFullPath(path),
                     ["rows"] = data.RowCount,
                     ["embedding_dim"] = data.Schema["features"].Type.VectorLength,
-                    ["encoder_sha256"] = data.Schema.Metadata.TryGetValue(ClipImageFeaturizerTransformer.EncoderSha256Key, out var sha) ? sha : null,
+                    ["encoder_sha256"] = data.Schema.Metadata.TryGetValue(ImageFeaturizerTransformer.EncoderSha256Key, out var sha) ? sha : null,
                     ["box"] = new System.Text.Json.Nodes.JsonArray(box.Lo1, box.Hi1, box.Lo2, box.Hi2),
                     ["grid"] = k,
                     ["lambda"] = posterior.Lambda,

@@ -222,6 +222,9 @@ internal static class RunCommands
             var settings = new TasepSimulationSettings(l, a.Lo, a.Hi, b.Lo, b.Hi, n, seed);
             settings.Validate();
             var options = method.Read(parse, seed);
+            // Z_L is a polynomial in 1/alpha and 1/beta with positive coefficients: a log-sum-exp in -log alpha, -log beta.
+            options.LogPartition.Coordinate1 = options.LogPartition.Coordinate2 = ExponentialCoordinate.NegativeLog;
+            options.Posterior.HeadCoordinate1 = options.Posterior.HeadCoordinate2 = ExponentialCoordinate.NegativeLog;
             string dir = CheckFolder(parse.GetValue(output)!);
 
             var progress = new StderrProgress("simulate tasep", n, "samples");
@@ -257,6 +260,7 @@ internal static class RunCommands
             $"posterior grid {result.Grid}x{result.Grid}: held-out cross-entropy {post.HeldOutCrossEntropy:F4} (uniform {post.UniformCrossEntropy:F4}, train {post.TrainCrossEntropy:F4})"));
         o.WriteLine($"psi: {result.Psi.Parametrisation}, fit {options.LogPartition.Fit}");
         o.Write(EndToEndReport.Table(result, axes));
+        if (result.Geodesics is { } geodesics) o.Write(geodesics.Table());
         o.WriteLine(string.Create(Inv, $"wrote {string.Join(", ", written.Select(Path.GetFileName))} to {dir} ({clock.Elapsed.TotalSeconds:F0} s after simulation)"));
         return 0;
     }

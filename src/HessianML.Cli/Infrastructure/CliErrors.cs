@@ -15,7 +15,7 @@ public static class CliErrors
         string message = OneLine(ex.Message);
         return ex switch
         {
-            CliException or ArgumentException or FormatException or InvalidDataException or Tensors.Devices.DeviceUnavailableException
+            CliException or ArgumentException or FormatException or InvalidDataException or HessianML.Onnx.GpuUnavailableException
                 or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException
                 => (HessianCli.UsageError, message),
             IOException => (HessianCli.UsageError, message),

@@ -26,6 +26,7 @@ public static class EndToEndReport
     public const string ExactFileName = "exact.csv";
     public const string ErrorsFileName = "errors.json";
     public const string HeatMapFileName = "fields.png";
+    public const string GeodesicsFileName = "geodesics.csv";
 
     /// <summary>
     /// Writes the folder. <paramref name="system"/> and <paramref name="settings"/> (flag name -> value) are recorded in
@@ -45,6 +46,7 @@ public static class EndToEndReport
             result.Baseline.WriteCsv(In(BaselineFileName));
             result.PcaVae?.WriteCsv(In(PcaVaeFileName));
             result.Exact?.WriteCsv(In(ExactFileName));
+            if (result.Geodesics is { } geodesics) CsvDataFile.Write(geodesics.ToDataView(), In(GeodesicsFileName));
             File.WriteAllText(In(ErrorsFileName), ErrorsJson(result, system, settings, axes).ToJsonString(JsonOptions) + "\n");
             HeatMaps(result, axes).SavePng(In(HeatMapFileName));
         });
@@ -110,6 +112,28 @@ public static class EndToEndReport
         {
             doc["evaluation"] = null;
             doc["methods"] = null;
+        }
+        if (r.Geodesics is { } g)
+        {
+            var pairs = new JsonArray();
+            foreach (var p in g.Pairs)
+                pairs.Add(new JsonObject
+                {
+                    ["from"] = new JsonArray(p.From.T1, p.From.T2),
+                    ["to"] = new JsonArray(p.To.T1, p.To.T2),
+                    ["ours"] = Finite(p.Ours),
+                    ["adam"] = Finite(p.Adam),
+                    ["straight"] = Finite(p.Straight),
+                    ["exact_optimum"] = Finite(p.Optimum),
+                });
+            doc["geodesics"] = new JsonObject
+            {
+                ["lengths_on"] = $"exact metric, {g.ExactResolution}x{g.ExactResolution} vertex table",
+                ["pairs"] = pairs,
+                ["floored_nodes"] = g.FlooredNodes,
+                ["indefinite_nodes"] = g.IndefiniteNodes,
+                ["nodes"] = g.Nodes,
+            };
         }
         var timings = new JsonObject();
         foreach (var (stage, seconds) in r.Timings) timings[stage] = Math.Round(seconds, 2);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HessianML.Data;
 using HessianML.Geometry;
+using HessianML.Geometry.Geodesics;
 using HessianML.Pipeline;
 using HessianML.Posterior;
 using Microsoft.ML;
@@ -31,6 +32,12 @@ public sealed class EndToEndOptions
 
     /// <summary>Fraction of each side of the box that makes the "interior" region. Default 0.8 (METHOD §8).</summary>
     public double InteriorFraction { get; set; } = 0.8;
+
+    /// <summary>
+    /// With an exact answer: geodesics between <see cref="GeodesicCheck.DefaultPairs"/> on the fitted metric (ours and the
+    /// released Adam method) and the straight line, measured on the exact metric (<see cref="GeodesicCheck"/>). Null skips it.
+    /// </summary>
+    public GeodesicOptions? Geodesics { get; set; } = new();
 
     /// <summary>Receives one line per stage and per epoch; null for silence.</summary>
     public Action<string>? Progress { get; set; }
@@ -86,6 +93,9 @@ public sealed class EndToEndResult
     /// do better, so a gap between it and <see cref="OursErrors"/> is the method's, the rest is the grid's.
     /// </summary>
     public MethodErrors? FloorErrors { get; init; }
+
+    /// <summary>Geodesic lengths on the exact metric (<see cref="EndToEndOptions.Geodesics"/>); null without an exact answer or when skipped.</summary>
+    public GeodesicCheckResult? Geodesics { get; init; }
 
     public PosteriorGridTransformer Posterior => (PosteriorGridTransformer)Model.First();
 
@@ -153,6 +163,7 @@ public static class EndToEndRun
         var psi = model.LastTransformer.LogPartition.Psi;
         MetricField? exactField = null;
         MethodErrors? ours = null, theirs = null, vaeErrors = null, floor = null;
+        GeodesicCheckResult? geodesics = null;
         if (exact is not null)
         {
             var (onGrid, onEval) = Stage("exact answer", () => (exact(box, k), exact(box, evalK)));
@@ -166,6 +177,9 @@ public static class EndToEndRun
                 ? LogPartitionTrainer.FitGridValues(options.LogPartition, box, box.CellCentres(k, k), onGrid.Psi)
                 : new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount, box.CellCentres(k, k), onGrid.Psi, 1e-8));
             floor = Compare(onEval, floorPsi, box, options.InteriorFraction);
+            if (options.Geodesics is { } geodesicOptions)
+                geodesics = Stage("geodesics on the exact metric", () =>
+                    GeodesicCheck.Run(psi, exact, GeodesicCheck.DefaultPairs(box, options.InteriorFraction), geodesicOptions));
         }
         return new EndToEndResult
         {
@@ -181,6 +195,7 @@ public static class EndToEndRun
             OursErrors = ours,
             BaselineErrors = theirs,
             FloorErrors = floor,
+            Geodesics = geodesics,
             Timings = timings,
         };
     }

@@ -29,12 +29,11 @@ public sealed class RgbImage
 /// <c>Normalize(mean, std)</c> ((x - mean) / std in float32), written as NCHW planes.
 /// <para>
 /// The resize is our port of Pillow's own resampler (libImaging/Resample.c, unchanged in substance since Pillow 4.3),
-/// not an ImageMagick filter, because bit-equality with the pipeline the embeddings were trained on is what matters:
+/// not Skia's (what ML.NET's ResizeImages runs), because bit-equality with the pipeline the embeddings were trained on is what matters:
 /// Pillow's BICUBIC is Keys' cubic with a = -0.5 (Catmull-Rom), widened by the scale factor when shrinking
 /// (antialiasing), applied horizontally then vertically with an 8-bit rounded intermediate image, its weights
-/// normalised to sum 1 and rounded to 22-bit fixed point. ImageMagick's Catrom filter is the same kernel but differs in
-/// those details (its own support window, pass order chosen by cost, Q8 rounding): on a smooth 640 x 480 image resized
-/// to 298 x 224 a fifth of its bytes differ from Pillow's by one level (measured in the tests). Given the same decoded bytes this port reproduces Pillow 9.4's <c>Image.resize(..., BICUBIC)</c>
+/// normalised to sum 1 and rounded to 22-bit fixed point. Skia's Catmull-Rom cubic is the same kernel but not those
+/// details: bytes differ by a level or more (measured in the tests). Given the same decoded bytes this port reproduces Pillow 9.4's <c>Image.resize(..., BICUBIC)</c>
 /// exactly (tested against bytes Pillow wrote).
 /// </para>
 /// </summary>
@@ -67,25 +66,38 @@ public static class ClipPreprocessing
     /// </summary>
     public static void Preprocess(RgbImage image, int size, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, Span<float> destination)
     {
+        if (mean.Length != 3 || std.Length != 3) throw new ArgumentException("mean and std need 3 values each (R, G, B)");
+        Planes(image, size, mean, std, destination);
+    }
+
+    /// <summary>
+    /// The same resize and centre crop, the pixel values kept as they are (0..255 as floats, RGB planes): the input of
+    /// ML.NET's ResNet18 (ExtractPixels with its defaults; the model subtracts its mean image itself).
+    /// </summary>
+    public static void PreprocessBytes(RgbImage image, int size, Span<float> destination) => Planes(image, size, default, default, destination);
+
+    // Resize, crop and write planes; normalised when mean and std are given, raw bytes when they are empty.
+    private static void Planes(RgbImage image, int size, ReadOnlySpan<float> mean, ReadOnlySpan<float> std, Span<float> destination)
+    {
         ArgumentNullException.ThrowIfNull(image);
         if (size < 1) throw new ArgumentOutOfRangeException(nameof(size), $"size {size} must be positive");
-        if (mean.Length != 3 || std.Length != 3) throw new ArgumentException("mean and std need 3 values each (R, G, B)");
         if (destination.Length != 3 * size * size)
             throw new ArgumentException($"destination holds {destination.Length} floats; 3 x {size} x {size} = {3 * size * size} needed");
         var (w, h) = ResizedSize(image.Width, image.Height, size);
         var resized = ResizeBicubic(image, w, h);
         int left = CenterCropOffset(w, size), top = CenterCropOffset(h, size);
         int plane = size * size;
+        bool raw = mean.IsEmpty;
         for (int c = 0; c < 3; c++)
         {
-            float m = mean[c], s = std[c];
+            float m = raw ? 0 : mean[c], s = raw ? 1 : std[c];
             for (int y = 0; y < size; y++)
             {
                 int src = ((top + y) * w + left) * 3 + c;
                 int dst = c * plane + y * size;
                 for (int x = 0; x < size; x++, src += 3)
                     // Two float32 operations in torch's order: ToTensor divides by 255, Normalize subtracts and divides.
-                    destination[dst + x] = (resized.Pixels[src] / 255f - m) / s;
+                    destination[dst + x] = raw ? resized.Pixels[src] : (resized.Pixels[src] / 255f - m) / s;
             }
         }
     }

@@ -38,12 +38,12 @@ public abstract class FittedPsi
     internal abstract void Save(ComponentStateWriter context, string prefix);
 
     /// <summary>
-    /// What a saved psi records besides its tensors. <c>Terms</c> and <c>Scale</c> (the <see cref="LogSumExpPsi"/>'s)
+    /// What a saved psi records besides its tensors. <c>Terms</c>, <c>Scale</c> and the axes (the <see cref="LogSumExpPsi"/>'s)
     /// come last with defaults, so states saved before they existed still load.
     /// </summary>
     internal sealed record SavedPsi(PsiParametrisation Parametrisation, double Lo1, double Hi1, double Lo2, double Hi2,
         int Hidden, int Depth, ActivationKind Activation, bool LayerNorm, int SplineCount1, int SplineCount2,
-        int Terms = 0, double Scale = 0);
+        int Terms = 0, double Scale = 0, ExponentialCoordinate Axis1 = ExponentialCoordinate.Natural, ExponentialCoordinate Axis2 = ExponentialCoordinate.Natural);
 
     internal abstract SavedPsi Describe();
 
@@ -58,7 +58,7 @@ public abstract class FittedPsi
             if (s.Terms < 1 || !(s.Scale > 0 && double.IsFinite(s.Scale)))
                 throw context.Fail($"has a LogSumExp psi with {s.Terms} terms and scale {s.Scale} (needs >= 1 term and a positive finite scale)");
             return new LogSumExpPsi(box, s.Scale, context.GetDoubleTensor(prefix + "atoms", s.Terms, 2),
-                context.GetDoubleTensor(prefix + "biases", s.Terms));
+                context.GetDoubleTensor(prefix + "biases", s.Terms), s.Axis1, s.Axis2);
         }
         var net = Mlp.Create<float>(2, s.Hidden, s.Depth, 1, s.Activation, s.LayerNorm, 0);
         var values = net.NamedParameters()

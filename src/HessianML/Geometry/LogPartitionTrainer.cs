@@ -36,8 +36,6 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
         _o = (options ?? new LogPartitionOptions()).Resolved();
         if (_o.Fit == PsiFit.LogPosteriorLeastSquares && _o.Parametrisation is not (PsiParametrisation.BSpline or PsiParametrisation.LogSumExp))
             throw new ArgumentException($"{Name}: the log-posterior least-squares fit needs Parametrisation = BSpline or LogSumExp, got {_o.Parametrisation}");
-        if (_o.Fit != PsiFit.LogPosteriorLeastSquares && _o.Parametrisation == PsiParametrisation.LogSumExp)
-            throw new ArgumentException($"{Name}: a LogSumExp psi is fitted by log-posterior least squares only (Fit = LogPosteriorLeastSquares), got Fit = {_o.Fit}");
         if (_o.LogSumExpAtoms is < 3 or > 48) throw new ArgumentOutOfRangeException(nameof(options), $"LogSumExpAtoms {_o.LogSumExpAtoms} must be in [3, 48]");
         if (!(_o.LogSumExpSmoothness >= 0 && double.IsFinite(_o.LogSumExpSmoothness))) throw new ArgumentOutOfRangeException(nameof(options), $"LogSumExpSmoothness {_o.LogSumExpSmoothness} must be finite and >= 0");
         if (_o.Hidden < 1 || _o.Depth < 1) throw new ArgumentOutOfRangeException(nameof(options), "Hidden and Depth must be >= 1");
@@ -144,8 +142,10 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
         return options.Parametrisation switch
         {
             PsiParametrisation.BSpline => FitSplineJsd(options, box, grid, t, posteriors),
-            PsiParametrisation.LogSumExp => throw new ArgumentException(
-                $"{Name}: a LogSumExp psi is fitted by log-posterior least squares only (Fit = LogPosteriorLeastSquares), got Fit = {options.Fit}"),
+            // JSD fits the spline (linear in its coefficients, no double backward); the log-sum-exp through its values on
+            // the grid is its convex projection, as under least squares the log-sum-exp goes through the grid values.
+            PsiParametrisation.LogSumExp => FitGridValues(options, box, grid,
+                FitSplineJsd(options.With(PsiParametrisation.BSpline), box, grid, t, posteriors).Evaluate(Column(grid, 0), Column(grid, 1)).Psi),
             _ => FitMlpJsd(options, box, grid, t, posteriors),
         };
     }
@@ -318,6 +318,8 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
         net.MoveTo(null);
         return new MlpPsi(box, o.Parametrisation, o.Hidden, o.Depth, activation, true, net);
     }
+
+    private static double[] Column(double[] pairs, int c) => Enumerable.Range(0, pairs.Length / 2).Select(i => pairs[2 * i + c]).ToArray();
 
     /// <summary>
     /// JSD fit of a spline psi: psi(grid) = Bg c and grad psi(t_i) = [B1(t_i) c, B2(t_i) c] are linear in the

@@ -31,7 +31,14 @@ public static class LogSumExpFit
     /// <param name="MaxIterations">Levenberg-Marquardt steps per bias solve at most.</param>
     /// <param name="Tolerance">A bias solve stops when a step gains less than this fraction of the cost (measured: 1e-4,
     /// 1e-5 and 1e-6 gave the same errors on exact Ising L = 8 values within 0.01, at 1 : 2.2 : 3.8 the time).</param>
-    public sealed record Settings(int AtomsPerAxis, double Smoothness, double Margin, int SplineCount, int MaxIterations = 200, double Tolerance = 1e-4);
+    public sealed record Settings(int AtomsPerAxis, double Smoothness, double Margin, int SplineCount, int MaxIterations = 200, double Tolerance = 1e-4)
+    {
+        /// <summary>The coordinate of t1 the sum is affine in (<see cref="ExponentialCoordinate"/>).</summary>
+        public ExponentialCoordinate Axis1 { get; init; } = ExponentialCoordinate.Natural;
+
+        /// <summary>The coordinate of t2 the sum is affine in.</summary>
+        public ExponentialCoordinate Axis2 { get; init; } = ExponentialCoordinate.Natural;
+    }
 
     /// <summary>What the fit did: iterations, final data rms and penalty, seconds.</summary>
     public sealed record Report(int Iterations, double Rms, double Penalty, double Scale, double Seconds);
@@ -55,13 +62,34 @@ public static class LogSumExpFit
         if (!(settings.Smoothness >= 0 && double.IsFinite(settings.Smoothness))) throw new ArgumentOutOfRangeException(nameof(settings), "Smoothness must be finite and >= 0");
         if (!(settings.Margin >= 0 && double.IsFinite(settings.Margin))) throw new ArgumentOutOfRangeException(nameof(settings), "Margin must be finite and >= 0");
         var sw = Stopwatch.StartNew();
-        double c1 = (box.Lo1 + box.Hi1) / 2, c2 = (box.Lo2 + box.Hi2) / 2, h1 = box.Width1 / 2, h2 = box.Width2 / 2;
+        var axes = (settings.Axis1, settings.Axis2);
+        // The coordinates the sum is affine in: u = (w(t) - centre) / half-width, w per axis (ExponentialCoordinate).
+        var shape = new StandardCoordinates(box, axes.Axis1, axes.Axis2);
+        var (c1, c2) = shape.Centre;
+        var (h1, h2) = shape.HalfWidth;
+        var wBox = new ParameterBox(c1 - h1, c1 + h1, c2 - h2, c2 + h2);
         var u = new double[2 * n];
-        for (int i = 0; i < n; i++) (u[2 * i], u[2 * i + 1]) = ((points[2 * i] - c1) / h1, (points[2 * i + 1] - c2) / h2);
+        var w = new double[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            (w[2 * i], w[2 * i + 1]) = (StandardCoordinates.Warp(axes.Axis1, points[2 * i]).W, StandardCoordinates.Warp(axes.Axis2, points[2 * i + 1]).W);
+            (u[2 * i], u[2 * i + 1]) = ((w[2 * i] - c1) / h1, (w[2 * i + 1] - c2) / h2);
+        }
+        // A warped axis is not affine in t, so the values' affine gauge in t (METHOD §8: least squares returns N psi up to
+        // one) is fitted beside the sum, as columns t_j standardised; a natural axis absorbs it by shifting the atoms.
+        bool warp1 = axes.Axis1 == ExponentialCoordinate.NegativeLog, warp2 = axes.Axis2 == ExponentialCoordinate.NegativeLog;
+        int p = (warp1 ? 1 : 0) + (warp2 ? 1 : 0);
+        var linear = new double[n * p];
+        for (int i = 0; i < n; i++)
+        {
+            int j = 0;
+            if (warp1) linear[i * p + j++] = (2 * points[2 * i] - box.Lo1 - box.Hi1) / box.Width1;
+            if (warp2) linear[i * p + j] = (2 * points[2 * i + 1] - box.Lo2 - box.Hi2) / box.Width2;
+        }
 
-        // 1. Range and curvature of the gradients (in u) from a penalised spline through the values.
-        var spline = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, settings.SplineCount, points, values, 1e-2));
-        var sf = spline.Evaluate(Enumerable.Range(0, n).Select(i => points[2 * i]).ToArray(), Enumerable.Range(0, n).Select(i => points[2 * i + 1]).ToArray());
+        // 1. Range and curvature of the gradients (in u) from a penalised spline through the values, in w.
+        var spline = new SplinePsi(LogPartitionTrainer.SplineLeastSquares(wBox, settings.SplineCount, w, values, 1e-2));
+        var sf = spline.Evaluate(Enumerable.Range(0, n).Select(i => w[2 * i]).ToArray(), Enumerable.Range(0, n).Select(i => w[2 * i + 1]).ToArray());
         double lo1 = double.PositiveInfinity, hi1 = double.NegativeInfinity, lo2 = double.PositiveInfinity, hi2 = double.NegativeInfinity;
         for (int i = 0; i < n; i++)
         {
@@ -71,8 +99,8 @@ public static class LogSumExpFit
         double valueSpread = Math.Max(values.Max() - values.Min(), 1e-300);
         // A flat direction still needs a window of finite width: a tenth of the values' spread per unit of u.
         double floorWidth = 0.1 * valueSpread;
-        (lo1, hi1) = Widen(lo1, hi1, settings.Margin, floorWidth);
-        (lo2, hi2) = Widen(lo2, hi2, settings.Margin, floorWidth);
+        (lo1, hi1) = Window(lo1, hi1, settings.Margin, floorWidth, warp1);
+        (lo2, hi2) = Window(lo2, hi2, settings.Margin, floorWidth, warp2);
         int m = settings.AtomsPerAxis, na = m * m;
         double d1 = (hi1 - lo1) / (m - 1), d2 = (hi2 - lo2) / (m - 1);
         var a = new double[2 * na];
@@ -103,14 +131,16 @@ public static class LogSumExpFit
         //    golden section on log tau around its start. WHY not one joint Gauss-Newton in (b, log tau): tau and the
         //    biases are strongly coupled (tau sets how many atoms blend, the biases must follow), and the joint
         //    iteration crept along that valley for hundreds of steps where this search takes about a dozen solves.
-        var problem = new Problem(a, u, values, m, settings.Smoothness);
-        problem.SetLambda(b, tau);
+        var problem = new Problem(a, u, values, m, settings.Smoothness, linear, p);
+        var theta = new double[na + p];
+        b.CopyTo(theta, 0);
+        problem.SetLambda(theta, tau);
         int iterations = 0;
         var cache = new Dictionary<double, (double Cost, double[] B)>();
         double F(double logTau)
         {
             if (cache.TryGetValue(logTau, out var c)) return c.Cost;
-            var start = cache.Count == 0 ? b : cache.MinBy(kv => Math.Abs(kv.Key - logTau)).Value.B; // warm start
+            var start = cache.Count == 0 ? theta : cache.MinBy(kv => Math.Abs(kv.Key - logTau)).Value.B; // warm start
             var r = problem.Solve(start, Math.Exp(logTau), settings.MaxIterations, settings.Tolerance);
             iterations += r.Iterations;
             cache[logTau] = (r.Cost, r.B);
@@ -140,11 +170,13 @@ public static class LogSumExpFit
             else hi = x;
         }
         tau = Math.Exp(mid);
-        b = cache[mid].B;
-        double rms = Math.Sqrt(problem.Data(b, tau) / n);
-        report = new Report(iterations, rms, problem.Lambda * problem.Penalty(b), tau, sw.Elapsed.TotalSeconds);
-        // Store as psi = tau * LSE(<a/tau, u> + b/tau).
-        return new LogSumExpPsi(box, tau, a.Select(x => x / tau).ToArray(), b.Select(x => x / tau).ToArray());
+        theta = cache[mid].B;
+        double rms = Math.Sqrt(problem.Data(theta, tau) / n);
+        report = new Report(iterations, rms, problem.Lambda * problem.Penalty(theta), tau, sw.Elapsed.TotalSeconds);
+        // Store as psi = tau * LSE(<a/tau, u> + b/tau); the fitted affine gauge (warped axes) is dropped: psi is defined
+        // up to one, and neither the metric nor the Bregman posterior sees it.
+        return new LogSumExpPsi(box, tau, a.Select(x => x / tau).ToArray(), theta.Take(na).Select(x => x / tau).ToArray(),
+            axes.Axis1, axes.Axis2);
     }
 
 
@@ -152,23 +184,24 @@ public static class LogSumExpFit
     /// The model at one point: f(u) = tau log sum_k exp((&lt;a_k, u&gt; + b_k) / tau), max-shifted, with df/db_k = w_k
     /// (the softmax weights, written to <paramref name="weights"/>) and df/d log tau = tau * entropy(w).
     /// </summary>
-    internal static double Model(double[] a, double[] b, double tau, double u1, double u2, double[] weights, out double dLogTau)
+    internal static double Model(double[] a, ReadOnlySpan<double> b, double tau, double u1, double u2, double[] weights, out double dLogTau)
     {
         double lse = Lse(a, b, tau, u1, u2, weights);
         double entropy = 0;
-        foreach (double w in weights)
-            if (w > 0) entropy -= w * Math.Log(w);
+        for (int k = 0; k < a.Length / 2; k++)
+            if (weights[k] > 0) entropy -= weights[k] * Math.Log(weights[k]);
         dLogTau = tau * entropy;
         return tau * lse;
     }
 
     /// <summary>
-    /// The least-squares problem in the biases b for a fixed tau: data sum_i (f(u_i) - phi_i)^2 plus lambda ||D3 b||^2,
-    /// its gradient and Gauss-Newton normal equations, and a Levenberg-Marquardt solve.
+    /// The least-squares problem in theta = (biases b, linear coefficients l) for a fixed tau: data
+    /// sum_i (f(u_i) + &lt;l, x_i&gt; - phi_i)^2 plus lambda ||D3 b||^2 (x_i: <paramref name="p"/> linear columns per point,
+    /// none for natural axes), its gradient and Gauss-Newton normal equations, and a Levenberg-Marquardt solve.
     /// </summary>
-    internal sealed class Problem(double[] a, double[] u, double[] values, int m, double smoothness)
+    internal sealed class Problem(double[] a, double[] u, double[] values, int m, double smoothness, double[] linear, int p)
     {
-        private readonly int _n = values.Length, _na = m * m;
+        private readonly int _n = values.Length, _na = m * m, _nt = m * m + p;
         private readonly List<(int[] Index, double[] Coef)> _penalty = ThirdDifferences(m);
 
         public double Lambda { get; private set; }
@@ -178,9 +211,17 @@ public static class LogSumExpFit
             double s = 0;
             for (int i = 0; i < _n; i++)
             {
-                double e = tau * Lse(a, b, tau, u[2 * i], u[2 * i + 1], null) - values[i];
+                double e = tau * Lse(a, b, tau, u[2 * i], u[2 * i + 1], null) + Linear(b, i) - values[i];
                 s += e * e;
             }
+            return s;
+        }
+
+        /// <summary>&lt;l, x_i&gt;, l the last p entries of theta.</summary>
+        private double Linear(double[] theta, int i)
+        {
+            double s = 0;
+            for (int j = 0; j < p; j++) s += theta[_na + j] * linear[i * p + j];
             return s;
         }
 
@@ -218,15 +259,17 @@ public static class LogSumExpFit
         /// </summary>
         public double[] Gradient(double[] b, double tau, double[]? jtj)
         {
-            int na = _na;
+            int na = _nt; // rows of the normal equations: biases, then the linear coefficients
             var grad = new double[na];
             var w = new double[na];
             var nz = new List<int>(na);
             for (int i = 0; i < _n; i++)
             {
-                double r = Model(a, b, tau, u[2 * i], u[2 * i + 1], w, out _) - values[i];
+                double r = Model(a, b.AsSpan(0, _na), tau, u[2 * i], u[2 * i + 1], w, out _) + Linear(b, i) - values[i];
+                for (int j = 0; j < p; j++) w[_na + j] = linear[i * p + j];
                 nz.Clear();
-                for (int k = 0; k < na; k++) if (w[k] > 1e-14) nz.Add(k); // the rest cannot move f measurably
+                for (int k = 0; k < _na; k++) if (w[k] > 1e-14) nz.Add(k); // the rest cannot move f measurably
+                for (int j = 0; j < p; j++) nz.Add(_na + j);
                 foreach (int k in nz)
                 {
                     grad[k] += w[k] * r;
@@ -252,7 +295,7 @@ public static class LogSumExpFit
         /// </summary>
         public (double[] B, double Cost, int Iterations) Solve(double[] b0, double tau, int maxIterations, double tolerance)
         {
-            int na = _na;
+            int na = _nt;
             var b = (double[])b0.Clone();
             var jtj = new double[na * na];
             double cost = Cost(b, tau), mu = 1e-3;
@@ -327,6 +370,18 @@ public static class LogSumExpFit
         return x;
     }
 
+    /// <summary>
+    /// The atoms' window on one axis: the gradients' range widened (<see cref="Widen"/>); on a -log axis it starts at 0
+    /// (atoms &gt;= 0 keep psi convex in t) and reaches the largest gradient magnitude seen, because the values' affine
+    /// gauge in t, fitted later, can shift the gradients seen now either way.
+    /// </summary>
+    private static (double Lo, double Hi) Window(double lo, double hi, double margin, double floorWidth, bool negativeLog)
+    {
+        if (!negativeLog) return Widen(lo, hi, margin, floorWidth);
+        double top = Math.Max(Math.Max(Math.Abs(lo), Math.Abs(hi)), floorWidth);
+        return (0, top * (1 + 2 * margin));
+    }
+
     private static (double Lo, double Hi) Widen(double lo, double hi, double margin, double floorWidth)
     {
         double mid = (lo + hi) / 2, half = Math.Max((hi - lo) / 2, floorWidth / 2);
@@ -335,9 +390,9 @@ public static class LogSumExpFit
     }
 
     /// <summary>log sum_k exp(z_k), z_k = (&lt;a_k, u&gt; + b_k) / tau, max-shifted; fills the softmax weights when asked.</summary>
-    private static double Lse(double[] a, double[] b, double tau, double u1, double u2, double[]? weights)
+    private static double Lse(double[] a, ReadOnlySpan<double> b, double tau, double u1, double u2, double[]? weights)
     {
-        int na = b.Length;
+        int na = a.Length / 2; // b may carry more entries after the biases (the linear coefficients)
         double max = double.NegativeInfinity;
         for (int k = 0; k < na; k++) max = Math.Max(max, (a[2 * k] * u1 + a[2 * k + 1] * u2 + b[k]) / tau);
         double sum = 0;

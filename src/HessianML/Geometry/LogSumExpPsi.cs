@@ -6,11 +6,14 @@ namespace HessianML.Geometry;
 /// <summary>
 /// A psi convex by construction: the log-partition of a discrete exponential family,
 /// <code>
-///     psi(t) = s * log sum_k exp(&lt;alpha_k, u(t)&gt; + beta_k),    u(t) = (t - centre) / half-width,   s &gt; 0.
+///     psi(t) = s * log sum_k exp(&lt;alpha_k, u(t)&gt; + beta_k),    u_i(t) = (w_i(t_i) - centre_i) / half-width_i,   s &gt; 0,
 /// </code>
-/// Its gradient is s times the softmax mean of the atoms alpha_k and its Hessian s times their softmax covariance
-/// (divided by the half-widths), so the metric is smooth and positive semi-definite at every point, inside the box
-/// and outside it. The finite Ising torus has exactly this form (psi = log sum over (bonds, magnetisation) of the
+/// w_i = t_i (<see cref="ExponentialCoordinate.Natural"/>) or -log t_i (<see cref="ExponentialCoordinate.NegativeLog"/>, atoms &gt;= 0 on
+/// that axis; centre and half-width are then those of the box in w). In u its gradient is s times the softmax mean of
+/// the atoms and its Hessian s times their softmax covariance; in t the Hessian gains s m_i w_i'' / h_i on the diagonal
+/// of a warped axis, which is &gt;= 0 because the atoms (so their mean m_i) are &gt;= 0 there and w'' = 1/t^2. So the
+/// metric is smooth and positive semi-definite at every point, inside the box and outside it (where t &gt; 0 on a warped
+/// axis). The finite Ising torus has exactly this form (psi = log sum over (bonds, magnetisation) of the
 /// density of states times exp(beta bonds + h M)); a learned phi = N psi has it with s = N.
 /// <para>
 /// WHY standardised coordinates u (as <see cref="MlpPsi"/>): the atoms are then in units of "change of psi across
@@ -29,7 +32,8 @@ public sealed class LogSumExpPsi : FittedPsi
     /// psi on <paramref name="box"/> with scale <paramref name="scale"/> (&gt; 0), atoms alpha_k (n x 2, row-major, in
     /// standardised coordinates) and biases beta_k (n).
     /// </summary>
-    public LogSumExpPsi(ParameterBox box, double scale, double[] atoms, double[] biases) : base(box)
+    public LogSumExpPsi(ParameterBox box, double scale, double[] atoms, double[] biases,
+        ExponentialCoordinate axis1 = ExponentialCoordinate.Natural, ExponentialCoordinate axis2 = ExponentialCoordinate.Natural) : base(box)
     {
         ArgumentNullException.ThrowIfNull(atoms);
         ArgumentNullException.ThrowIfNull(biases);
@@ -38,6 +42,14 @@ public sealed class LogSumExpPsi : FittedPsi
             throw new ArgumentException($"{biases.Length} biases need {2 * biases.Length} atom coordinates (n x 2), got {atoms.Length}");
         if (!atoms.All(double.IsFinite) || !biases.All(double.IsFinite)) throw new ArgumentException("atoms and biases must be finite");
         if (!box.IsProper) throw new ArgumentException($"the box {box} has zero width");
+        _coordinates = new StandardCoordinates(box, axis1, axis2);
+        for (int axis = 0; axis < 2; axis++)
+        {
+            if ((axis == 0 ? axis1 : axis2) != ExponentialCoordinate.NegativeLog) continue;
+            for (int k = 0; k < biases.Length; k++)
+                if (atoms[2 * k + axis] < 0)
+                    throw new ArgumentException($"atom {k} has coordinate {atoms[2 * k + axis]} < 0 on t{axis + 1}, which is in -log coordinates (psi would not be convex in t)");
+        }
         Scale = scale;
         _atoms = (double[])atoms.Clone();
         _biases = (double[])biases.Clone();
@@ -57,11 +69,19 @@ public sealed class LogSumExpPsi : FittedPsi
     /// <summary>The biases beta_k (a copy).</summary>
     public double[] Biases => (double[])_biases.Clone();
 
-    /// <summary>Centre of the box, the origin of u.</summary>
-    public (double C1, double C2) Centre => ((Box.Lo1 + Box.Hi1) / 2, (Box.Lo2 + Box.Hi2) / 2);
+    private readonly StandardCoordinates _coordinates;
 
-    /// <summary>Half-widths of the box, the units of u.</summary>
-    public (double H1, double H2) HalfWidth => (Box.Width1 / 2, Box.Width2 / 2);
+    /// <summary>The coordinate of t1 the sum is affine in.</summary>
+    public ExponentialCoordinate Axis1 => _coordinates.Coordinate1;
+
+    /// <summary>The coordinate of t2 the sum is affine in.</summary>
+    public ExponentialCoordinate Axis2 => _coordinates.Coordinate2;
+
+    /// <summary>Centre of the box in the coordinates w, the origin of u.</summary>
+    public (double C1, double C2) Centre => _coordinates.Centre;
+
+    /// <summary>Half-widths of the box in the coordinates w, the units of u.</summary>
+    public (double H1, double H2) HalfWidth => _coordinates.HalfWidth;
 
     public override MetricField Evaluate(double[] t1, double[] t2)
     {
@@ -74,13 +94,16 @@ public sealed class LogSumExpPsi : FittedPsi
         int n = t1.Length;
         void One(int i)
         {
-            var (v, m1, m2, v11, v12, v22) = Moments(_atoms, _biases, (t1[i] - c1) / h1, (t2[i] - c2) / h2);
+            var (w1, d1, dd1) = StandardCoordinates.Warp(Axis1, t1[i]);
+            var (w2, d2, dd2) = StandardCoordinates.Warp(Axis2, t2[i]);
+            var (v, m1, m2, v11, v12, v22) = Moments(_atoms, _biases, (w1 - c1) / h1, (w2 - c2) / h2);
+            // Chain rule through w: dpsi/dt = F_w w', d2psi/dt2 = w' F_ww w' + diag(F_w w'').
             field.Psi[i] = Scale * v;
-            field.Dpsi1[i] = Scale * m1 / h1;
-            field.Dpsi2[i] = Scale * m2 / h2;
-            field.G11[i] = Scale * v11 / (h1 * h1);
-            field.G12[i] = Scale * v12 / (h1 * h2);
-            field.G22[i] = Scale * v22 / (h2 * h2);
+            field.Dpsi1[i] = Scale * m1 / h1 * d1;
+            field.Dpsi2[i] = Scale * m2 / h2 * d2;
+            field.G11[i] = Scale * v11 / (h1 * h1) * d1 * d1 + Scale * m1 / h1 * dd1;
+            field.G12[i] = Scale * v12 / (h1 * h2) * d1 * d2;
+            field.G22[i] = Scale * v22 / (h2 * h2) * d2 * d2 + Scale * m2 / h2 * dd2;
         }
         if ((long)n * Count < 1 << 18)
             for (int i = 0; i < n; i++) One(i);
@@ -128,5 +151,5 @@ public sealed class LogSumExpPsi : FittedPsi
 
     internal override SavedPsi Describe() =>
         new(PsiParametrisation.LogSumExp, Box.Lo1, Box.Hi1, Box.Lo2, Box.Hi2, 0, 0, HessianML.Autodiff.Layers.ActivationKind.Relu, false, 0, 0,
-            Count, Scale);
+            Count, Scale, Axis1, Axis2);
 }

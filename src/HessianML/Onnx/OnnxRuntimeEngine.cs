@@ -78,7 +78,7 @@ public sealed class OnnxRuntimeEngine : IOnnxInferenceEngine
         {
             if (TryAppendCuda(so, options.CudaDeviceId, out cudaReason)) provider = Cuda;
             else if (options.Cuda == OnnxCudaUse.Required)
-                throw new OnnxRuntimeException(OrtErrorCode.ExecutionProviderFail, $"CUDA execution provider unavailable: {cudaReason}", model);
+                throw new OnnxRuntimeException(OrtErrorCode.ExecutionProviderFail, cudaReason!, model);
         }
         InferenceSession session;
         try { session = open(so); }
@@ -87,15 +87,20 @@ public sealed class OnnxRuntimeEngine : IOnnxInferenceEngine
         catch { session.Dispose(); throw; }
     }
 
+    // The providers are checked before CUDA is appended: with the CPU package AppendExecutionProvider_CUDA throws
+    // EntryPointNotFoundException (not an OnnxRuntimeException, so ML.NET's FallbackToCpu does not catch it).
     private static bool TryAppendCuda(SessionOptions options, int deviceId, out string? reason)
     {
         var env = OrtEnv.Instance();
-        if (!env.GetAvailableProviders().Contains(Cuda, StringComparer.Ordinal))
+        var providers = env.GetAvailableProviders();
+        if (!providers.Contains(Cuda, StringComparer.Ordinal))
         {
-            reason = $"this ONNX Runtime ({env.GetVersionString()}, from the Microsoft.ML.OnnxRuntime package) has no CUDA " +
-                     "execution provider; the Microsoft.ML.OnnxRuntime.Gpu package has one";
+            reason = CudaDiagnosis.NoProvider(env.GetVersionString(), providers);
             return false;
         }
+        // ONNX Runtime also logs a failed provider load itself; our reason replaces that line, so it is held back here.
+        var level = env.EnvLogLevel;
+        env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             options.AppendExecutionProvider_CUDA(deviceId);
@@ -104,13 +109,17 @@ public sealed class OnnxRuntimeEngine : IOnnxInferenceEngine
         }
         catch (Ort.OnnxRuntimeException e)
         {
-            reason = OnnxRuntimeException.From(e, "CUDA").OrtMessage;
+            reason = CudaDiagnosis.LoadFailureHere(OnnxRuntimeException.From(e, "CUDA").OrtMessage, deviceId);
             return false;
         }
         catch (EntryPointNotFoundException e)
         {
-            reason = OnnxRuntimeException.OneLine(e.Message);
+            reason = CudaDiagnosis.LoadFailureHere(OnnxRuntimeException.OneLine(e.Message), deviceId);
             return false;
+        }
+        finally
+        {
+            env.EnvLogLevel = level;
         }
     }
 

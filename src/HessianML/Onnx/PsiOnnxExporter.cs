@@ -149,6 +149,8 @@ public static class PsiOnnxExporter
         /// </summary>
         public void LogSumExp(LogSumExpPsi psi)
         {
+            if (psi.Axis1 != ExponentialCoordinate.Natural || psi.Axis2 != ExponentialCoordinate.Natural)
+                throw new NotSupportedException("psi export: a log-sum-exp psi in -log coordinates (hessian run tasep) has no ONNX form yet; the model zip serves it");
             var (c1, c2) = psi.Centre;
             var (h1, h2) = psi.HalfWidth;
             var atoms = psi.Atoms;

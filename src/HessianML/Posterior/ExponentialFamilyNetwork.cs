@@ -9,7 +9,8 @@ namespace HessianML.Posterior;
 /// The exponential-family head of METHOD §8: logits_k = &lt;T_hat(bundle), u_k&gt; - phi(t'_k), the exact form of a Bayes
 /// posterior in an exponential family, so the learned phi is the bundle's log-partition (N psi up to scale and affine).
 /// <list type="bullet">
-/// <item>u_k: the cell centres standardised to [-1, 1] per axis (constant).</item>
+/// <item>u_k: the cell centres in the family's coordinates (t, or -log t where the family is exponential in that:
+/// <see cref="ExponentialCoordinate"/>), standardised to [-1, 1] per axis (constant).</item>
 /// <item>T_hat: a per-site statistic with 2 outputs summed over sites and bundle members (extensive, like the Ising bond
 /// sum and magnetisation). Each member alone: 3-wide local window (3x3 circular-padded on an L x L torus; 1x3 zero-padded
 /// on an open chain) -> C channels -> ReLU -> readout to 2. On a torus every site shares the readout (translation
@@ -32,12 +33,20 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
     /// <summary>True on an L x L torus (circular padding, shared readout); false on an open chain (height 1).</summary>
     public bool Torus { get; }
 
+    /// <summary>The coordinates (of t1, t2) the logits are linear in.</summary>
+    public ExponentialCoordinate Coordinate1 { get; }
+
+    public ExponentialCoordinate Coordinate2 { get; }
+
     /// <summary>Spline basis functions per axis of phi.</summary>
     public int SplineCount { get; }
 
     public ExponentialFamilyNetwork(bool torus, int bundle, int height, int width, int channels, ParameterBox box, int grid,
-        int splineCount, ulong seed)
+        int splineCount, ulong seed, ExponentialCoordinate coordinate1 = ExponentialCoordinate.Natural,
+        ExponentialCoordinate coordinate2 = ExponentialCoordinate.Natural)
     {
+        var coordinates = new StandardCoordinates(box, coordinate1, coordinate2);
+        (Coordinate1, Coordinate2) = (coordinate1, coordinate2);
         if (!torus && height != 1) throw new ArgumentException($"an open chain has height 1, got {height}");
         (Torus, SplineCount, _channels, _height, _width) = (torus, splineCount, channels, height, width);
         var rng = new SplitMix64(seed);
@@ -59,8 +68,7 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
         for (int k = 0; k < cells; k++)
         {
             double t1 = centres[2 * k], t2 = centres[2 * k + 1];
-            u[2 * k] = (float)(2 * (t1 - box.Lo1) / box.Width1 - 1);
-            u[2 * k + 1] = (float)(2 * (t2 - box.Lo2) / box.Width2 - 1);
+            (u[2 * k], u[2 * k + 1]) = ((float)coordinates.U1(t1), (float)coordinates.U2(t2));
             spline.BasisRow(t1, t2, idx, w[..16], w[16..32], w[32..48], w[48..64], w[64..80], w[80..]);
             for (int r = 0; r < 16; r++) bg[k * m + idx[r]] += (float)w[r];
         }

@@ -107,6 +107,17 @@ public sealed class PosteriorGridOptions
     /// </summary>
     public int HeadSplineCount { get; set; } = 16;
 
+    /// <summary>
+    /// Exponential-family head only: the coordinate of t1 its logits are linear in (<see cref="Geometry.ExponentialCoordinate"/>).
+    /// Default <see cref="Geometry.ExponentialCoordinate.Natural"/> (Ising's (beta, h) are natural parameters);
+    /// <c>hessian run tasep</c> uses <see cref="Geometry.ExponentialCoordinate.NegativeLog"/> on both axes, where Z_L is a
+    /// polynomial in 1/alpha, 1/beta.
+    /// </summary>
+    public Geometry.ExponentialCoordinate HeadCoordinate1 { get; set; } = Geometry.ExponentialCoordinate.Natural;
+
+    /// <summary>Exponential-family head only: as <see cref="HeadCoordinate1"/>, for t2.</summary>
+    public Geometry.ExponentialCoordinate HeadCoordinate2 { get; set; } = Geometry.ExponentialCoordinate.Natural;
+
     /// <summary>Network shape. Default <see cref="PosteriorArchitecture.Auto"/> (from the schema's <c>system</c> metadata).</summary>
     public PosteriorArchitecture Architecture { get; set; } = PosteriorArchitecture.Auto;
 

@@ -55,15 +55,15 @@ public sealed class ImageCommandTests
         string model = Encoder();
         string features = Path.Combine(_dir, "features.arrow");
         var clock = Stopwatch.StartNew();
-        var (code, stdout, stderr) = CliRunner.Run("featurize", "--model", model, "--images", images, "--out", features, "--size", "8", "--batch", "32");
+        var (code, stdout, stderr) = CliRunner.Run("featurize", "--encoder", model, "--images", images, "--out", features, "--size", "8", "--batch", "32");
         TestContext.WriteLine($"featurize ({clock.ElapsedMilliseconds} ms): exit {code}\n{stdout}{stderr}");
         Assert.AreEqual(0, code, stderr);
         StringAssert.Contains(stdout, $"wrote {N} rows (t, features[8], image)");
         StringAssert.Contains(stderr, $"featurize: batch {(N + 31) / 32}/{(N + 31) / 32}, {N}/{N} images");
         var data = ArrowDataFile.Read(features);
         Assert.AreEqual("t: Vector<Float32, 2>, features: Vector<Float32, 8>, image: String", data.Schema.Describe());
-        Assert.AreEqual("8", data.Schema.Metadata[ClipImageFeaturizerTransformer.EmbeddingDimensionKey]);
-        Assert.AreEqual(Path.GetFullPath(model), data.Schema.Metadata[ClipImageFeaturizerTransformer.EncoderPathKey]);
+        Assert.AreEqual("8", data.Schema.Metadata[ImageFeaturizerTransformer.EmbeddingDimensionKey]);
+        Assert.AreEqual(Path.GetFullPath(model), data.Schema.Metadata[ImageFeaturizerTransformer.EncoderPathKey]);
         var f = data.GetColumn<float>("features").Span;
         for (int r = 0; r < data.RowCount; r++)
         {
@@ -115,7 +115,7 @@ public sealed class ImageCommandTests
         string model = Encoder();
         string outPath = Path.Combine(_dir, "f.arrow");
 
-        var (code, stdout, stderr) = CliRunner.Run("featurize", "--model", model, "--images", csv, "--out", outPath, "--size", "8");
+        var (code, stdout, stderr) = CliRunner.Run("featurize", "--encoder", model, "--images", csv, "--out", outPath, "--size", "8");
         TestContext.WriteLine(stderr);
         Assert.AreEqual(2, code);
         StringAssert.Contains(stderr, "broken.png' (row 2) is ");
@@ -124,14 +124,14 @@ public sealed class ImageCommandTests
         Assert.IsTrue(stderr.Trim().Split('\n')[^1].StartsWith("hessian: error:", StringComparison.Ordinal), "the error is the last line");
         Assert.IsFalse(File.Exists(outPath), "nothing written");
 
-        (code, stdout, stderr) = CliRunner.Run("featurize", "--model", model, "--images", csv, "--out", outPath, "--size", "8", "--on-bad-image", "skip");
+        (code, stdout, stderr) = CliRunner.Run("featurize", "--encoder", model, "--images", csv, "--out", outPath, "--size", "8", "--on-bad-image", "skip");
         TestContext.WriteLine(stdout + stderr);
         Assert.AreEqual(0, code, stderr);
         StringAssert.Contains(stderr, "skipped 1 unreadable image(s):");
         StringAssert.Contains(stderr, "row 2: " + Path.Combine(images, "broken.png"));
         var data = ArrowDataFile.Read(outPath);
         Assert.AreEqual(9, data.RowCount);
-        Assert.AreEqual("1", data.Schema.Metadata[ClipImageFeaturizerTransformer.SkippedImagesKey]);
+        Assert.AreEqual("1", data.Schema.Metadata[ImageFeaturizerTransformer.SkippedImagesKey]);
         CollectionAssert.AreEqual(new float[] { 0, 0, 1, 0.5f, 2, 1, 3, 1.5f }, data.GetColumn<float>("t").ToArray()[..8]);
     }
 
@@ -151,14 +151,19 @@ public sealed class ImageCommandTests
             foreach (var p in parts) StringAssert.Contains(stderr, p);
             Assert.IsFalse(File.Exists(outPath));
         }
-        Expect(["featurize", "--model", Path.Combine(_dir, "none.onnx"), "--images", images, "--out", outPath], "--model", "no such file");
-        Expect(["featurize", "--model", model, "--images", Path.Combine(_dir, "nowhere"), "--out", outPath], "nowhere", "no such file or folder");
-        Expect(["featurize", "--model", model, "--images", images, "--out", outPath], "expected Float[N, 3, 224, 224]", "--size");
-        Expect(["featurize", "--model", model, "--images", images, "--out", Path.Combine(_dir, "out.csv"), "--size", "8"], "use a .arrow name");
-        Expect(["featurize", "--model", model, "--images", images, "--out", outPath, "--size", "8", "--on-bad-image", "ignore"], "ignore");
-        Expect(["featurize", "--model", model, "--images", images, "--out", outPath, "--batch", "0"], "--batch 0 is out of range");
+        Expect(["featurize", "--encoder", Path.Combine(_dir, "none.onnx"), "--images", images, "--out", outPath], "--encoder", "no such file");
+        Expect(["featurize", "--encoder", model, "--images", Path.Combine(_dir, "nowhere"), "--out", outPath], "nowhere", "no such file or folder");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath], "expected Float[N, 3, 224, 224]", "--size");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", Path.Combine(_dir, "out.csv"), "--size", "8"], "use a .arrow name");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8", "--on-bad-image", "ignore"], "ignore");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--batch", "0"], "--batch 0 is out of range");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8", "--device", "gpu"], "--device 'gpu'");
+        if (!Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+            Expect(["featurize", "--images", images, "--out", outPath, "--device", "cuda"], "GPU 0", "CPU build", "-p:HessianOnnxGpu=true", "--fallback-to-cpu");
+        Expect(["featurize", "--images", images, "--out", outPath, "--size", "8"], "ResNet18 takes 224 x 224");
+        Expect(["simulate", "shapes", "--out", images], "is not empty");
         File.WriteAllText(Path.Combine(images, "holiday.png"), "x");
-        Expect(["featurize", "--model", model, "--images", images, "--out", outPath, "--size", "8"], "'holiday.png'", "carry no coordinates");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8"], "'holiday.png'", "carry no coordinates");
 
         string run = Path.Combine(_dir, "run");
         Expect(["run", "images", "--features", Path.Combine(_dir, "none.arrow"), "--out", run], "--features", "no such file");
@@ -169,6 +174,27 @@ public sealed class ImageCommandTests
         ArrowDataFile.Write(new ColumnTable.Builder().AddVector("t", 2, new float[] { 0, 1, 1, 1, 2, 1 }).AddVector("features", 1, new float[] { 0, 1, 2 }).Build(), flat);
         Expect(["run", "images", "--features", flat, "--out", run], "positive width");
         Expect(["run", "images", "--features", flat, "--out", run, "--grid", "1"], "--grid 1 is out of range");
+        Expect(["run", "images", "--features", flat, "--out", run, "--lambda", "2", "--posterior-width", "3"], "not both");
         Assert.IsFalse(Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any(), "no run folder content");
+    }
+
+    /// <summary>README's image story, small: shape pictures -> ResNet18 (the default encoder) -> run images with the deterministic-generator lambda.</summary>
+    [TestMethod]
+    public void ShapesThroughResNet18_RunAsTheReadmeSays()
+    {
+        string renders = Path.Combine(_dir, "renders"), features = Path.Combine(_dir, "features.arrow"), run = Path.Combine(_dir, "run");
+        var (code, stdout, stderr) = CliRunner.Run("simulate", "shapes", "--grid", "6", "--out", renders);
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "wrote 36 pictures");
+        (code, stdout, stderr) = CliRunner.Run("featurize", "--images", renders, "--out", features);
+        Assert.AreEqual(0, code, stderr);
+        StringAssert.Contains(stdout, "features[512]");
+        StringAssert.Contains(stdout, "encoder resnet18");
+        var data = ArrowDataFile.Read(features);
+        Assert.AreEqual(36, data.RowCount);
+        Assert.AreEqual("resnet18", data.Schema.Metadata[ImageFeaturizerTransformer.EncoderPathKey]);
+        (code, stdout, stderr) = CliRunner.Run("run", "images", "--features", features, "--grid", "3", "--posterior-width", "1", "--out", run);
+        Assert.AreEqual(0, code, stderr);
+        Assert.IsTrue(File.Exists(Path.Combine(run, "metric.csv")));
     }
 }

@@ -1,8 +1,8 @@
 using HessianML.Data;
 using HessianML.Features;
-using ImageMagick;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using SkiaSharp;
 
 namespace HessianML.Tests.Features;
 
@@ -144,24 +144,30 @@ public sealed class ImageDatasetTests
         CollectionAssert.AreEqual(rgb.Pixels, ImageDecoder.Decode(png).Pixels, "PNG is lossless");
 
         var grayPixels = new byte[] { 0, 50, 100, 150, 200, 250 }.SelectMany(v => new[] { v, v, v }).ToArray();
-        string gray = TestImages.Write(new RgbImage(3, 2, grayPixels), Path.Combine(_dir, "gray.png"), MagickFormat.Png, grayscale: true);
+        string gray = TestImages.Write(new RgbImage(3, 2, grayPixels), Path.Combine(_dir, "gray.png"), grayscale: true);
         CollectionAssert.AreEqual(grayPixels, ImageDecoder.Decode(gray).Pixels, "gray replicated into R, G, B");
 
+        // Alpha dropped, colour kept as stored (PIL's convert("RGB")); ML.NET's MLImage would premultiply it to (5, 10, 15).
         string rgba = Path.Combine(_dir, "rgba.png");
-        using (var im = new MagickImage(new MagickColor(10, 20, 30, 128), 2, 2)) im.Write(rgba, MagickFormat.Png32);
-        CollectionAssert.AreEqual(new byte[] { 10, 20, 30 }, ImageDecoder.Decode(rgba).Pixels[..3], "alpha dropped, colour kept");
-
-        string cmyk = Path.Combine(_dir, "cmyk.jpg");
-        using (var im = new MagickImage(new MagickColor(200, 40, 90), 8, 8))
+        using (var bitmap = new SKBitmap(new SKImageInfo(2, 2, SKColorType.Rgba8888, SKAlphaType.Unpremul)))
         {
-            im.ColorSpace = ColorSpace.CMYK;
-            im.Write(cmyk, MagickFormat.Jpeg);
+            bitmap.Erase(new SKColor(10, 20, 30, 128));
+            using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+            File.WriteAllBytes(rgba, data.ToArray());
         }
-        var back = ImageDecoder.Decode(cmyk);
-        TestContext.WriteLine($"CMYK JPEG of (200, 40, 90) decodes to ({back.Pixels[0]}, {back.Pixels[1]}, {back.Pixels[2]})");
-        Assert.AreEqual(200, back.Pixels[0], 4);
-        Assert.AreEqual(40, back.Pixels[1], 4);
-        Assert.AreEqual(90, back.Pixels[2], 4);
+        CollectionAssert.AreEqual(new byte[] { 10, 20, 30 }, ImageDecoder.Decode(rgba).Pixels[..3], "alpha dropped, colour kept");
+        using (var premultiplied = MLImage.CreateFromFile(rgba))
+        {
+            Assert.IsTrue(ImageDecoder.TryFromMLImage(premultiplied, out var viaMl, out _));
+            TestContext.WriteLine($"MLImage.CreateFromFile gives ({viaMl!.Pixels[0]}, {viaMl.Pixels[1]}, {viaMl.Pixels[2]})");
+        }
+
+        // Half a PNG: MLImage.CreateFromFile fills the missing rows with zeros; the decoder refuses it.
+        string half = Path.Combine(_dir, "half.png");
+        var whole = File.ReadAllBytes(TestImages.Write(ClipPreprocessingTests.Random(40, 30, 5), Path.Combine(_dir, "whole.png")));
+        File.WriteAllBytes(half, whole[..(whole.Length / 2)]);
+        Assert.IsFalse(ImageDecoder.TryDecode(half, out _, out var truncated));
+        StringAssert.Contains(truncated, "truncated");
 
         string svg = Path.Combine(_dir, "drawing.png");
         File.WriteAllText(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"4\" height=\"4\"><rect width=\"4\" height=\"4\"/></svg>");
@@ -172,5 +178,28 @@ public sealed class ImageDatasetTests
         File.WriteAllBytes(Path.Combine(_dir, "empty.png"), []);
         Assert.IsFalse(ImageDecoder.TryDecode(Path.Combine(_dir, "empty.png"), out _, out why));
         Assert.AreEqual("is empty", why);
+    }
+
+    /// <summary>ML.NET's LoadImages and the featuriser's decoder give the same pixels (one decoder: MLImage).</summary>
+    [TestMethod]
+    public void Decoder_MatchesLoadImages()
+    {
+        var rgb = ClipPreprocessingTests.Random(7, 5, 3);
+        string png = TestImages.Write(rgb, Path.Combine(_dir, "x.png"));
+        string jpeg = TestImages.Write(ClipPreprocessingTests.Random(9, 6, 4, smooth: true), Path.Combine(_dir, "y.jpg"), TestImageFormat.Jpeg);
+        var ml = new MLContext(seed: 1);
+        var paths = new ColumnTable.Builder().AddScalar("path", new[] { png, jpeg }).Build();
+        var loaded = ml.Transforms.LoadImages("img", imageFolder: null, inputColumnName: "path").Fit(paths).Transform(paths);
+        using var cursor = loaded.GetRowCursor(loaded.Schema);
+        var get = cursor.GetGetter<MLImage>(loaded.Schema["img"]);
+        foreach (string file in new[] { png, jpeg })
+        {
+            Assert.IsTrue(cursor.MoveNext());
+            MLImage image = null!;
+            get(ref image);
+            Assert.IsTrue(ImageDecoder.TryFromMLImage(image, out var fromLoadImages, out _));
+            CollectionAssert.AreEqual(ImageDecoder.Decode(file).Pixels, fromLoadImages!.Pixels, file);
+        }
+        CollectionAssert.AreEqual(rgb.Pixels, ImageDecoder.Decode(png).Pixels, "PNG is lossless");
     }
 }

@@ -1,6 +1,6 @@
 using HessianML.Features;
 using HessianML.Onnx;
-using ImageMagick;
+using SkiaSharp;
 
 namespace HessianML.Tests.Features;
 
@@ -82,15 +82,36 @@ internal sealed record TinyClipEncoder(float[] K, float[] Kb, float[] W, float[]
     }
 }
 
-/// <summary>Writing test images with Magick.NET.</summary>
+/// <summary>The file formats tests write.</summary>
+internal enum TestImageFormat
+{
+    Png,
+    Jpeg,
+}
+
+/// <summary>Writing test images with SkiaSharp (the library under ML.NET's MLImage).</summary>
 internal static class TestImages
 {
-    public static string Write(RgbImage image, string path, MagickFormat format = MagickFormat.Png24, bool grayscale = false)
+    public static string Write(RgbImage image, string path, TestImageFormat format = TestImageFormat.Png, bool grayscale = false)
     {
-        using var im = new MagickImage(image.Pixels, new PixelReadSettings((uint)image.Width, (uint)image.Height, StorageType.Char, PixelMapping.RGB));
-        if (grayscale) im.ColorType = ColorType.Grayscale;
-        if (format is MagickFormat.Jpeg or MagickFormat.Jpg) im.Quality = 90;
-        im.Write(path, format);
+        using var bitmap = grayscale
+            ? new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Gray8, SKAlphaType.Opaque))
+            : new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var pixels = bitmap.GetPixelSpan();
+        for (int i = 0; i < image.Width * image.Height; i++)
+        {
+            if (grayscale)
+            {
+                pixels[i] = image.Pixels[3 * i]; // the red channel: callers give gray images (R = G = B)
+                continue;
+            }
+            pixels[4 * i] = image.Pixels[3 * i];
+            pixels[4 * i + 1] = image.Pixels[3 * i + 1];
+            pixels[4 * i + 2] = image.Pixels[3 * i + 2];
+            pixels[4 * i + 3] = 255;
+        }
+        using var data = bitmap.Encode(format == TestImageFormat.Jpeg ? SKEncodedImageFormat.Jpeg : SKEncodedImageFormat.Png, 90);
+        File.WriteAllBytes(path, data.ToArray());
         return path;
     }
 

@@ -189,6 +189,7 @@ public sealed class GeodesicTests
         var box = new ParameterBox(0, 1, 0, 1);
         var t = TabulatedMetric.Create(new AnalyticMetric(box, (x, y) => (x - 0.5, 0.2, 1)), 17, 1e-3);
         Assert.IsTrue(t.ClampedCount > 0);
+        Assert.IsTrue(t.IndefiniteCount > 0 && t.IndefiniteCount <= t.ClampedCount, $"{t.IndefiniteCount} of {t.ClampedCount}");
         for (double x = 0; x <= 1; x += 0.03)
         {
             var (a, b, c) = t.At(x, 0.4);
@@ -205,13 +206,13 @@ public sealed class GeodesicTests
     {
         var box = new ParameterBox(0, 1, 0, 1);
         var ok = TabulatedMetric.Create(AnalyticMetric.Euclidean(box), 3);
-        Assert.AreEqual(1.0, TabulatedMetric.Restore(box, 3, ok.Values.ToArray(), 0, ok.Floor).At(0.3, 0.7).G11);
+        Assert.AreEqual(1.0, TabulatedMetric.Restore(box, 3, ok.Values.ToArray(), 0, ok.Floor, 0).At(0.3, 0.7).G11);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() =>
-            TabulatedMetric.Restore(box, 4, ok.Values.ToArray(), 0, ok.Floor)).Message, "do not fill a 4 x 4 grid");
+            TabulatedMetric.Restore(box, 4, ok.Values.ToArray(), 0, ok.Floor, 0)).Message, "do not fill a 4 x 4 grid");
         var bad = ok.Values.ToArray();
         bad[3 * 4 + 1] = 2; // g12 = 2 > sqrt(g11 g22) at node 4
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() =>
-            TabulatedMetric.Restore(box, 3, bad, 0, ok.Floor)).Message, "node 4");
+            TabulatedMetric.Restore(box, 3, bad, 0, ok.Floor, 0)).Message, "node 4");
     }
 
     /// <summary>The exact L = 6 Ising metric at the tabulation's nodes (cell centres of a grid half a step wider).</summary>

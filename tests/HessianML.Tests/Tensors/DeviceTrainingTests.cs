@@ -1,6 +1,7 @@
 using HessianML.Compute;
 using HessianML.Data;
 using HessianML.Geometry;
+using HessianML.Onnx;
 using HessianML.Pipeline.MlNet;
 using HessianML.Posterior;
 using HessianML.Systems.Ising;
@@ -113,7 +114,7 @@ public sealed class DeviceTrainingTests
     public void FittingOnAMissingCudaDeviceFailsInOneLine()
     {
         var est = new MLContext(1).Hessian().PosteriorGrid(Tiny(PosteriorArchitecture.ExponentialFamily, ComputeDevice.Cuda(63)));
-        var e = Assert.ThrowsExactly<DeviceUnavailableException>(() => est.Fit(_ising));
+        var e = Assert.ThrowsExactly<GpuUnavailableException>(() => est.Fit(_ising));
         StringAssert.Contains(e.Message, "cuda:63");
         Assert.IsFalse(e.Message.Contains('\n'));
     }

@@ -136,7 +136,9 @@ public sealed class GeodesicTransformer : HessianTransformer
         Solver = new GeodesicSolver(new PsiMetricSource(logPartition.Psi), options, table);
     }
 
-    private sealed record SavedBoth(GeodesicOptions Geodesic, LogPartitionTransformer.Saved Psi, int TableClamped, double TableFloor);
+    // TableIndefinite last with a default: states saved before it existed still load (and read 0).
+    private sealed record SavedBoth(GeodesicOptions Geodesic, LogPartitionTransformer.Saved Psi, int TableClamped, double TableFloor,
+        int TableIndefinite = 0);
 
     /// <summary>
     /// Saves the options, the psi and the tabulated metric (tabulating it now if no Transform has yet). WHY the table:
@@ -147,7 +149,8 @@ public sealed class GeodesicTransformer : HessianTransformer
     {
         var table = Solver.Metric;
         context.SetOptions(new SavedBoth(Solver.Options, new LogPartitionTransformer.Saved(
-            LogPartition.Psi.Describe(), LogPartition.Grid, LogPartition.ParameterColumnName), table.ClampedCount, table.Floor));
+            LogPartition.Psi.Describe(), LogPartition.Grid, LogPartition.ParameterColumnName), table.ClampedCount, table.Floor,
+            table.IndefiniteCount));
         LogPartition.Psi.Save(context, "psi.");
         context.AddTensor("metric.table", table.Values, table.Resolution, table.Resolution, 3);
     }
@@ -159,6 +162,6 @@ public sealed class GeodesicTransformer : HessianTransformer
         var lp = new LogPartitionTransformer(FittedPsi.Load(context, s.Psi.Psi, "psi."), s.Psi.Grid, s.Psi.ParameterColumnName);
         int r = s.Geodesic.Resolution;
         var values = context.GetDoubleTensor("metric.table", r, r, 3);
-        return new GeodesicTransformer(lp, s.Geodesic, TabulatedMetric.Restore(lp.Box, r, values, s.TableClamped, s.TableFloor));
+        return new GeodesicTransformer(lp, s.Geodesic, TabulatedMetric.Restore(lp.Box, r, values, s.TableClamped, s.TableFloor, s.TableIndefinite));
     }
 }

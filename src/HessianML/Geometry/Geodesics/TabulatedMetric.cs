@@ -29,12 +29,18 @@ public sealed class TabulatedMetric
     /// <summary>Nodes whose metric had an eigenvalue below the floor and was clamped.</summary>
     public int ClampedCount { get; }
 
+    /// <summary>
+    /// Of the clamped nodes, those where g was indefinite: smallest eigenvalue below -1e-9 x the largest trace on the grid
+    /// (the rest were positive semi-definite but nearly degenerate, e.g. where the true metric is). A convex psi has none.
+    /// </summary>
+    public int IndefiniteCount { get; }
+
     /// <summary>The eigenvalue floor used (absolute).</summary>
     public double Floor { get; }
 
-    private TabulatedMetric(ParameterBox box, int r, double[] g, int clamped, double floor)
+    private TabulatedMetric(ParameterBox box, int r, double[] g, int clamped, double floor, int indefinite)
     {
-        (Box, Resolution, _g, ClampedCount, Floor) = (box, r, g, clamped, floor);
+        (Box, Resolution, _g, ClampedCount, Floor, IndefiniteCount) = (box, r, g, clamped, floor, indefinite);
         Step1 = box.Width1 / (r - 1);
         Step2 = box.Width2 / (r - 1);
     }
@@ -46,7 +52,6 @@ public sealed class TabulatedMetric
         var box = source.Box;
         if (!box.IsProper) throw new ArgumentException($"box {box} must have positive width on both axes");
         if (resolution < 3) throw new ArgumentOutOfRangeException(nameof(resolution), $"resolution {resolution} must be at least 3");
-        if (!(relativeFloor > 0 && relativeFloor < 1)) throw new ArgumentOutOfRangeException(nameof(relativeFloor));
         int r = resolution, n = r * r;
         var t1 = new double[n];
         var t2 = new double[n];
@@ -58,17 +63,37 @@ public sealed class TabulatedMetric
                 t2[i * r + j] = j == r - 1 ? box.Hi2 : box.Lo2 + j * box.Width2 / (r - 1);
             }
         var (a, b, c) = source.Evaluate(t1, t2);
-        double top = 0;
+        return FromNodeValues(box, r, a, b, c, relativeFloor, (k, what) => $"the metric is {what} at t = ({t1[k]}, {t2[k]})");
+    }
+
+    /// <summary>
+    /// A table from values already known at the R x R vertex grid of <paramref name="box"/> (node k = i * R + j, i along
+    /// t1; e.g. an exact answer computed on that grid), clamped as in <see cref="Create"/>.
+    /// </summary>
+    public static TabulatedMetric FromNodeValues(ParameterBox box, int resolution, double[] g11, double[] g12, double[] g22, double relativeFloor = 1e-6) =>
+        FromNodeValues(box, resolution, g11, g12, g22, relativeFloor, (k, what) => $"the metric is {what} at node {k}");
+
+    private static TabulatedMetric FromNodeValues(ParameterBox box, int r, double[] a, double[] b, double[] c, double relativeFloor,
+        Func<int, string, string> where)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        if (r < 3) throw new ArgumentOutOfRangeException(nameof(r), $"resolution {r} must be at least 3");
+        if (!(relativeFloor > 0 && relativeFloor < 1)) throw new ArgumentOutOfRangeException(nameof(relativeFloor));
+        int n = r * r;
+        if (a.Length != n || b.Length != n || c.Length != n)
+            throw new ArgumentException($"a {r} x {r} metric table needs {n} values of each entry, got {a.Length}, {b.Length}, {c.Length}");
+        double top = 0, trace = 0;
         for (int k = 0; k < n; k++)
         {
             if (!double.IsFinite(a[k]) || !double.IsFinite(b[k]) || !double.IsFinite(c[k]))
-                throw new ArgumentException($"the metric is not finite at t = ({t1[k]}, {t2[k]})");
+                throw new ArgumentException(where(k, "not finite"));
             top = Math.Max(top, FisherMetricTransformer.Eigenvalues(a[k], b[k], c[k]).High);
+            trace = Math.Max(trace, a[k] + c[k]);
         }
         if (!(top > 0)) throw new ArgumentException("the metric has no positive eigenvalue anywhere on the box");
         double floor = relativeFloor * top;
         var g = new double[3 * n];
-        int clamped = 0;
+        int clamped = 0, indefinite = 0;
         for (int k = 0; k < n; k++)
         {
             double ak = a[k], bk = b[k], ck = c[k];
@@ -79,6 +104,7 @@ public sealed class TabulatedMetric
                 continue;
             }
             clamped++;
+            if (lo < -1e-9 * trace) indefinite++;
             // Unit eigenvector of the larger eigenvalue: (b, hi - a) or (hi - c, b), whichever is better conditioned.
             double v1, v2;
             if (Math.Abs(bk) < 1e-300 && Math.Abs(hi - ak) < 1e-300 && Math.Abs(hi - ck) < 1e-300) (v1, v2) = (1, 0);
@@ -93,14 +119,14 @@ public sealed class TabulatedMetric
             g[3 * k + 1] = (l1 - l0) * v1 * v2;
             g[3 * k + 2] = l1 * v2 * v2 + l0 * v1 * v1;
         }
-        return new TabulatedMetric(box, r, g, clamped, floor);
+        return new TabulatedMetric(box, r, g, clamped, floor, indefinite);
     }
 
     /// <summary>The table itself: g11, g12, g22 per node, node = i * R + j (i along t1). Saved with a geodesic model.</summary>
     internal ReadOnlySpan<double> Values => _g;
 
     /// <summary>A table read back from a model file (see <see cref="Values"/>); refuses a wrong size or a non-SPD entry.</summary>
-    internal static TabulatedMetric Restore(ParameterBox box, int resolution, double[] values, int clamped, double floor)
+    internal static TabulatedMetric Restore(ParameterBox box, int resolution, double[] values, int clamped, double floor, int indefinite)
     {
         if (resolution < 3 || values.Length != 3L * resolution * resolution)
             throw new InvalidDataException($"metric table: {values.Length} values do not fill a {resolution} x {resolution} grid");
@@ -110,7 +136,7 @@ public sealed class TabulatedMetric
             if (!(a > 0 && c > 0 && a * c - b * b > 0))
                 throw new InvalidDataException($"metric table: node {k / 3} ({a}, {b}, {c}) is not positive definite");
         }
-        return new TabulatedMetric(box, resolution, values, clamped, floor);
+        return new TabulatedMetric(box, resolution, values, clamped, floor, indefinite);
     }
 
     /// <summary>Tabulated g at node (i, j).</summary>

@@ -57,13 +57,6 @@ public sealed class HessianCatalog
     public FeatureDistancePosteriorEstimator FeatureDistancePosterior(string featuresColumnName, int grid = 24) =>
         FeatureDistancePosterior(new FeatureDistancePosteriorOptions { FeaturesColumnName = featuresColumnName, Grid = grid });
 
-    /// <summary>Image paths -> CLIP image embeddings from an ONNX encoder the user supplies (<see cref="ClipImageFeaturizerOptions.ModelPath"/>).</summary>
-    public ClipImageFeaturizerEstimator ClipImageFeaturizer(ClipImageFeaturizerOptions options) => new(options);
-
-    /// <summary>Image paths in <paramref name="inputColumnName"/> -> embeddings in <paramref name="outputColumnName"/> through the ONNX encoder at <paramref name="modelPath"/>.</summary>
-    public ClipImageFeaturizerEstimator ClipImageFeaturizer(string modelPath, string outputColumnName = "features", string inputColumnName = "image") =>
-        new(new ClipImageFeaturizerOptions { ModelPath = modelPath, OutputColumnName = outputColumnName, InputColumnName = inputColumnName });
-
     /// <summary>Posterior grid -> fitted psi (METHOD §3, §8). A null options object means the documented defaults.</summary>
     public LogPartitionTrainer LogPartition(LogPartitionOptions? options = null) => new(options);
 

@@ -182,7 +182,7 @@ public sealed class PosteriorGridMappingFactory : SavedComponentFactory<BundleIn
         dst.Posterior = component.PosteriorOfBundle(src.Bundle);
 }
 
-/// <summary>Input row of a saved ClipImageFeaturizer: the image's path.</summary>
+/// <summary>Input row of a saved ImageFeaturizer: the image's path.</summary>
 public sealed class ImageInputRow : SavedComponentRow
 {
     /// <summary>The image file (copied from the component's image column).</summary>
@@ -190,26 +190,26 @@ public sealed class ImageInputRow : SavedComponentRow
     public ReadOnlyMemory<char> Image;
 }
 
-/// <summary>Output row of a saved ClipImageFeaturizer: the embedding (length: the encoder's) under an internal name, which the saved chain copies to the component's output column.</summary>
+/// <summary>Output row of a saved ImageFeaturizer: the embedding (length: the encoder's) under an internal name, which the saved chain copies to the component's output column.</summary>
 public sealed class EmbeddingOutputRow
 {
     /// <summary>The image's embedding (unit length when the featuriser normalises).</summary>
-    [ColumnName(ClipImageFeaturizerMappingFactory.OutputColumn)]
+    [ColumnName(ImageFeaturizerMappingFactory.OutputColumn)]
     public float[] Features = [];
 }
 
 /// <summary>
-/// Loaded by ML.NET by its contract name: a saved ClipImageFeaturizer's embedding of each row's image (the encoder
+/// Loaded by ML.NET by its contract name: a saved ImageFeaturizer's embedding of each row's image (the encoder
 /// file must still be there, unchanged). It writes an internal column; the saved chain copies it to the component's
-/// <see cref="ClipImageFeaturizerTransformer.OutputColumnName"/>, so a user's column of the same name is never touched.
+/// <see cref="ImageFeaturizerTransformer.OutputColumnName"/>, so a user's column of the same name is never touched.
 /// </summary>
 [CustomMappingFactoryAttribute(Contract)]
-public sealed class ClipImageFeaturizerMappingFactory : SavedComponentFactory<ImageInputRow, EmbeddingOutputRow, ClipImageFeaturizerTransformer>
+public sealed class ImageFeaturizerMappingFactory : SavedComponentFactory<ImageInputRow, EmbeddingOutputRow, ImageFeaturizerTransformer>
 {
-    internal const string Contract = "HessianML.ClipImageFeaturizer.v1";
+    internal const string Contract = "HessianML.ImageFeaturizer.v1";
     internal const string OutputColumn = "__hessianml_out_features";
 
     /// <inheritdoc/>
-    protected override void Map(ClipImageFeaturizerTransformer component, ImageInputRow src, EmbeddingOutputRow dst) =>
+    protected override void Map(ImageFeaturizerTransformer component, ImageInputRow src, EmbeddingOutputRow dst) =>
         dst.Features = component.FeaturizeOne(src.Image.ToString());
 }

@@ -1,4 +1,5 @@
 using HessianML.Compute;
+using HessianML.Onnx;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -34,7 +35,7 @@ public sealed class DeviceAccelerator
 
     /// <summary>
     /// The accelerator for <paramref name="device"/>: null for <see cref="ComputeDevice.Cpu"/> (the CPU engine needs
-    /// none). A CUDA device that is not there is a <see cref="DeviceUnavailableException"/> whose message is one line
+    /// none). A CUDA device that is not there is a <see cref="GpuUnavailableException"/> whose message is one line
     /// saying what is missing.
     /// </summary>
     public static DeviceAccelerator? For(ComputeDevice device)
@@ -68,13 +69,13 @@ public sealed class DeviceAccelerator
         }
         catch (Exception ex) when (ex is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException)
         {
-            throw new DeviceUnavailableException($"device {device}: the CUDA driver (libcuda) cannot be loaded: {FirstLine(ex.Message)}");
+            throw new GpuUnavailableException($"device {device}: the CUDA driver (libcuda) cannot be loaded: {FirstLine(ex.Message)}");
         }
         var found = context.GetCudaDevices();
         if (device.Ordinal >= found.Count)
         {
             context.Dispose();
-            throw new DeviceUnavailableException(found.Count == 0
+            throw new GpuUnavailableException(found.Count == 0
                 ? $"device {device}: no CUDA GPU found (ILGPU sees none: it needs an NVIDIA GPU and its driver); use --device cpu"
                 : $"device {device}: only {found.Count} CUDA GPU(s) found (cuda:0 .. cuda:{found.Count - 1})");
         }
@@ -86,6 +87,3 @@ public sealed class DeviceAccelerator
     /// <summary>Waits until every kernel queued on the accelerator has finished (for timings).</summary>
     public void Synchronize() => Accelerator.Synchronize();
 }
-
-/// <summary>A device that was asked for is not there (no CUDA driver, no GPU, or fewer GPUs than the ordinal).</summary>
-public sealed class DeviceUnavailableException(string message) : InvalidOperationException(message);

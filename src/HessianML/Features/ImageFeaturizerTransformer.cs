@@ -13,7 +13,7 @@ namespace HessianML.Features;
 /// An <see cref="IOException"/> (InvalidDataException is sealed), so callers that treat unreadable files as bad input catch it.
 /// </summary>
 public sealed class BadImageException(string path, int row, string reason)
-    : IOException($"ClipImageFeaturizer: image '{path}' (row {row}) {reason}")
+    : IOException($"ImageFeaturizer: image '{path}' (row {row}) {reason}")
 {
     public string ImagePath { get; } = path;
     public int Row { get; } = row;
@@ -21,20 +21,22 @@ public sealed class BadImageException(string path, int row, string reason)
 }
 
 /// <summary>
-/// The CLIP featuriser (kind "ClipImageFeaturizer"): reads the String column of image paths and adds the Float32
+/// The image featuriser (kind "ImageFeaturizer"): reads the String column of image paths and adds the Float32
 /// vector[D] embedding column (default "features", unit length by default), plus the schema metadata
-/// <c>encoder_path</c>, <c>encoder_sha256</c>, <c>embedding_dim</c> and <c>image_size</c>. Under
-/// <see cref="BadImageHandling.Skip"/> rows whose image cannot be read are left out (<c>skipped_images</c> in the
-/// metadata counts them; <see cref="Featurize(Microsoft.ML.IDataView, out ImageFeaturizationReport)"/> lists them).
+/// <c>encoder_path</c> ("resnet18" or the ONNX file's path), <c>encoder_sha256</c>, <c>embedding_dim</c> and
+/// <c>image_size</c>. Under <see cref="BadImageHandling.Skip"/> rows whose image cannot be read are left out
+/// (<c>skipped_images</c> in the metadata counts them; <see cref="Featurize(Microsoft.ML.IDataView, out ImageFeaturizationReport)"/>
+/// lists them). Transform runs the encoder on batches of <see cref="BatchSize"/> images (ML.NET's OnnxTransformer
+/// calls ONNX Runtime once per row).
 /// <para>
-/// Saved models store the encoder's absolute path and SHA-256, not its bytes (a CLIP ViT-B/32 image encoder is about
-/// 350 MB, model files are meant to be small); loading refuses an encoder that is missing or whose bytes changed.
-/// The ONNX session is opened on first use and closed by <see cref="Dispose"/>.
+/// A saved model carries the encoder's ONNX bytes (<see cref="ImageFeaturizerOptions.EmbedEncoder"/>), or its path and
+/// SHA-256 only, and then refuses to run when the file is missing or changed. The ONNX session is opened on first use
+/// and closed by <see cref="Dispose"/>.
 /// </para>
 /// </summary>
-public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDisposable
+public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
 {
-    public const string KindName = "ClipImageFeaturizer";
+    public const string KindName = "ImageFeaturizer";
     public const string EncoderPathKey = "encoder_path";
     public const string EncoderSha256Key = "encoder_sha256";
     public const string EmbeddingDimensionKey = "embedding_dim";
@@ -62,24 +64,36 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
         }
     }
 
-    private readonly ClipImageFeaturizerOptions _o;
+    private readonly ImageFeaturizerOptions _o;
+    private readonly EncoderModel _encoder;
     private readonly EncoderSignature _signature;
     private readonly object _sessionGate = new();
     private IOnnxSession? _session;
     private bool _disposed;
 
-    internal ClipImageFeaturizerTransformer(ClipImageFeaturizerOptions options, string sha256, EncoderSignature signature, IOnnxSession? session)
+    internal ImageFeaturizerTransformer(ImageFeaturizerOptions options, EncoderModel encoder, EncoderSignature signature, IOnnxSession? session)
     {
-        (_o, EncoderSha256, _signature, _session) = (options, sha256, signature, session);
+        (_o, _encoder, _signature, _session) = (options, encoder, signature, session);
     }
 
     public override string Kind => KindName;
 
-    /// <summary>The encoder's absolute path.</summary>
-    public string ModelPath => _o.ModelPath;
+    /// <summary>The encoder: "resnet18" or the ONNX file's absolute path.</summary>
+    public string Encoder => _o.Encoder;
 
-    /// <summary>SHA-256 of the encoder file (lower-case hex), as it was when fitted.</summary>
-    public string EncoderSha256 { get; }
+    /// <summary>SHA-256 of the encoder's ONNX bytes (lower-case hex), as they were when fitted.</summary>
+    public string EncoderSha256 => _encoder.Sha256;
+
+    /// <summary>Whether a saved model carries the encoder's bytes (<see cref="ImageFeaturizerOptions.EmbedEncoder"/>).</summary>
+    public bool EmbedEncoder => _o.EmbedEncoder;
+
+    /// <summary>The CUDA device asked for (null: CPU), and whether a missing GPU falls back to the CPU.</summary>
+    public int? GpuDeviceId => _o.GpuDeviceId;
+
+    public bool FallbackToCpu => _o.FallbackToCpu;
+
+    /// <summary>The execution provider the encoder runs on, once its session is open ("CPUExecutionProvider", "CUDAExecutionProvider").</summary>
+    public string ExecutionProvider => Session().ExecutionProvider;
 
     /// <summary>D, the embedding length.</summary>
     public int EmbeddingDimension => _signature.Dimension;
@@ -106,7 +120,7 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
     {
         var m = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            [EncoderPathKey] = ModelPath,
+            [EncoderPathKey] = Encoder,
             [EncoderSha256Key] = EncoderSha256,
             [EmbeddingDimensionKey] = EmbeddingDimension.ToString(CultureInfo.InvariantCulture),
             [ImageSizeKey] = ImageSize.ToString(CultureInfo.InvariantCulture),
@@ -120,8 +134,8 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
 
     // Row by row (a PredictionEngine, a loaded model) an unreadable image is an error: a row mapper cannot drop a row.
     private protected override Ml.ITransformer BuildSavedForm() => SavedForm.Build(this, Columns.Inputs, [(InputColumnName, "image")],
-        t => new ClipImageFeaturizerMappingFactory().Estimator(t, ClipImageFeaturizerMappingFactory.Contract),
-        [(ClipImageFeaturizerMappingFactory.OutputColumn, OutputColumnName)]);
+        t => new ImageFeaturizerMappingFactory().Estimator(t, ImageFeaturizerMappingFactory.Contract),
+        [(ImageFeaturizerMappingFactory.OutputColumn, OutputColumnName)]);
 
     /// <summary>
     /// Featurises every row in batches. Rows whose image cannot be read are refused or (with
@@ -169,7 +183,9 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
         var skipped = new List<SkippedImage>();
         int batches = (rows + batch - 1) / batch;
         float[] mean = _o.Mean, std = _o.Std;
-        for (int b = 0; b < batches; b++)
+        // Decoding and preprocessing batch b + 1 (on the thread pool) overlaps the encoder's run on batch b: the encoder
+        // rarely keeps every core busy, and a slow disk or a large JPEG then costs little.
+        (float[] Pixels, string?[] Errors, string[] Resolved) Prepare(int b)
         {
             int start = b * batch, count = Math.Min(batch, rows - start);
             // A fixed-batch encoder gets zero padding after the last real image.
@@ -186,45 +202,64 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
                     return;
                 }
                 resolved[i] = Resolve(raw);
-                if (ImageDecoder.TryDecode(resolved[i], out var image, out var error))
+                if (!ImageDecoder.TryDecode(resolved[i], out var image, out var error))
+                    errors[i] = error;
+                else if (_o.Preprocessing == ImagePreprocessing.Clip)
                     ClipPreprocessing.Preprocess(image!, size, mean, std, pixels.AsSpan(i * plane, plane));
                 else
-                    errors[i] = error;
+                    ClipPreprocessing.PreprocessBytes(image!, size, pixels.AsSpan(i * plane, plane));
             });
-            int n = 0;
-            var rowsHere = new List<int>(count);
-            for (int i = 0; i < count; i++)
+            return (pixels, errors, resolved);
+        }
+        var next = batches > 0 ? Task.Run(() => Prepare(0)) : null;
+        try
+        {
+            for (int b = 0; b < batches; b++)
             {
-                if (errors[i] is { } why)
+                int start = b * batch, count = Math.Min(batch, rows - start);
+                var (pixels, errors, resolved) = next!.GetAwaiter().GetResult();
+                int following = b + 1;
+                next = following < batches ? Task.Run(() => Prepare(following)) : null;
+                int n = 0;
+                var rowsHere = new List<int>(count);
+                for (int i = 0; i < count; i++)
                 {
-                    if (failOnBadImage || _o.OnBadImage == BadImageHandling.Fail) throw new BadImageException(resolved[i], start + i, why);
-                    skipped.Add(new SkippedImage(start + i, resolved[i], why));
-                    continue;
+                    if (errors[i] is { } why)
+                    {
+                        if (failOnBadImage || _o.OnBadImage == BadImageHandling.Fail) throw new BadImageException(resolved[i], start + i, why);
+                        skipped.Add(new SkippedImage(start + i, resolved[i], why));
+                        continue;
+                    }
+                    if (n != i) Array.Copy(pixels, (long)i * plane, pixels, (long)n * plane, plane);
+                    rowsHere.Add(start + i);
+                    n++;
                 }
-                if (n != i) Array.Copy(pixels, (long)i * plane, pixels, (long)n * plane, plane);
-                rowsHere.Add(start + i);
-                n++;
-            }
-            if (n > 0)
-            {
-                int run = _signature.FixedBatch ?? n;
-                if (_signature.FixedBatch is null && n < count) pixels = pixels[..(n * plane)];
-                else Array.Clear(pixels, n * plane, pixels.Length - n * plane);
-                var output = Run(session, new OnnxTensor(pixels, run, 3, size, size), run);
-                for (int i = 0; i < n; i++)
+                if (n > 0)
                 {
-                    var dst = features.AsSpan((kept.Count + i) * d, d);
-                    output.AsSpan(i * d, d).CopyTo(dst);
-                    if (_o.Normalize) UnitLength(dst);
+                    int run = _signature.FixedBatch ?? n;
+                    if (_signature.FixedBatch is null && n < count) pixels = pixels[..(n * plane)];
+                    else Array.Clear(pixels, n * plane, pixels.Length - n * plane);
+                    var output = Run(session, new OnnxTensor(pixels, run, 3, size, size), run);
+                    for (int i = 0; i < n; i++)
+                    {
+                        var dst = features.AsSpan((kept.Count + i) * d, d);
+                        output.AsSpan(i * d, d).CopyTo(dst);
+                        if (_o.Normalize) UnitLength(dst);
+                    }
+                    kept.AddRange(rowsHere);
                 }
-                kept.AddRange(rowsHere);
+                if (_o.Progress is { } say)
+                {
+                    double s = clock.Elapsed.TotalSeconds;
+                    say(string.Create(CultureInfo.InvariantCulture,
+                        $"featurize: batch {b + 1}/{batches}, {start + count}/{rows} images ({(start + count) / Math.Max(s, 1e-9):F1}/s){(skipped.Count > 0 ? $", {skipped.Count} skipped" : "")}"));
+                }
             }
-            if (_o.Progress is { } say)
-            {
-                double s = clock.Elapsed.TotalSeconds;
-                say(string.Create(CultureInfo.InvariantCulture,
-                    $"featurize: batch {b + 1}/{batches}, {start + count}/{rows} images ({(start + count) / Math.Max(s, 1e-9):F1}/s){(skipped.Count > 0 ? $", {skipped.Count} skipped" : "")}"));
-            }
+        }
+        finally
+        {
+            // A refusal (BadImageException) can leave the next batch's preparation running: let it finish first.
+            try { next?.Wait(); } catch (AggregateException) { }
         }
         var view = input;
         if (skipped.Count > 0)
@@ -247,7 +282,7 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
         var y = outputs[_signature.OutputName];
         if (y.Rank != 2 || y.Shape[0] != n || y.Shape[1] != EmbeddingDimension)
             throw new InvalidDataException(
-                $"ClipImageFeaturizer: encoder '{ModelPath}' output '{_signature.OutputName}' has shape [{string.Join(", ", y.Shape)}] for {n} images; expected [{n}, {EmbeddingDimension}]");
+                $"ImageFeaturizer: encoder '{Encoder}' output '{_signature.OutputName}' has shape [{string.Join(", ", y.Shape)}] for {n} images; expected [{n}, {EmbeddingDimension}]");
         return y.Data;
     }
 
@@ -266,7 +301,7 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
         lock (_sessionGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _session ??= ClipImageFeaturizerEstimator.OpenSession(_o.Engine ?? DefaultEngine, ModelPath, _o.SessionOptions);
+            return _session ??= _encoder.OpenSession(_o);
         }
     }
 
@@ -283,22 +318,33 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
 
     // ---- persistence ----
 
-    private sealed record Saved(string ModelPath, string Sha256, string InputName, string OutputName, int Dimension, int? FixedBatch,
+    private sealed record Saved(string Encoder, bool Embedded, string Sha256, string InputName, string OutputName, int Dimension, int? FixedBatch,
         int ImageSize, int BatchSize, bool Normalize, float[] Mean, float[] Std, BadImageHandling OnBadImage,
-        string InputColumnName, string OutputColumnName, string? ImageFolder);
+        string InputColumnName, string OutputColumnName, string? ImageFolder, int? GpuDeviceId, bool FallbackToCpu);
 
-    public override void SaveState(ComponentStateWriter context) => context.SetOptions(new Saved(ModelPath, EncoderSha256, _signature.InputName,
-        _signature.OutputName, _signature.Dimension, _signature.FixedBatch, _o.ImageSize, _o.BatchSize, _o.Normalize, _o.Mean, _o.Std,
-        _o.OnBadImage, _o.InputColumnName, _o.OutputColumnName, _o.ImageFolder));
+    private const string EncoderTensor = "encoder_onnx";
+
+    public override void SaveState(ComponentStateWriter context)
+    {
+        context.SetOptions(new Saved(Encoder, _o.EmbedEncoder, EncoderSha256, _signature.InputName, _signature.OutputName, _signature.Dimension,
+            _signature.FixedBatch, _o.ImageSize, _o.BatchSize, _o.Normalize, _o.Mean, _o.Std, _o.OnBadImage, _o.InputColumnName,
+            _o.OutputColumnName, _o.ImageFolder, _o.GpuDeviceId, _o.FallbackToCpu));
+        if (_o.EmbedEncoder)
+        {
+            var bytes = _encoder.Bytes();
+            context.AddTensor(EncoderTensor, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(bytes), bytes.Length);
+        }
+    }
 
     [ComponentStateLoader(KindName)]
     internal static IComponentWithState Load(ComponentStateReader context)
     {
         var s = context.GetOptions<Saved>();
-        var o = new ClipImageFeaturizerOptions
+        var o = new ImageFeaturizerOptions
         {
-            ModelPath = s.ModelPath, ImageSize = s.ImageSize, BatchSize = s.BatchSize, Normalize = s.Normalize, Mean = s.Mean, Std = s.Std,
-            OnBadImage = s.OnBadImage, InputColumnName = s.InputColumnName, OutputColumnName = s.OutputColumnName, ImageFolder = s.ImageFolder,
+            Encoder = s.Encoder, EmbedEncoder = s.Embedded, ImageSize = s.ImageSize, BatchSize = s.BatchSize, Normalize = s.Normalize,
+            Mean = s.Mean, Std = s.Std, OnBadImage = s.OnBadImage, InputColumnName = s.InputColumnName, OutputColumnName = s.OutputColumnName,
+            ImageFolder = s.ImageFolder, GpuDeviceId = s.GpuDeviceId, FallbackToCpu = s.FallbackToCpu,
         };
         try
         {
@@ -310,12 +356,26 @@ public sealed class ClipImageFeaturizerTransformer : HessianTransformer, IDispos
         }
         if (s.Dimension < 1 || string.IsNullOrEmpty(s.InputName) || string.IsNullOrEmpty(s.OutputName) || s.Sha256 is not { Length: 64 })
             throw context.Fail("has an incomplete encoder signature");
-        // The encoder is referenced, not embedded: it must be the very file the model was fitted with.
-        if (!File.Exists(s.ModelPath))
-            throw context.Fail($"needs the image encoder '{s.ModelPath}', which is not there (model files store the encoder's path and SHA-256, not its bytes)");
-        string sha = ClipImageFeaturizerEstimator.Sha256Of(s.ModelPath);
-        if (!string.Equals(sha, s.Sha256, StringComparison.OrdinalIgnoreCase))
-            throw context.Fail($"needs the image encoder '{s.ModelPath}' as it was when fitted, but the file has changed (SHA-256 {sha}, expected {s.Sha256})");
-        return new ClipImageFeaturizerTransformer(o, s.Sha256.ToLowerInvariant(), new EncoderSignature(s.InputName, s.OutputName, s.Dimension, s.FixedBatch), null);
+        EncoderModel encoder;
+        if (s.Embedded)
+        {
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.Cast<sbyte, byte>(
+                context.GetInt8Tensor(EncoderTensor, context.GetShape(EncoderTensor))).ToArray();
+            encoder = EncoderModel.FromBytes(s.Encoder, bytes);
+        }
+        else if (o.IsResNet18)
+        {
+            encoder = EncoderModel.FromBytes(s.Encoder, ResNet18Encoder.ModelBytes());
+        }
+        else
+        {
+            // Referenced, not embedded: it must be the very file the model was fitted with.
+            if (!File.Exists(s.Encoder))
+                throw context.Fail($"needs the image encoder '{s.Encoder}', which is not there (this model stores the encoder's path and SHA-256, not its bytes: EmbedEncoder was off)");
+            encoder = EncoderModel.FromFile(s.Encoder);
+        }
+        if (!string.Equals(encoder.Sha256, s.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw context.Fail($"needs the image encoder '{s.Encoder}' as it was when fitted, but its bytes differ (SHA-256 {encoder.Sha256}, expected {s.Sha256})");
+        return new ImageFeaturizerTransformer(o, encoder, new EncoderSignature(s.InputName, s.OutputName, s.Dimension, s.FixedBatch), null);
     }
 }

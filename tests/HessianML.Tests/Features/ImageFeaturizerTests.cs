@@ -4,20 +4,19 @@ using HessianML.Data;
 using HessianML.Features;
 using HessianML.Onnx;
 using HessianML.Pipeline;
-using ImageMagick;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace HessianML.Tests.Features;
 
 /// <summary>
-/// The CLIP featuriser on tiny encoders we build and compute ourselves, over PNG and JPEG files written here: the
+/// The image featuriser with an ONNX encoder (CLIP preprocessing) on tiny encoders we build and compute ourselves, over PNG and JPEG files written here: the
 /// embeddings equal (preprocess -> encoder) computed by hand, batches and padding change nothing, bad images are
 /// skipped with their names or refused naming them, the encoder's signature is checked, and saved models refuse a
 /// changed encoder.
 /// </summary>
 [TestClass]
-public sealed class ClipImageFeaturizerTests
+public sealed class ImageFeaturizerTests
 {
     private static OnnxRuntimeEngine _engine = null!;
     private string _dir = null!;
@@ -39,9 +38,9 @@ public sealed class ClipImageFeaturizerTests
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
 
-    private ClipImageFeaturizerOptions Options(string model, int batch = 3, bool normalize = false) => new()
+    private ImageFeaturizerOptions Options(string model, int batch = 3, bool normalize = false) => new()
     {
-        ModelPath = model, ImageSize = 8, BatchSize = batch, Normalize = normalize, Engine = _engine,
+        Encoder = model, ImageSize = 8, BatchSize = batch, Normalize = normalize, Engine = _engine,
     };
 
     private static ColumnTable Images(params string[] paths) => new ColumnTable.Builder()
@@ -85,10 +84,10 @@ public sealed class ClipImageFeaturizerTests
         var grayBytes = ClipPreprocessingTests.Random(9, 14, 201).Pixels;
         for (int p = 0; p < grayBytes.Length; p += 3) grayBytes[p + 1] = grayBytes[p + 2] = grayBytes[p];
         var gray = new RgbImage(9, 14, grayBytes);
-        paths.Add(TestImages.Write(gray, Path.Combine(_dir, "gray.png"), MagickFormat.Png, grayscale: true));
+        paths.Add(TestImages.Write(gray, Path.Combine(_dir, "gray.png"), grayscale: true));
         expected.Add(enc.Compute(Preprocessed(gray)));
 
-        string jpeg = TestImages.Write(ClipPreprocessingTests.Random(16, 10, 202, smooth: true), Path.Combine(_dir, "photo.jpg"), MagickFormat.Jpeg);
+        string jpeg = TestImages.Write(ClipPreprocessingTests.Random(16, 10, 202, smooth: true), Path.Combine(_dir, "photo.jpg"), TestImageFormat.Jpeg);
         paths.Add(jpeg);
         expected.Add(enc.Compute(Preprocessed(ImageDecoder.Decode(jpeg))));
         return (paths.ToArray(), expected.ToArray());
@@ -114,7 +113,7 @@ public sealed class ClipImageFeaturizerTests
         var progress = new List<string>();
         var options = Options(model, batch: 3);
         options.Progress = progress.Add;
-        using var featurizer = ctx.Hessian().ClipImageFeaturizer(options).Fit(data);
+        using var featurizer = ctx.Transforms.FeaturizeImages(options).Fit(data);
         Assert.AreEqual(6, featurizer.EmbeddingDimension);
         Assert.AreEqual("pixel_values", featurizer.EncoderInputName);
         Assert.AreEqual("image_embeds", featurizer.EncoderOutputName);
@@ -128,15 +127,15 @@ public sealed class ClipImageFeaturizerTests
         Assert.AreEqual(3, progress.Count, string.Join("\n", progress));
         StringAssert.Contains(progress[^1], "batch 3/3, 7/7 images");
         CollectionAssert.AreEqual(data.GetColumn<float>("t").ToArray(), output.GetColumn<float>("t").ToArray(), "rows keep their t");
-        Assert.AreEqual(featurizer.EncoderSha256, output.Schema.Metadata[ClipImageFeaturizerTransformer.EncoderSha256Key]);
-        Assert.AreEqual("6", output.Schema.Metadata[ClipImageFeaturizerTransformer.EmbeddingDimensionKey]);
-        Assert.AreEqual(Path.GetFullPath(model), output.Schema.Metadata[ClipImageFeaturizerTransformer.EncoderPathKey]);
+        Assert.AreEqual(featurizer.EncoderSha256, output.Schema.Metadata[ImageFeaturizerTransformer.EncoderSha256Key]);
+        Assert.AreEqual("6", output.Schema.Metadata[ImageFeaturizerTransformer.EmbeddingDimensionKey]);
+        Assert.AreEqual(Path.GetFullPath(model), output.Schema.Metadata[ImageFeaturizerTransformer.EncoderPathKey]);
         Assert.IsTrue(output.MlSchema.SameColumns(featurizer.GetOutputSchema(data.MlSchema)));
 
         // Unit length (the default): the same directions.
         options.Normalize = true;
         options.BatchSize = 32;
-        using var unit = new ClipImageFeaturizerEstimator(options).Fit(data);
+        using var unit = new ImageFeaturizerEstimator(options).Fit(data);
         var g = unit.Transform(data).GetColumn<float>("features").Span;
         double errUnit = 0;
         for (int r = 0; r < expected.Length; r++)
@@ -158,14 +157,14 @@ public sealed class ClipImageFeaturizerTests
         var data = Images(paths.Select(Path.GetFileName).ToArray()!);
         var o = Options(fixed4, batch: 32);
         o.ImageFolder = _dir;
-        using var t4 = ClipImageFeaturizerEstimator.Open(o);
+        using var t4 = ImageFeaturizerEstimator.Open(o);
         Assert.AreEqual(4, t4.BatchSize, "a fixed batch dimension wins over the option");
         var f4 = t4.Featurize(data, out var report).GetColumn<float>("features").ToArray();
         Assert.AreEqual(2, report.Batches);
         Assert.IsLessThan(1e-5, MaxAbs(f4, expected, 6));
         var s = Options(symbolic, batch: 5);
         s.ImageFolder = _dir;
-        using var ts = ClipImageFeaturizerEstimator.Open(s);
+        using var ts = ImageFeaturizerEstimator.Open(s);
         var fs = ts.Transform(data).GetColumn<float>("features").ToArray();
         Assert.AreEqual(0, f4.Zip(fs, (a, b) => Math.Abs(a - b)).Max(), 1e-6);
     }
@@ -187,7 +186,7 @@ public sealed class ClipImageFeaturizerTests
 
         var skip = Options(model, batch: 2);
         skip.OnBadImage = BadImageHandling.Skip;
-        using var skipper = ClipImageFeaturizerEstimator.Open(skip);
+        using var skipper = ImageFeaturizerEstimator.Open(skip);
         var output = skipper.Featurize(data, out var report);
         Assert.AreEqual(4, output.RowCount);
         Assert.AreEqual(4, report.OutputRows);
@@ -195,13 +194,13 @@ public sealed class ClipImageFeaturizerTests
         CollectionAssert.AreEqual(new[] { corrupt, missing, text }, report.Skipped.Select(s => s.Path).ToArray());
         foreach (var s in report.Skipped) TestContext.WriteLine($"skipped row {s.Row}: {Path.GetFileName(s.Path)} {s.Reason}");
         StringAssert.Contains(report.Skipped[1].Reason, "not found");
-        Assert.AreEqual("3", output.Schema.Metadata[ClipImageFeaturizerTransformer.SkippedImagesKey]);
+        Assert.AreEqual("3", output.Schema.Metadata[ImageFeaturizerTransformer.SkippedImagesKey]);
         // The kept rows are rows 0, 2, 4, 6, in order, with their own t and features.
         CollectionAssert.AreEqual(new float[] { 0, 1, 4, 5, 8, 9, 12, 13 }, output.GetColumn<float>("t").ToArray());
         CollectionAssert.AreEqual(new[] { paths[0], paths[1], paths[2], paths[3] }, output.GetColumn<string>("image").ToArray());
         Assert.IsLessThan(1e-5, MaxAbs(output.GetColumn<float>("features").Span, expected[..4], 6));
 
-        using var failer = ClipImageFeaturizerEstimator.Open(Options(model, batch: 2));
+        using var failer = ImageFeaturizerEstimator.Open(Options(model, batch: 2));
         var ex = Assert.ThrowsExactly<BadImageException>(() => failer.Transform(data));
         TestContext.WriteLine(ex.Message);
         Assert.AreEqual(corrupt, ex.ImagePath);
@@ -215,43 +214,43 @@ public sealed class ClipImageFeaturizerTests
     {
         var enc = TinyClipEncoder.Random(4);
         string model = enc.Save(_dir);
-        var wrongSize = Assert.ThrowsExactly<InvalidDataException>(() => ClipImageFeaturizerEstimator.Open(Options(model).WithSize(16)));
+        var wrongSize = Assert.ThrowsExactly<InvalidDataException>(() => ImageFeaturizerEstimator.Open(Options(model).WithSize(16)));
         TestContext.WriteLine(wrongSize.Message);
         StringAssert.Contains(wrongSize.Message, "pixel_values: Float[batch, 3, 8, 8]");
         StringAssert.Contains(wrongSize.Message, "expected Float[N, 3, 16, 16]");
 
         // Hugging Face exports list last_hidden_state first: image_embeds is still the one picked.
         string hf = enc.Save(_dir, "hf.onnx", hiddenOutputFirst: true);
-        using (var t = ClipImageFeaturizerEstimator.Open(Options(hf)))
+        using (var t = ImageFeaturizerEstimator.Open(Options(hf)))
             Assert.AreEqual("image_embeds", t.EncoderOutputName);
         var noSuch = Options(hf);
         noSuch.OutputName = "pooler_output";
-        var ex = Assert.ThrowsExactly<InvalidDataException>(() => ClipImageFeaturizerEstimator.Open(noSuch));
+        var ex = Assert.ThrowsExactly<InvalidDataException>(() => ImageFeaturizerEstimator.Open(noSuch));
         StringAssert.Contains(ex.Message, "no output 'pooler_output'");
         StringAssert.Contains(ex.Message, "image_embeds: Float[batch, 6]");
         var hidden = Options(hf);
         hidden.OutputName = "last_hidden_state";
-        ex = Assert.ThrowsExactly<InvalidDataException>(() => ClipImageFeaturizerEstimator.Open(hidden));
+        ex = Assert.ThrowsExactly<InvalidDataException>(() => ImageFeaturizerEstimator.Open(hidden));
         StringAssert.Contains(ex.Message, "is not an embedding Float[N, D]");
 
         // Another output name, D symbolic: found by one run.
         string other = enc.Save(_dir, "other.onnx", output: "embedding", symbolicEmbedding: true);
-        using (var t = ClipImageFeaturizerEstimator.Open(Options(other)))
+        using (var t = ImageFeaturizerEstimator.Open(Options(other)))
         {
             Assert.AreEqual("embedding", t.EncoderOutputName);
             Assert.AreEqual(6, t.EmbeddingDimension);
         }
 
-        Assert.ThrowsExactly<FileNotFoundException>(() => ClipImageFeaturizerEstimator.Open(Options(Path.Combine(_dir, "none.onnx"))));
+        Assert.ThrowsExactly<FileNotFoundException>(() => ImageFeaturizerEstimator.Open(Options(Path.Combine(_dir, "none.onnx"))));
         string junk = Path.Combine(_dir, "junk.onnx");
         File.WriteAllText(junk, "this is not a protobuf");
-        ex = Assert.ThrowsExactly<InvalidDataException>(() => ClipImageFeaturizerEstimator.Open(Options(junk)));
+        ex = Assert.ThrowsExactly<InvalidDataException>(() => ImageFeaturizerEstimator.Open(Options(junk)));
         StringAssert.Contains(ex.Message, "cannot be loaded by ONNX Runtime");
-        Assert.ThrowsExactly<ArgumentException>(() => new ClipImageFeaturizerEstimator(new ClipImageFeaturizerOptions()));
-        Assert.ThrowsExactly<ArgumentException>(() => new ClipImageFeaturizerEstimator(Options(model).WithSize(0)));
+        Assert.ThrowsExactly<ArgumentException>(() => new ImageFeaturizerEstimator(new ImageFeaturizerOptions { Encoder = " " }));
+        Assert.ThrowsExactly<ArgumentException>(() => new ImageFeaturizerEstimator(Options(model).WithSize(0)));
 
         // Schema: the image column must be there, as strings.
-        var est = new ClipImageFeaturizerEstimator(Options(model));
+        var est = new ImageFeaturizerEstimator(Options(model));
         var se = Assert.ThrowsExactly<SchemaException>(() => est.Fit(new ColumnTable.Builder().AddVector("t", 2, new float[2]).Build()));
         StringAssert.Contains(se.Message, "'image'");
         var shape = est.GetOutputSchema(SchemaShapes.With(new SchemaShape([]), [("image", TextDataViewType.Instance)]));
@@ -260,18 +259,24 @@ public sealed class ClipImageFeaturizerTests
     }
 
     [TestMethod]
-    public void SavedModel_StoresPathAndHash_AndRefusesAChangedOrMissingEncoder()
+    public void SavedModel_WithoutTheEncoder_StoresPathAndHash_AndRefusesAChangedOrMissingEncoder()
     {
         var enc = TinyClipEncoder.Random(5);
         string model = enc.Save(_dir);
         var (paths, _) = MixedSet(enc);
         var data = Images(paths);
         var ctx = new MLContext(1);
-        using var fitted = ctx.Hessian().ClipImageFeaturizer(Options(model)).Fit(data);
+        var options = Options(model);
+        options.EmbedEncoder = false;
+        using var fitted = ctx.Transforms.FeaturizeImages(options).Fit(data);
         var before = fitted.Transform(data).GetColumn<float>("features").ToArray();
         string zip = Path.Combine(_dir, "featurizer.zip");
         ctx.Model.Save(fitted, data.MlSchema, zip);
-        Assert.IsLessThan(20_000L, new FileInfo(zip).Length, "the encoder is referenced, not embedded");
+        string embeddedZip = Path.Combine(_dir, "embedded.zip");
+        using (var embedding = ctx.Transforms.FeaturizeImages(Options(model)).Fit(data)) ctx.Model.Save(embedding, data.MlSchema, embeddedZip);
+        long encoderBytes = new FileInfo(model).Length;
+        TestContext.WriteLine($"encoder {encoderBytes} bytes; zip {new FileInfo(zip).Length} bytes referenced, {new FileInfo(embeddedZip).Length} embedded");
+        Assert.IsLessThan(new FileInfo(embeddedZip).Length - encoderBytes / 2, new FileInfo(zip).Length, "the encoder is referenced, not embedded");
 
         var loaded = new MLContext().Model.Load(zip, out var schema);
         // Row by row (the loaded form) runs the encoder one image at a time: equal to rounding.
@@ -279,7 +284,7 @@ public sealed class ClipImageFeaturizerTests
         Assert.AreEqual(before.Length, after.Length);
         Assert.AreEqual(0, before.Zip(after, (a, b) => Math.Abs(a - b)).Max(), 1e-6);
         Assert.IsTrue(schema.SameColumns(data.MlSchema));
-        var inner = (ClipImageFeaturizerTransformer)SavedForm.Components(loaded).Single();
+        var inner = (ImageFeaturizerTransformer)SavedForm.Components(loaded).Single();
         Assert.AreEqual(fitted.EncoderSha256, inner.EncoderSha256);
         inner.Dispose();
 
@@ -287,17 +292,21 @@ public sealed class ClipImageFeaturizerTests
         File.WriteAllBytes(model, TinyClipEncoder.Random(6).ToOnnx());
         var changed = Assert.ThrowsExactly<InvalidDataException>(() => SavedForm.Components(ctx.Model.Load(zip, out _)));
         TestContext.WriteLine(changed.Message);
-        StringAssert.Contains(changed.Message, "has changed");
+        StringAssert.Contains(changed.Message, "bytes differ");
         StringAssert.Contains(changed.Message, fitted.EncoderSha256);
         File.Delete(model);
         var gone = Assert.ThrowsExactly<InvalidDataException>(() => SavedForm.Components(ctx.Model.Load(zip, out _)));
         StringAssert.Contains(gone.Message, "not there");
+
+        // The default zip carries the encoder's bytes: it runs with the file gone.
+        var fromZip = new MLContext().Model.Load(embeddedZip, out _).Transform(data).GetColumn<float>("features").ToArray();
+        Assert.AreEqual(0, before.Zip(fromZip, (a, b) => Math.Abs(a - b)).Max(), 1e-6);
     }
 }
 
 internal static class ClipOptionsTestExtensions
 {
-    public static ClipImageFeaturizerOptions WithSize(this ClipImageFeaturizerOptions o, int size)
+    public static ImageFeaturizerOptions WithSize(this ImageFeaturizerOptions o, int size)
     {
         o.ImageSize = size;
         return o;

@@ -10,12 +10,12 @@ using static HessianML.Tests.MlNet.MlNetFixtures;
 namespace HessianML.Tests.MlNet;
 
 /// <summary>
-/// ClipImageFeaturizer as a Microsoft.ML estimator, with a tiny ONNX encoder written here and a few 8 x 8 PNGs: between
+/// ImageFeaturizer as a Microsoft.ML estimator, with a tiny ONNX encoder written here and a few 8 x 8 PNGs: between
 /// stock transforms and before FeatureDistancePosterior, saved and loaded (here and in a child process), served row by
 /// row, refusing a missing or mistyped image column by name.
 /// </summary>
 [TestClass]
-public sealed class ClipImageFeaturizerOnMlNetTests
+public sealed class ImageFeaturizerOnMlNetTests
 {
     private const int Emb = 6;
     private string _dir = null!;
@@ -49,9 +49,9 @@ public sealed class ClipImageFeaturizerOnMlNetTests
         public double[] f64 = [];
     }
 
-    private ClipImageFeaturizerOptions Options(string output = "features") => new()
+    private ImageFeaturizerOptions Options(string output = "features") => new()
     {
-        ModelPath = _encoderPath, ImageSize = 8, BatchSize = 4, OutputColumnName = output,
+        Encoder = _encoderPath, ImageSize = 8, BatchSize = 4, OutputColumnName = output,
     };
 
     /// <summary>Seeded 8 x 8 PNGs (no resampling) whose colours follow t; returns the rows pointing at them.</summary>
@@ -77,7 +77,7 @@ public sealed class ClipImageFeaturizerOnMlNetTests
     private IEstimator<ITransformer> Chain(MLContext ml) =>
         ml.Transforms.Conversion.MapValueToKey("kind_key", "kind")
             .Append(ml.Transforms.CopyColumns("image", "file"))
-            .Append(ml.Hessian().ClipImageFeaturizer(Options()))
+            .Append(ml.Transforms.FeaturizeImages(Options()))
             .Append(ml.Transforms.Conversion.ConvertType("f64", "features", DataKind.Double));
 
     /// <summary>The unit-length embedding of one image, computed in double from the encoder's weights.</summary>
@@ -124,7 +124,7 @@ public sealed class ClipImageFeaturizerOnMlNetTests
         options.OnBadImage = BadImageHandling.Skip;
         var model = ml.Transforms.Conversion.MapValueToKey("kind_key", "kind")
             .Append(ml.Transforms.CopyColumns("image", "file"))
-            .Append(ml.Hessian().ClipImageFeaturizer(options))
+            .Append(ml.Transforms.FeaturizeImages(options))
             .Fit(data);
         var output = model.Transform(data);
         var all = ReadAll(output, "features", "t", "kind_key");
@@ -137,11 +137,11 @@ public sealed class ClipImageFeaturizerOnMlNetTests
             CollectionAssert.AreEqual(row.t.Select(x => (double)x).ToArray(), all["t"][i], $"output row {i}: t stays with its image");
             Assert.AreEqual(row.kind == "a" ? 1.0 : 2.0, all["kind_key"][i][0], $"output row {i}: the key stays with its image");
         }
-        Assert.AreEqual("2", SchemaMetadata.Read(output.Schema)[ClipImageFeaturizerTransformer.SkippedImagesKey]);
+        Assert.AreEqual("2", SchemaMetadata.Read(output.Schema)[ImageFeaturizerTransformer.SkippedImagesKey]);
 
         // Our own table in: our own table out, with the same rows.
         var table = ColumnTable.From(ml.Transforms.CopyColumns("image", "file").Fit(data).Transform(data), "image", "t");
-        var fromTable = ml.Hessian().ClipImageFeaturizer(options).Fit(table).Transform(table);
+        var fromTable = ml.Transforms.FeaturizeImages(options).Fit(table).Transform(table);
         Assert.IsInstanceOfType<ColumnTable>(fromTable);
         AssertIdentical(all["features"], Read(fromTable, "features"), "table vs ML.NET view in");
     }
@@ -191,7 +191,7 @@ public sealed class ClipImageFeaturizerOnMlNetTests
         var rows = Images(24, 4);
         var data = ml.Data.LoadFromEnumerable(rows);
         var model = ml.Transforms.CopyColumns("image", "file")
-            .Append(ml.Hessian().ClipImageFeaturizer(Options()))
+            .Append(ml.Transforms.FeaturizeImages(Options()))
             .Append(ml.Hessian().FeatureDistancePosterior(new FeatureDistancePosteriorOptions { Grid = 2, Seed = 1 }))
             .Fit(data);
         var batch = Read(model.Transform(data), "posterior");
@@ -215,7 +215,7 @@ public sealed class ClipImageFeaturizerOnMlNetTests
         var ml = new MLContext(seed: 1);
         var rows = Images(3, 5);
         var data = ml.Data.LoadFromEnumerable(rows);
-        var model = ml.Transforms.CopyColumns("image", "file").Append(ml.Hessian().ClipImageFeaturizer(Options("embedding"))).Fit(data);
+        var model = ml.Transforms.CopyColumns("image", "file").Append(ml.Transforms.FeaturizeImages(Options("embedding"))).Fit(data);
         var batch = Read(model.Transform(data), "embedding");
         var engine = ml.Model.CreatePredictionEngine<ImageRow, NamedEmbeddingRow>(model);
         AssertClose(batch, [.. rows.Select(r => engine.Predict(r).embedding.Select(x => (double)x).ToArray())], 1e-6, "prediction engine");
@@ -230,7 +230,7 @@ public sealed class ClipImageFeaturizerOnMlNetTests
     public void MissingOrMistypedImageColumnIsNamed()
     {
         var ml = new MLContext(seed: 1);
-        var estimator = ml.Hessian().ClipImageFeaturizer(new ClipImageFeaturizerOptions { ModelPath = _encoderPath, ImageSize = 8, InputColumnName = "photo" });
-        SchemaErrors.AssertRefused(estimator, [("photo", ColumnType.Scalar(ItemKind.String))], "photo", ColumnType.Scalar(ItemKind.Float32), "ClipImageFeaturizer");
+        var estimator = ml.Transforms.FeaturizeImages(new ImageFeaturizerOptions { Encoder = _encoderPath, ImageSize = 8, InputColumnName = "photo" });
+        SchemaErrors.AssertRefused(estimator, [("photo", ColumnType.Scalar(ItemKind.String))], "photo", ColumnType.Scalar(ItemKind.Float32), "ImageFeaturizer");
     }
 }
