@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The device comparison, one command, on a machine with an NVIDIA GPU and its driver (no .NET SDK needed):
-#   tar xzf hessian-gpu-bench.tar.gz && hessian-gpu-bench/bench-gpu.sh [--full]
+#   tar xJf hessian-gpu-bench.tar.xz && hessian-gpu-bench/bench-gpu.sh [--full]
 # Runs ours on cpu and cuda and the PyTorch peers on cpu and cuda (when python3 has torch with CUDA; otherwise the
 # peer lines say why not), for the paper's psi step (MLP 2 -> 4 x 512 -> 1, 64 x 64 grid, batch 128) and one
 # posterior-network training step on Ising L = 64 (run ising's exponential-family head; an epoch of 24 000 rows is
