@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what bench-gpu.sh needs on a GPU machine that has the NVIDIA driver but no .NET SDK: a self-contained,
-# single-file `hessian` for linux-x64, the two PyTorch peers, and the script, in one xz tarball (50 MB when measured:
-# xz over the plain single file packs better than the single file's own compression, 66 MB as .tar.gz).
+# single-file `hessian` for linux-x64, the two PyTorch peers, and the script, in one xz tarball (40.5 MB when measured:
+# xz over the plain single file packs better than the single file's own compression: 66 MB as .tar.gz before).
 # Usage (on a machine with the .NET 10 SDK, from anywhere):  bench/gpu/pack.sh [OUT.tar.xz]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
