@@ -31,10 +31,11 @@ internal static class BenchCommand
         var steps = CliOptions.Value("--steps", "timed steps (after 3 warm-up steps)", 10);
         var threads = CliOptions.Value("--peer-threads", "torch threads for the peer (this machine has 2 cores)", 2);
         var noPeer = new Option<bool>("--no-peer") { Description = "skip the PyTorch peer (shared/peers/psi_step_torch.py)" };
+        var device = CliOptions.Device("where ours and the peer run: cpu, cuda[:N] (the peer runs on torch's cuda), or ilgpu-cpu (our GPU kernels on the CPU; no peer)");
         var command = new Command("psi-step",
             "One training step of the paper's log-partition MLP under the JSD loss (METHOD.md §3), ours against PyTorch's.")
         {
-            grid, batch, hidden, depth, steps, threads, noPeer,
+            grid, batch, hidden, depth, steps, threads, noPeer, device,
         };
         command.SetAction(parse =>
         {
@@ -45,9 +46,10 @@ internal static class BenchCommand
             int n = CliOptions.Within(parse.GetValue(steps), "--steps", 1, 100000);
             var output = Console.Out; // HessianCli points Console.Out at the caller's writer
 
+            var on = parse.GetValue(device);
+            var benchmark = new PsiStepBenchmark(k, b, h, d, device: on);
             output.WriteLine($"psi-step: grid {k}x{k}, batch {b}, MLP 2 -> {d} x {h} (LayerNorm, ReLU) -> 1, float32, " +
-                             $"{Environment.ProcessorCount} cores");
-            var benchmark = new PsiStepBenchmark(k, b, h, d);
+                             $"{Environment.ProcessorCount} cores, device {on}{(benchmark.Device is null ? "" : $" ({benchmark.Device.Name})")}");
             double ours = benchmark.MeasureMillisecondsPerStep(3, n,
                 (i, loss) => Console.Error.Write($"\r  step {i}/{n}  loss {loss:F5}   "));
             Console.Error.WriteLine();
@@ -55,6 +57,11 @@ internal static class BenchCommand
 
             if (parse.GetValue(noPeer))
                 return 0;
+            if (on.IsIlgpuCpu)
+            {
+                output.WriteLine("peer: skipped (ilgpu-cpu checks our GPU kernels on the CPU; it has no PyTorch counterpart)");
+                return 0;
+            }
             // The peer script has the paper's sizes built in: a ratio is only meaningful at those sizes.
             if (k != 64 || b != 128 || h != 512 || d != 4)
             {
@@ -62,7 +69,7 @@ internal static class BenchCommand
                 return 0;
             }
             int peerThreads = CliOptions.Within(parse.GetValue(threads), "--peer-threads", 1, 256);
-            var (peer, detail) = Peers.Measure("psi_step_torch.py", peerThreads.ToString(CultureInfo.InvariantCulture),
+            var (peer, detail) = Peers.Measure("psi_step_torch.py", peerThreads.ToString(CultureInfo.InvariantCulture) + (on.IsCuda ? $" {on}" : ""),
                 "ms/step", TimeSpan.FromMinutes(10));
             if (peer is null)
             {

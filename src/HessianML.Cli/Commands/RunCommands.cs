@@ -3,12 +3,14 @@ using System.Diagnostics;
 using System.Globalization;
 using HessianML.Autodiff.Layers;
 using HessianML.Cli.Infrastructure;
+using HessianML.Compute;
 using HessianML.Data;
 using HessianML.Evaluation;
 using HessianML.Geometry;
 using HessianML.Posterior;
 using HessianML.Systems.Ising;
 using HessianML.Systems.Tasep;
+using HessianML.Tensors.Devices;
 
 namespace HessianML.Cli;
 
@@ -50,10 +52,11 @@ internal static class RunCommands
         public readonly Option<int> Splines = CliOptions.Value("--splines", "B-spline basis functions per axis of psi (and of the expfam head's phi)", splines);
         public readonly Option<string> PsiRows = Choice("--psi-rows", "rows whose posteriors psi is fitted to: training (the network's own), held-out or all", "training", "training", "held-out", "all");
         public readonly Option<int> Threads = CliOptions.Value("--threads", "simulation threads (0 = all cores)", 0);
+        public readonly Option<ComputeDevice> Device = CliOptions.Device("where the posterior network and an MLP psi train: cpu (the CPU engine), cuda[:N] (a GPU, through ILGPU) or ilgpu-cpu (the GPU kernels on the CPU, for checking); the model is the same");
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Posterior, Epochs, LearningRate, Labels, Psi, Fit, Splines, PsiRows, Threads }) c.Add(o);
+            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Posterior, Epochs, LearningRate, Labels, Psi, Fit, Splines, PsiRows, Threads, Device }) c.Add(o);
         }
 
         public EndToEndOptions Read(ParseResult parse, ulong seed)
@@ -71,6 +74,8 @@ internal static class RunCommands
                 _ => PsiParametrisation.Auto,
             };
             var fit = parse.GetValue(Fit) == "lsq" ? PsiFit.LogPosteriorLeastSquares : PsiFit.Jsd;
+            var device = parse.GetValue(Device);
+            DeviceAccelerator.For(device); // a missing GPU is one line now, before anything is simulated or written
             if (fit == PsiFit.LogPosteriorLeastSquares && psi is not (PsiParametrisation.BSpline or PsiParametrisation.LogSumExp or PsiParametrisation.Auto))
                 throw new CliException($"--fit lsq needs --psi lse, spline or auto (the least-squares fit solves for grid values, then puts a log-sum-exp or a spline through them), got --psi {parse.GetValue(Psi)}");
             return new EndToEndOptions
@@ -92,10 +97,11 @@ internal static class RunCommands
                     },
                     HeadSplineCount = splineCount,
                     Seed = unchecked((int)seed),
+                    Device = device,
                 },
                 LogPartition = new LogPartitionOptions
                 {
-                    Parametrisation = psi, Fit = fit, Seed = seed, SplineCount = splineCount,
+                    Parametrisation = psi, Fit = fit, Seed = seed, SplineCount = splineCount, Device = device,
                     Rows = parse.GetValue(PsiRows) switch { "held-out" => Geometry.PsiRows.HeldOut, "all" => Geometry.PsiRows.All, _ => Geometry.PsiRows.Training },
                 },
                 Baseline = new MeanAsStatOptions { Seed = seed },
@@ -120,6 +126,7 @@ internal static class RunCommands
             ["fit"] = parse.GetValue(Fit),
             ["splines"] = parse.GetValue(Splines),
             ["psi_rows"] = parse.GetValue(PsiRows),
+            ["device"] = parse.GetValue(Device).ToString(),
         };
     }
 

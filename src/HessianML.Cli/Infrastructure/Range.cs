@@ -62,13 +62,13 @@ public static class CliOptions
     public static Option<ComputeDevice> Device(string description) => new("--device")
     {
         Description = description,
-        HelpName = "cpu|cuda[:N]",
+        HelpName = "cpu|cuda[:N]|ilgpu-cpu",
         DefaultValueFactory = _ => ComputeDevice.Cpu,
         CustomParser = result =>
         {
             string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
             if (ComputeDevice.TryParse(text, out var device)) return device;
-            result.AddError($"--device '{text}' is not one of cpu, cuda, cuda:N (N = 0, 1, ...)");
+            result.AddError($"--device '{text}' is not one of {ComputeDevice.Accepted}");
             return default;
         },
     };

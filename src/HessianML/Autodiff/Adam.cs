@@ -1,5 +1,6 @@
 using System.Numerics;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 
 namespace HessianML.Autodiff;
 
@@ -11,7 +12,7 @@ namespace HessianML.Autodiff;
 public sealed class Adam<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Var<T>[] _params;
-    private readonly T[][] _m, _v;
+    private readonly Tensor<T>[] _m, _v;
 
     public double LearningRate { get; set; }
     public double Beta1 { get; }
@@ -26,9 +27,13 @@ public sealed class Adam<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var p in _params)
             if (!p.IsLeaf || !p.RequiresGrad) throw new ArgumentException("Adam optimises leaf parameters (Var.Parameter) only.");
         LearningRate = lr; Beta1 = beta1; Beta2 = beta2; Eps = eps; WeightDecay = weightDecay;
-        _m = new T[_params.Length][];
-        _v = new T[_params.Length][];
-        for (int i = 0; i < _params.Length; i++) { _m[i] = new T[_params[i].Length]; _v[i] = new T[_params[i].Length]; }
+        _m = new Tensor<T>[_params.Length];
+        _v = new Tensor<T>[_params.Length];
+        for (int i = 0; i < _params.Length; i++)
+        {
+            _m[i] = _params[i].Value.ZerosHere(_params[i].Value.ShapeArray);
+            _v[i] = _params[i].Value.ZerosHere(_params[i].Value.ShapeArray);
+        }
     }
 
     public void ZeroGrad()
@@ -48,7 +53,19 @@ public sealed class Adam<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var p = _params[i];
             if (p.Grad is null) continue;
-            T[] w = p.Value.Data, g = p.Grad.Data, m = _m[i], v = _v[i];
+            // The moments live where their parameter does (a parameter moves to a device for a fit, and back).
+            _m[i].MoveTo(p.Value.Device);
+            _v[i].MoveTo(p.Value.Device);
+            if (p.Value.IsOnDevice)
+            {
+                DeviceOps.Adam(p.Value, p.Grad, _m[i], _v[i], new AdamConstants
+                {
+                    Beta1 = float.CreateChecked(b1), Beta2 = float.CreateChecked(b2), StepSize = float.CreateChecked(stepSize),
+                    SqrtBias2 = float.CreateChecked(sqrtBc2), Eps = float.CreateChecked(eps), WeightDecay = float.CreateChecked(wd),
+                });
+                continue;
+            }
+            T[] w = p.Value.Data, g = p.Grad.Data, m = _m[i].Data, v = _v[i].Data;
             for (int j = 0; j < w.Length; j++)
             {
                 T gj = decay ? g[j] + wd * w[j] : g[j];

@@ -25,7 +25,8 @@ public static class Autograd
             else
             {
                 node.Grad.RequireShape(acc.Value.Shape, "Accumulated gradient");
-                System.Numerics.Tensors.TensorPrimitives.Add(node.Grad.Data, acc.Value.Data, node.Grad.Data);
+                if (node.Grad.IsOnDevice) node.Grad = TensorKernels.Binary(BinaryOp.Add, node.Grad, acc.Value);
+                else System.Numerics.Tensors.TensorPrimitives.Add(node.Grad.Data, acc.Value.Data, node.Grad.Data);
             }
         }
     }
@@ -43,7 +44,7 @@ public static class Autograd
         var targets = new HashSet<Var<T>>(inputs, ReferenceEqualityComparer.Instance);
         if (!output.RequiresGrad)
         {
-            for (int i = 0; i < result.Length; i++) result[i] = Var<T>.Constant(Tensor<T>.Zeros(inputs[i].Value.ShapeArray));
+            for (int i = 0; i < result.Length; i++) result[i] = Var<T>.Constant(inputs[i].Value.ZerosHere(inputs[i].Value.ShapeArray));
             return result;
         }
         if (createGraph)
@@ -51,14 +52,14 @@ public static class Autograd
             Dictionary<Var<T>, Var<T>> g;
             using (GradMode.Enable()) g = RunGraph(output, seed, targets);
             for (int i = 0; i < result.Length; i++)
-                result[i] = g.TryGetValue(inputs[i], out var v) ? v : Var<T>.Constant(Tensor<T>.Zeros(inputs[i].Value.ShapeArray));
+                result[i] = g.TryGetValue(inputs[i], out var v) ? v : Var<T>.Constant(inputs[i].Value.ZerosHere(inputs[i].Value.ShapeArray));
         }
         else
         {
             var g = Run(output, seed, targets, createGraph: false, out _);
             for (int i = 0; i < result.Length; i++)
                 result[i] = Var<T>.Constant(g.TryGetValue(inputs[i], out var a) ? (a.Owned ? a.Value : a.Value.Clone())
-                    : Tensor<T>.Zeros(inputs[i].Value.ShapeArray));
+                    : inputs[i].Value.ZerosHere(inputs[i].Value.ShapeArray));
         }
         return result;
     }
@@ -70,7 +71,7 @@ public static class Autograd
     {
         if (output.Value.Length != 1)
             throw new ArgumentException($"Gradient of a non-scalar output of shape {Tensor<T>.ShapeString(output.Shape)} needs a seed (or reduce it with Sum/Mean first).");
-        return Tensor<T>.Full(T.One, output.Value.ShapeArray);
+        return output.Value.FullHere(T.One, output.Value.ShapeArray);
     }
 
     internal struct Acc<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -141,7 +142,9 @@ public static class Autograd
             var needs = Needs(node, lead);
             if (needs is null) continue;
             Tensor<T>?[] pg;
-            if (node.FastBack is not null) pg = node.FastBack(acc.Value, needs);
+            // On a device an op's graph form runs as device kernels; its fused host form would read host arrays, so it is
+            // used there only by ops that have no graph form (their fused backward handles the device itself).
+            if (node.FastBack is not null && (node.GraphBack is null || !node.Value.IsOnDevice)) pg = node.FastBack(acc.Value, needs);
             else if (node.GraphBack is not null)
             {
                 using (GradMode.NoGrad())
@@ -161,7 +164,7 @@ public static class Autograd
                 var p = node.Parents[i];
                 CheckShape(node, p, g);
                 if (!grads.TryGetValue(p, out var pa)) grads[p] = new Acc<T> { Value = g, Owned = false };
-                else if (pa.Owned)
+                else if (pa.Owned && !pa.Value.IsOnDevice)
                     System.Numerics.Tensors.TensorPrimitives.Add(pa.Value.Data, g.Data, pa.Value.Data);
                 else
                     grads[p] = new Acc<T> { Value = TensorKernels.Binary(BinaryOp.Add, pa.Value, g), Owned = true };

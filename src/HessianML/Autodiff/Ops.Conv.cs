@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace HessianML.Autodiff;
@@ -192,6 +193,7 @@ public static partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = Geometry("Conv2d", x.Value, weight.Value, bias?.Value, stride, padding, circular);
+        if (x.Value.IsOnDevice) return Conv2dOnDevice(x, weight, bias, g);
         int o = g.O, l = g.L;
         var v = Tensor<T>.Zeros(g.N, o, g.OH, g.OW);
         T[] xd = x.Value.Data, wd = weight.Value.Data, vd = v.Data;
@@ -235,6 +237,8 @@ public static partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = Geometry("Conv2dReluSum", x.Value, weight.Value, bias?.Value, stride, padding, circular);
+        // On a device the unfused form (its ops are device kernels); equal to the fused one by definition.
+        if (x.Value.IsOnDevice) return Sum(Reshape(Relu(Conv2dOnDevice(x, weight, bias, g)), g.N, g.O, g.L), 2);
         int o = g.O, l = g.L;
         var v = Tensor<T>.Zeros(g.N, o);
         T[] xd = x.Value.Data, wd = weight.Value.Data, vd = v.Data;
@@ -278,6 +282,29 @@ public static partial class Ops
                 ArrayPool<T>.Shared.Return(chunkCol);
                 ArrayPool<T>.Shared.Return(prod);
             });
+        };
+        return y;
+    }
+
+    /// <summary>Conv2d with its operands on a device: a direct-convolution kernel, and kernels for the two gradients.</summary>
+    private static Var<T> Conv2dOnDevice<T>(Var<T> x, Var<T> weight, Var<T>? bias, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var dims = new ConvDims
+        {
+            N = g.N, C = g.C, H = g.H, W = g.W, O = g.O, KH = g.KH, KW = g.KW, Stride = g.Stride, Padding = g.Padding,
+            Circular = g.Circular ? 1 : 0, OH = g.OH, OW = g.OW,
+        };
+        var v = DeviceOps.Conv2d(x.Value, weight.Value, bias?.Value, dims);
+        var y = bias is null ? Make("conv2d", v, x, weight) : Make("conv2d", v, x, weight, bias);
+        if (!y.RequiresGrad) return y;
+        y.FastBack = (grad, n) =>
+        {
+            var res = new Tensor<T>?[bias is null ? 2 : 3];
+            if (n[0]) res[0] = DeviceOps.Conv2dInputGrad(grad, weight.Value, dims);
+            if (n[1]) res[1] = DeviceOps.Conv2dWeightGrad(grad, x.Value, dims);
+            if (bias is not null && n[2])
+                res[2] = TensorKernels.SumAxis(TensorKernels.SumAxis(grad.Reshape(g.N, g.O, g.L), 2, false), 0, false);
+            return res;
         };
         return y;
     }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace HessianML.Autodiff;
@@ -25,6 +26,11 @@ public static partial class Ops
         f(a.Data, r.Data);
         return r;
     }
+
+    /// <summary>An element-wise function: the host span function, or its device kernel when a is on a device.</summary>
+    private static Tensor<T> Map<T>(Tensor<T> a, UnaryKind kind, Action<ReadOnlySpan<T>, Span<T>> f, T c = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => a.IsOnDevice ? DeviceOps.Unary(a, kind, c) : Map(a, f);
 
     private static Tensor<T> Bin<T>(BinaryOp op, Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
         => TensorKernels.Binary(op, a, b);
@@ -115,7 +121,7 @@ public static partial class Ops
     /// <summary>c * a for a constant c.</summary>
     public static Var<T> Scale<T>(Var<T> a, T c) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("scale", Map(a.Value, (s, d) => TP.Multiply(s, c, d)), a);
+        var y = Make("scale", Map(a.Value, UnaryKind.Scale, (s, d) => TP.Multiply(s, c, d), c), a);
         if (y.RequiresGrad)
         {
             y.GraphBack = (g, n) => [Scale(g, c)];
@@ -129,7 +135,7 @@ public static partial class Ops
     /// <summary>a + c for a constant c.</summary>
     public static Var<T> AddScalar<T>(Var<T> a, T c) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("add_scalar", Map(a.Value, (s, d) => TP.Add(s, c, d)), a);
+        var y = Make("add_scalar", Map(a.Value, UnaryKind.AddScalar, (s, d) => TP.Add(s, c, d), c), a);
         if (y.RequiresGrad)
         {
             y.GraphBack = (g, n) => [g];
@@ -146,7 +152,7 @@ public static partial class Ops
 
     public static Var<T> Exp<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("exp", Map(a.Value, (s, d) => TP.Exp(s, d)), a);
+        var y = Make("exp", Map(a.Value, UnaryKind.Exp, (s, d) => TP.Exp(s, d)), a);
         if (y.RequiresGrad)
         {
             y.GraphBack = (g, n) => [Mul(g, y)];
@@ -157,7 +163,7 @@ public static partial class Ops
 
     public static Var<T> Log<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("log", Map(a.Value, (s, d) => TP.Log(s, d)), a);
+        var y = Make("log", Map(a.Value, UnaryKind.Log, (s, d) => TP.Log(s, d)), a);
         if (y.RequiresGrad)
         {
             y.GraphBack = (g, n) => [Div(g, a)];
@@ -168,7 +174,7 @@ public static partial class Ops
 
     public static Var<T> Square<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("square", Map(a.Value, (s, d) => TP.Multiply(s, s, d)), a);
+        var y = Make("square", Map(a.Value, UnaryKind.Square, (s, d) => TP.Multiply(s, s, d)), a);
         if (y.RequiresGrad)
         {
             T two = T.CreateChecked(2);
@@ -185,7 +191,7 @@ public static partial class Ops
 
     public static Var<T> Sqrt<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("sqrt", Map(a.Value, (s, d) => TP.Sqrt(s, d)), a);
+        var y = Make("sqrt", Map(a.Value, UnaryKind.Sqrt, (s, d) => TP.Sqrt(s, d)), a);
         if (y.RequiresGrad)
         {
             T half = T.CreateChecked(0.5);
@@ -196,12 +202,13 @@ public static partial class Ops
 
     public static Var<T> Relu<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("relu", Map(a.Value, (s, d) => TP.Max(s, T.Zero, d)), a);
+        var y = Make("relu", Map(a.Value, UnaryKind.Relu, (s, d) => TP.Max(s, T.Zero, d)), a);
         if (y.RequiresGrad)
         {
             // The derivative is the constant mask (x > 0): its own derivative is zero almost everywhere.
             y.GraphBack = (g, n) =>
             {
+                if (a.Value.IsOnDevice) return [Mul(g, Var<T>.Constant(DeviceOps.Unary(a.Value, UnaryKind.Step)))];
                 var mask = Tensor<T>.Zeros(a.Value.ShapeArray);
                 var x = a.Value.Data;
                 for (int i = 0; i < x.Length; i++) mask.Data[i] = x[i] > T.Zero ? T.One : T.Zero;
@@ -225,7 +232,7 @@ public static partial class Ops
 
     public static Var<T> Sigmoid<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("sigmoid", Map(a.Value, (s, d) => TP.Sigmoid(s, d)), a);
+        var y = Make("sigmoid", Map(a.Value, UnaryKind.Sigmoid, (s, d) => TP.Sigmoid(s, d)), a);
         if (y.RequiresGrad)
         {
             y.GraphBack = (g, n) => [Mul(g, Sub(y, Square(y)))];
@@ -242,7 +249,7 @@ public static partial class Ops
 
     public static Var<T> Tanh<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("tanh", Map(a.Value, (s, d) => TP.Tanh(s, d)), a);
+        var y = Make("tanh", Map(a.Value, UnaryKind.Tanh, (s, d) => TP.Tanh(s, d)), a);
         if (y.RequiresGrad)
         {
             y.GraphBack = (g, n) => [Mul(g, AddScalar(Neg(Square(y)), T.One))];
@@ -260,7 +267,8 @@ public static partial class Ops
     /// <summary>log(1 + e^x), computed stably as max(x,0) + log(1 + e^-|x|).</summary>
     public static Var<T> Softplus<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var v = Tensor<T>.Zeros(a.Value.ShapeArray);
+        var v = a.Value.IsOnDevice ? DeviceOps.Unary(a.Value, UnaryKind.Softplus) : Tensor<T>.Zeros(a.Value.ShapeArray);
+        if (!a.Value.IsOnDevice)
         {
             T[] x = a.Value.Data, d = v.Data;
             for (int i = 0; i < x.Length; i++) d[i] = T.Max(x[i], T.Zero) + T.LogP1(T.Exp(-T.Abs(x[i])));
@@ -282,8 +290,8 @@ public static partial class Ops
     /// <summary>SiLU (swish): x * sigmoid(x).</summary>
     public static Var<T> Silu<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var sig = Map(a.Value, (s, d) => TP.Sigmoid(s, d));
-        var y = Make("silu", Bin(BinaryOp.Mul, a.Value, sig), a);
+        var sig = a.Value.IsOnDevice ? null : Map(a.Value, (s, d) => TP.Sigmoid(s, d));
+        var y = Make("silu", sig is null ? DeviceOps.Unary(a.Value, UnaryKind.Silu) : Bin(BinaryOp.Mul, a.Value, sig), a);
         if (y.RequiresGrad)
         {
             // d/dx = s + x s (1 - s) = s + y (1 - s).
@@ -295,7 +303,7 @@ public static partial class Ops
             y.FastBack = (g, n) =>
             {
                 var r = Tensor<T>.Zeros(a.Value.ShapeArray);
-                T[] s = sig.Data, yy = y.Value.Data, gd = g.Data, d = r.Data;
+                T[] s = sig!.Data, yy = y.Value.Data, gd = g.Data, d = r.Data;
                 for (int i = 0; i < d.Length; i++) d[i] = gd[i] * (s[i] + yy[i] * (T.One - s[i]));
                 return [r];
             };
@@ -308,7 +316,7 @@ public static partial class Ops
     /// <summary>Sum of all elements (a rank-0 scalar).</summary>
     public static Var<T> Sum<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = Make("sum", Tensor<T>.Scalar(TP.Sum<T>(a.Value.Data)), a);
+        var y = Make("sum", a.Value.IsOnDevice ? DeviceOps.SumAll(a.Value) : Tensor<T>.Scalar(TP.Sum<T>(a.Value.Data)), a);
         if (y.RequiresGrad)
         {
             var s = a.Value.ShapeArray;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 using TP = System.Numerics.Tensors.TensorPrimitives;
 
 namespace HessianML.Autodiff;
@@ -16,8 +17,9 @@ public static partial class Ops
     public static Var<T> Softmax<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = LastDim(a, "Softmax");
-        var v = Tensor<T>.Zeros(a.Value.ShapeArray);
-        for (int r = 0; r * d < v.Length; r++) TP.SoftMax<T>(a.Value.Data.AsSpan(r * d, d), v.Data.AsSpan(r * d, d));
+        var v = a.Value.IsOnDevice ? DeviceOps.Rows(a.Value, RowKind.Softmax) : Tensor<T>.Zeros(a.Value.ShapeArray);
+        if (!a.Value.IsOnDevice)
+            for (int r = 0; r * d < v.Length; r++) TP.SoftMax<T>(a.Value.Data.AsSpan(r * d, d), v.Data.AsSpan(r * d, d));
         var y = Make("softmax", v, a);
         if (y.RequiresGrad)
         {
@@ -42,6 +44,7 @@ public static partial class Ops
 
     private static Tensor<T> RowLogSumExp<T>(Tensor<T> a, int d) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (a.IsOnDevice) return DeviceOps.Rows(a, RowKind.LogSumExp);
         int rows = d == 0 ? 0 : a.Length / d;
         var shape = a.Shape[..^1].ToArray();
         var l = Tensor<T>.Zeros(shape);
@@ -78,9 +81,14 @@ public static partial class Ops
     public static Var<T> LogSoftmax<T>(Var<T> a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = LastDim(a, "LogSoftmax");
-        var l = RowLogSumExp(a.Value, d);
-        var v = Tensor<T>.Zeros(a.Value.ShapeArray);
-        for (int r = 0; r * d < v.Length; r++) TP.Subtract(a.Value.Data.AsSpan(r * d, d), l.Data[r], v.Data.AsSpan(r * d, d));
+        Tensor<T> v;
+        if (a.Value.IsOnDevice) v = DeviceOps.Rows(a.Value, RowKind.LogSoftmax);
+        else
+        {
+            var l = RowLogSumExp(a.Value, d);
+            v = Tensor<T>.Zeros(a.Value.ShapeArray);
+            for (int r = 0; r * d < v.Length; r++) TP.Subtract(a.Value.Data.AsSpan(r * d, d), l.Data[r], v.Data.AsSpan(r * d, d));
+        }
         var y = Make("log_softmax", v, a);
         if (y.RequiresGrad)
         {
@@ -116,6 +124,8 @@ public static partial class Ops
         int d = LastDim(logits, "SoftmaxLogLikelihood");
         if (!logits.Value.SameShape(targets.Value))
             throw new ArgumentException($"SoftmaxLogLikelihood: targets {Tensor<T>.ShapeString(targets.Shape)} do not match logits {Tensor<T>.ShapeString(logits.Shape)}.");
+        // On a device the unfused form: its ops are device kernels, and their backward is the graph form.
+        if (logits.Value.IsOnDevice) return Sum(Mul(targets, LogSoftmax(logits)));
         int len = logits.Value.Length;
         var l = RowLogSumExp(logits.Value, d);
         T[] x = logits.Value.Data, t = targets.Value.Data, ld = l.Data;
@@ -186,6 +196,7 @@ public static partial class Ops
         beta?.Value.RequireShape([d], "LayerNorm beta");
         int rows = x.Value.Length / d;
         T te = T.CreateChecked(eps), invD = T.One / T.CreateChecked(d);
+        if (x.Value.IsOnDevice) return LayerNormOnDevice(x, gamma, beta, te);
         var xhat = Tensor<T>.Zeros(x.Value.ShapeArray);
         var rstd = new T[rows];
         var v = Tensor<T>.Zeros(x.Value.ShapeArray);
@@ -239,25 +250,44 @@ public static partial class Ops
             }
             return res;
         };
-        y.GraphBack = (g, n) =>
-        {
-            // Rebuild the normalisation from differentiable ops so the gradient depends on x through the graph.
-            var mu = Mean(x, -1, keepDims: true);
-            var xc = Sub(x, mu);
-            var rs = Div(Var<T>.Constant(T.One), Sqrt(AddScalar(Mean(Square(xc), -1, keepDims: true), te)));
-            var xh = Mul(xc, rs);
-            var res = new Var<T>?[parents.Length];
-            if (bi >= 0 && n[bi]) res[bi] = SumToShape(g, ds);
-            if (gi >= 0 && n[gi]) res[gi] = SumToShape(Mul(g, xh), ds);
-            if (n[0])
-            {
-                var gh = gamma is null ? g : Mul(g, gamma);
-                var inner = Sub(Sub(gh, Mean(gh, -1, keepDims: true)), Mul(xh, Mean(Mul(gh, xh), -1, keepDims: true)));
-                res[0] = Mul(rs, inner);
-            }
-            return res;
-        };
+        y.GraphBack = (g, n) => LayerNormGraphBackward(x, gamma, te, g, n, parents.Length, gi, bi, ds);
         return y;
+    }
+
+    /// <summary>
+    /// LayerNorm on a device: one kernel for the value; the gradient is the graph form (differentiable ops, so double
+    /// backward works as on the host), the same formula as the host's GraphBack.
+    /// </summary>
+    private static Var<T> LayerNormOnDevice<T>(Var<T> x, Var<T>? gamma, Var<T>? beta, T eps) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var v = DeviceOps.LayerNorm(x.Value, gamma?.Value, beta?.Value, double.CreateChecked(eps));
+        Var<T>[] parents = gamma is null && beta is null ? [x] : gamma is null ? [x, beta!] : beta is null ? [x, gamma] : [x, gamma, beta];
+        var y = Make("layer_norm", v, parents);
+        if (!y.RequiresGrad) return y;
+        int gi = gamma is null ? -1 : 1, bi = beta is null ? -1 : (gamma is null ? 1 : 2);
+        int[] ds = [x.Value.Shape[^1]];
+        y.GraphBack = (g, n) => LayerNormGraphBackward(x, gamma, eps, g, n, parents.Length, gi, bi, ds);
+        return y;
+    }
+
+    /// <summary>LayerNorm's backward as differentiable ops (the normalisation rebuilt so the gradient depends on x).</summary>
+    private static Var<T>?[] LayerNormGraphBackward<T>(Var<T> x, Var<T>? gamma, T eps, Var<T> g, bool[] n, int count, int gi, int bi, int[] ds)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var mu = Mean(x, -1, keepDims: true);
+        var xc = Sub(x, mu);
+        var rs = Div(Var<T>.Constant(T.One), Sqrt(AddScalar(Mean(Square(xc), -1, keepDims: true), eps)));
+        var xh = Mul(xc, rs);
+        var res = new Var<T>?[count];
+        if (bi >= 0 && n[bi]) res[bi] = SumToShape(g, ds);
+        if (gi >= 0 && n[gi]) res[gi] = SumToShape(Mul(g, xh), ds);
+        if (n[0])
+        {
+            var gh = gamma is null ? g : Mul(g, gamma);
+            var inner = Sub(Sub(gh, Mean(gh, -1, keepDims: true)), Mul(xh, Mean(Mul(gh, xh), -1, keepDims: true)));
+            res[0] = Mul(rs, inner);
+        }
+        return res;
     }
 
     // ------------------------------------------------------------ convolution and pooling (first order only)

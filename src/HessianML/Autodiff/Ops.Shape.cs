@@ -1,5 +1,6 @@
 using System.Numerics;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 
 namespace HessianML.Autodiff;
 
@@ -21,6 +22,11 @@ public static partial class Ops
     private static void CopyBlocks<T>(Tensor<T> src, int srcN, int srcStart, Tensor<T> dst, int dstN, int dstStart, int count, int outer, int inner)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (src.IsOnDevice || dst.IsOnDevice)
+        {
+            DeviceOps.CopyBlocks(src, dst, outer, count * inner, srcN * inner, srcStart * inner, dstN * inner, dstStart * inner);
+            return;
+        }
         for (int o = 0; o < outer; o++)
             src.Data.AsSpan((o * srcN + srcStart) * inner, count * inner)
                 .CopyTo(dst.Data.AsSpan((o * dstN + dstStart) * inner, count * inner));
@@ -35,7 +41,7 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(start), $"Slice [{start}, {start + length}) outside axis {axis} of shape {Tensor<T>.ShapeString(a.Shape)}.");
         var shape = a.Value.Shape.ToArray();
         shape[axis] = length;
-        var v = Tensor<T>.Zeros(shape);
+        var v = a.Value.ZerosHere(shape);
         CopyBlocks(a.Value, n, start, v, length, 0, length, outer, inner);
         var y = Make("slice", v, a);
         if (y.RequiresGrad)
@@ -51,7 +57,7 @@ public static partial class Ops
         TensorKernels.Split(g.Shape, axis, out int outer, out int len, out int inner);
         var shape = g.Shape.ToArray();
         shape[axis] = total;
-        var r = Tensor<T>.Zeros(shape);
+        var r = g.ZerosHere(shape);
         CopyBlocks(g, len, 0, r, total, start, len, outer, inner);
         return r;
     }
@@ -69,7 +75,7 @@ public static partial class Ops
                 TensorKernels.Split(g.Shape, axis, out int outer, out int tot, out int inner);
                 var shape = g.Shape.ToArray();
                 shape[axis] = len;
-                var r = Tensor<T>.Zeros(shape);
+                var r = g.ZerosHere(shape);
                 CopyBlocks(g, tot, start, r, len, 0, len, outer, inner);
                 return [r];
             };
@@ -93,7 +99,7 @@ public static partial class Ops
             total += p.Value.Shape[axis];
         }
         shape[axis] = total;
-        var v = Tensor<T>.Zeros(shape);
+        var v = parts[0].Value.ZerosHere(shape);
         var offsets = new int[parts.Count];
         int off = 0;
         for (int i = 0; i < parts.Count; i++)
@@ -146,12 +152,13 @@ public static partial class Ops
         if (bias is not null)
         {
             bias.Value.RequireShape([outF], "Linear bias");
-            var bd = bias.Value.Data;
-            for (int r = 0; r < rows; r++)
-            {
-                var row = v.Data.AsSpan(r * outF, outF);
-                System.Numerics.Tensors.TensorPrimitives.Add(row, bd, row);
-            }
+            if (v.IsOnDevice) v = TensorKernels.Binary(BinaryOp.Add, v, bias.Value);
+            else
+                for (int r = 0; r < rows; r++)
+                {
+                    var row = v.Data.AsSpan(r * outF, outF);
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, bias.Value.Data, row);
+                }
         }
         var y = bias is null ? Make("linear", v, x, weight) : Make("linear", v, x, weight, bias);
         if (y.RequiresGrad)

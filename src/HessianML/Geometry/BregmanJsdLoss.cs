@@ -1,6 +1,7 @@
 using System.Numerics;
 using HessianML.Autodiff;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 
 namespace HessianML.Geometry;
 
@@ -74,6 +75,8 @@ public static class BregmanJsdLoss
     private static Tensor<T> HalfNegEntropy<T>(Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int b = target.Dim(0), k = target.Dim(1);
+        if (target.IsOnDevice)
+            return DeviceOps.Unary(TensorKernels.SumAxis(DeviceOps.Unary(target, UnaryKind.XLogX), 1, false), UnaryKind.Scale, T.CreateChecked(0.5));
         var result = new T[b];
         var half = T.CreateChecked(0.5);
         for (int i = 0; i < b; i++)

@@ -114,9 +114,9 @@ public sealed class MlpPsi : FittedPsi
     public static Func<Var<T>, Var<T>> Function<T>(Module<T> net, ParameterBox box) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var shift = Var<T>.Constant(Tensor<T>.FromArray(
-            [T.CreateChecked(-(box.Lo1 + box.Hi1) / 2), T.CreateChecked(-(box.Lo2 + box.Hi2) / 2)], 1, 2));
+            [T.CreateChecked(-(box.Lo1 + box.Hi1) / 2), T.CreateChecked(-(box.Lo2 + box.Hi2) / 2)], 1, 2).To(net.Device));
         var scale = Var<T>.Constant(Tensor<T>.FromArray(
-            [T.CreateChecked(2 / box.Width1), T.CreateChecked(2 / box.Width2)], 1, 2));
+            [T.CreateChecked(2 / box.Width1), T.CreateChecked(2 / box.Width2)], 1, 2).To(net.Device));
         return t => net.Forward((t + shift) * scale);
     }
 

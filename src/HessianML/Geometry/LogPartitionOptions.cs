@@ -1,3 +1,4 @@
+using HessianML.Compute;
 using HessianML.Autodiff.Layers;
 
 namespace HessianML.Geometry;
@@ -118,6 +119,14 @@ public sealed class LogPartitionOptions
     /// through the network).
     /// </summary>
     public int? Epochs { get; set; }
+
+    /// <summary>
+    /// Where an MLP psi trains (<see cref="PsiFit.Jsd"/> with an MLP parametrisation): <see cref="ComputeDevice.Cpu"/>
+    /// (default: the CPU engine), a CUDA GPU, or ILGPU's CPU accelerator (the GPU kernels on the CPU; for checking). The
+    /// spline and log-sum-exp fits are small double-precision problems and always run on the CPU. The fitted psi is the
+    /// same model wherever it trained (within float rounding); a missing CUDA device fails the fit in one line.
+    /// </summary>
+    public ComputeDevice Device { get; set; } = ComputeDevice.Cpu;
 
     /// <summary>Rows per Adam step (JSD fit). Default 64: a compromise between step count and gradient noise.</summary>
     public int BatchSize { get; set; } = 64;

@@ -7,6 +7,7 @@ using HessianML.Data;
 using HessianML.Pipeline;
 using HessianML.Posterior;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 using HessianML.Pipeline.MlNet;
 using Ml = Microsoft.ML;
 
@@ -275,8 +276,12 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
         int n = t.Length / 2, kk = grid.Length / 2;
         var activation = o.Parametrisation == PsiParametrisation.PaperMlp ? ActivationKind.Relu : o.SmoothActivation;
         var net = Mlp.Create<float>(2, o.Hidden, o.Depth, 1, activation, layerNorm: true, o.Seed);
+        // On a device the network, the grid and Adam's moments stay there for the whole fit; each step uploads its
+        // minibatch and reads back its loss.
+        var device = DeviceAccelerator.For(o.Device);
+        net.MoveTo(device);
         var f = MlpPsi.Function(net, box);
-        var gridT = Tensor<float>.FromArray(Array.ConvertAll(grid, x => (float)x), kk, 2);
+        var gridT = Tensor<float>.FromArray(Array.ConvertAll(grid, x => (float)x), kk, 2).To(device);
         var adam = new Adam<float>(net.Parameters(), o.EffectiveLearningRate);
         var rng = new SplitMix64(o.Seed ^ 0x9E3779B97F4A7C15UL);
         var sw = Stopwatch.StartNew();
@@ -299,14 +304,15 @@ public sealed class LogPartitionTrainer : Ml.IEstimator<LogPartitionTransformer>
                 }
                 adam.LearningRate = Schedule(o, step++, totalSteps);
                 adam.ZeroGrad();
-                var loss = BregmanJsdLoss.Compute(f, gridT, Tensor<float>.FromArray(tb, b, 2), Tensor<float>.FromArray(pb, b, kk));
+                var loss = BregmanJsdLoss.Compute(f, gridT, Tensor<float>.FromArray(tb, b, 2).To(device), Tensor<float>.FromArray(pb, b, kk).To(device));
                 loss.Backward();
                 adam.Step();
-                total += loss.Value.Data[0];
+                total += loss.Value.ToHost().Data[0];
                 batches++;
             }
             Report(o, epoch, epochs, total / batches, sw);
         }
+        net.MoveTo(null);
         return new MlpPsi(box, o.Parametrisation, o.Hidden, o.Depth, activation, true, net);
     }
 

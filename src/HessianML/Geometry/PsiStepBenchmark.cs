@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using HessianML.Autodiff;
 using HessianML.Autodiff.Layers;
+using HessianML.Compute;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 
 namespace HessianML.Geometry;
 
@@ -20,10 +22,15 @@ public sealed class PsiStepBenchmark
     public int Grid { get; }
     public int Batch { get; }
 
-    public PsiStepBenchmark(int grid, int batch, int hidden, int depth, ulong seed = 0)
+    /// <summary>The accelerator the step runs on; null for the CPU engine.</summary>
+    public DeviceAccelerator? Device { get; }
+
+    public PsiStepBenchmark(int grid, int batch, int hidden, int depth, ulong seed = 0, ComputeDevice device = default)
     {
         (Grid, Batch) = (grid, batch);
+        Device = DeviceAccelerator.For(device);
         _net = Mlp.Create<float>(2, hidden, depth, 1, ActivationKind.Relu, layerNorm: true, seed);
+        _net.MoveTo(Device);
         _adam = new Adam<float>(_net.Parameters(), lr: 1e-4);
         var rng = new SplitMix64(seed + 1);
 
@@ -56,16 +63,21 @@ public sealed class PsiStepBenchmark
             for (int c = 0; c < k; c++) row[c] = (float)(logits[c] / sum);
         }
         _target = Tensor<float>.FromArray(target, batch, k);
+        // The step's inputs live on the device for the whole run, as the peer's do (torch.set_default_device).
+        (_grid, _t, _target) = (_grid.To(Device), _t.To(Device), _target.To(Device));
     }
 
-    /// <summary>One step: zero gradients, loss, backward, Adam update. Returns the loss before the update.</summary>
+    /// <summary>
+    /// One step: zero gradients, loss, backward, Adam update. Returns the loss before the update (read back to the host,
+    /// which waits for the device, as the peer's loss.item() does).
+    /// </summary>
     public float Step()
     {
         _adam.ZeroGrad();
         var loss = BregmanJsdLoss.Compute<float>(_net.Forward, _grid, _t, _target);
         loss.Backward();
         _adam.Step();
-        return loss.Value[0];
+        return loss.Value.ToHost()[0];
     }
 
     /// <summary>Runs <paramref name="warmup"/> untimed steps (JIT, buffers), then returns the mean ms over <paramref name="steps"/>.</summary>

@@ -65,6 +65,8 @@ public static partial class CudaDiagnosis
 
 /// <summary>
 /// A component was asked for a GPU (<c>GpuDeviceId</c>, <c>--device cuda</c>) without <c>FallbackToCpu</c>, and CUDA
-/// cannot run: the message is <see cref="CudaDiagnosis"/>'s one line, naming what is missing.
+/// cannot run: the message is <see cref="CudaDiagnosis"/>'s one line, naming what is missing. The training engine's
+/// devices (<see cref="Tensors.Devices.DeviceAccelerator"/>: no CUDA driver, no GPU, or no GPU of that ordinal) throw it
+/// too, with their own line.
 /// </summary>
 public sealed class GpuUnavailableException(string message, Exception? inner = null) : NotSupportedException(message, inner);

@@ -72,8 +72,8 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
             spline.BasisRow(t1, t2, idx, w[..16], w[16..32], w[32..48], w[48..64], w[64..80], w[80..]);
             for (int r = 0; r < 16; r++) bg[k * m + idx[r]] += (float)w[r];
         }
-        _u = Var<float>.Constant(new Tensor<float>(u, cells, 2));
-        _basis = Var<float>.Constant(new Tensor<float>(bg, cells, m));
+        _u = AddConstant(new Tensor<float>(u, cells, 2));
+        _basis = AddConstant(new Tensor<float>(bg, cells, m));
     }
 
     /// <summary>x [B, K_bundle, H, W] -> logits [B, K*K].</summary>
@@ -97,7 +97,7 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
     private static Var<float> ZeroPadWidth(Var<float> x)
     {
         var s = x.Value.Shape;
-        var zeros = Var<float>.Constant(Tensor<float>.Zeros(s[0], s[1], s[2], 1));
+        var zeros = Var<float>.Constant(x.Value.ZerosHere(s[0], s[1], s[2], 1));
         return Ops.Concat([zeros, x, zeros], 3);
     }
 }

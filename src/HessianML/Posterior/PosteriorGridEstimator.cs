@@ -7,6 +7,7 @@ using HessianML.Pipeline;
 using HessianML.Pipeline.MlNet;
 using Ml = Microsoft.ML;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 
 namespace HessianML.Posterior;
 
@@ -83,6 +84,11 @@ public sealed class PosteriorGridEstimator : Ml.IEstimator<PosteriorGridTransfor
         var labels = PosteriorGridTransformer.Labels(t, box, k, _o.Labels, _o.Sigma);
         var prior = head ? EmpiricalLogPrior(labels, train, cells) : null;
 
+        // On a device the network, its constants, the prior and Adam's moments stay there for the fit; each step
+        // uploads its minibatch and reads back its loss; the held-out pass of an epoch runs on the host.
+        var device = DeviceAccelerator.For(_o.Device);
+        net.MoveTo(device);
+        prior?.Value.MoveTo(device);
         var adam = new Adam<float>(net.Parameters(), _o.LearningRate);
         var order = new Random(_seed ^ 0x5bd1e995);
         int bs = Math.Min(_o.BatchSize, train.Length);
@@ -110,24 +116,27 @@ public sealed class PosteriorGridEstimator : Ml.IEstimator<PosteriorGridTransfor
                 PosteriorGridTransformer.FillInput(states.Span, n, batch, x);
                 PosteriorGridTransformer.FillTarget(labels, cells, batch, y);
                 // Full batches reuse the buffers (the tape holding them is gone after Step); the last, short one copies.
-                var xv = Var<float>.Constant(new Tensor<float>(b == bs ? x : x[..(b * kb * n)], b, kb, height, width));
-                var yv = Var<float>.Constant(new Tensor<float>(b == bs ? y : y[..(b * cells)], b, cells));
+                var xv = Var<float>.Constant(new Tensor<float>(b == bs ? x : x[..(b * kb * n)], b, kb, height, width).To(device));
+                var yv = Var<float>.Constant(new Tensor<float>(b == bs ? y : y[..(b * cells)], b, cells).To(device));
                 var logits = net.Forward(xv);
                 if (prior is not null) logits = Ops.Add(logits, prior);
                 var loss = Ops.Scale(Ops.SoftmaxLogLikelihood(logits, yv), -1.0 / b);
                 adam.ZeroGrad();
                 loss.Backward();
                 adam.Step();
-                lossSum += loss.Value[0] * b;
+                lossSum += loss.Value.ToHost()[0] * b;
                 seen += b;
             }
             bool validate = testBundles.Length > 0 && (_o.KeepBestEpoch || _o.Progress is not null);
+            if (validate) net.MoveTo(null);
             double held = validate ? model.CrossEntropy(states.Span, labels, testBundles) : double.NaN;
             if (_o.KeepBestEpoch && held < bestHeld)
                 (bestHeld, bestEpoch, best) = (held, epoch + 1, net.NamedParameters().Select(p => (p.Name, p.Value.Clone())).ToList());
+            if (validate) net.MoveTo(device);
             _o.Progress?.Invoke(string.Create(CultureInfo.InvariantCulture,
                 $"PosteriorGrid epoch {epoch + 1}/{_o.Epochs}: train loss {lossSum / seen:F4}, held-out CE {held:F4} (uniform {Math.Log(cells):F4}), {clock.Elapsed.TotalSeconds:F1} s"));
         }
+        net.MoveTo(null);
         if (best is not null && bestEpoch < _o.Epochs)
         {
             net.LoadParameters(best);

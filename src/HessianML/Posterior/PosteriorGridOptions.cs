@@ -1,3 +1,4 @@
+using HessianML.Compute;
 namespace HessianML.Posterior;
 
 /// <summary>Training labels of the mapping network (METHOD.md §4a and §8).</summary>
@@ -74,6 +75,13 @@ public sealed class PosteriorGridOptions
     /// posterior. Needs <see cref="TestFraction"/> &gt; 0; costs one held-out pass per epoch.
     /// </summary>
     public bool KeepBestEpoch { get; set; } = true;
+
+    /// <summary>
+    /// Where the network trains: <see cref="ComputeDevice.Cpu"/> (default: the CPU engine), a CUDA GPU, or ILGPU's CPU
+    /// accelerator (the GPU kernels on the CPU; for checking). The fitted network is the same model wherever it trained
+    /// (within float rounding) and is saved and applied on the CPU. A missing CUDA device fails the fit in one line.
+    /// </summary>
+    public ComputeDevice Device { get; set; } = ComputeDevice.Cpu;
 
     /// <summary>Minibatch size. Default 128: large enough for the GEMM to run near peak, small enough for many Adam steps per epoch.</summary>
     public int BatchSize { get; set; } = 128;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text;
+using HessianML.Tensors.Devices;
 
 namespace HessianML.Tensors;
 
@@ -8,15 +9,29 @@ namespace HessianML.Tensors;
 /// (<see cref="Data"/>) because every kernel works on spans of it through TensorPrimitives (SIMD) and
 /// <see cref="Gemm"/> takes whole arrays. A reshape is a view: it shares the storage.
 /// A rank-0 tensor (empty shape) is a scalar of length 1.
+/// A float tensor can live on a device instead (<see cref="ToDevice"/>, <see cref="ToHost"/>, <see cref="MoveTo"/>):
+/// then its storage is device memory, <see cref="Data"/> refuses (no silent copies) and the ops that the tape uses
+/// run as device kernels (<see cref="Devices.DeviceOps"/>).
 /// </summary>
 public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int[] _shape;
 
-    /// <summary>Row-major storage; its length is exactly <see cref="Length"/>.</summary>
-    public T[] Data { get; }
+    private T[]? _data;
+    private DeviceStorage? _storage;
 
-    public int Length => Data.Length;
+    /// <summary>Row-major storage; its length is exactly <see cref="Length"/>. Host tensors only.</summary>
+    public T[] Data => _data ?? throw new InvalidOperationException(
+        $"tensor {ShapeString(_shape)} is on {_storage!.Accelerator.Device}: copy it to the host first (ToHost)");
+
+    public int Length { get; }
+
+    /// <summary>The accelerator holding the storage; null for a host tensor.</summary>
+    public DeviceAccelerator? Device => _storage?.Accelerator;
+
+    public bool IsOnDevice => _storage is not null;
+
+    internal DeviceStorage Storage => _storage ?? throw new InvalidOperationException($"tensor {ShapeString(_shape)} is on the host");
     public int Rank => _shape.Length;
 
     /// <summary>The shape (read-only view; copy with ToArray()).</summary>
@@ -31,8 +46,54 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
         long n = ShapeLength(_shape);
         if (n != data.Length)
             throw new ArgumentException($"Data of length {data.Length} does not fit shape {ShapeString(_shape)} (length {n}).");
-        Data = data;
+        _data = data;
+        Length = data.Length;
     }
+
+    internal Tensor(DeviceStorage storage, int[] shape)
+    {
+        _shape = shape;
+        if (ShapeLength(shape) != storage.Length)
+            throw new ArgumentException($"Device storage of length {storage.Length} does not fit shape {ShapeString(shape)}.");
+        _storage = storage;
+        Length = storage.Length;
+    }
+
+    // ---------------------------------------------------------------- device
+
+    /// <summary>A copy on <paramref name="device"/> (a host copy when null; the tensor itself when already there).</summary>
+    public Tensor<T> To(DeviceAccelerator? device)
+    {
+        if (Device == device) return this;
+        if (device is null) return new Tensor<T>(DeviceOps.Download<T>(Storage), _shape);
+        return new Tensor<T>(DeviceOps.Upload(device, IsOnDevice ? DeviceOps.Download<T>(Storage) : Data), _shape);
+    }
+
+    /// <summary>A copy in device memory (float only).</summary>
+    public Tensor<T> ToDevice(DeviceAccelerator device) => To(device ?? throw new ArgumentNullException(nameof(device)));
+
+    /// <summary>A host copy (the tensor itself when it is on the host).</summary>
+    public Tensor<T> ToHost() => To(null);
+
+    /// <summary>
+    /// Moves the storage itself (host to device, device to host, or between devices): every holder of this tensor sees
+    /// it move. For parameters and optimiser state, which move once per fit; spans taken from <see cref="Data"/>
+    /// before the move no longer alias it.
+    /// </summary>
+    public void MoveTo(DeviceAccelerator? device)
+    {
+        if (Device == device) return;
+        var moved = To(device);
+        (_data, _storage) = (moved._data, moved._storage);
+    }
+
+    /// <summary>Zeros of <paramref name="shape"/> where this tensor lives (host or the same device).</summary>
+    public Tensor<T> ZerosHere(params int[] shape) =>
+        _storage is null ? Zeros(shape) : new Tensor<T>(DeviceOps.Zeros(_storage.Accelerator, (int)ShapeLength(shape)), (int[])shape.Clone());
+
+    /// <summary>value everywhere in <paramref name="shape"/>, where this tensor lives.</summary>
+    public Tensor<T> FullHere(T value, params int[] shape) =>
+        _storage is null ? Full(value, shape) : DeviceOps.Full(_storage.Accelerator, value, (int[])shape.Clone());
 
     /// <summary>Size of an axis; negative axes count from the end.</summary>
     public int Dim(int axis) => _shape[NormaliseAxis(axis, Rank)];
@@ -134,12 +195,14 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     // ---------------------------------------------------------------- shape
 
     /// <summary>A view with another shape sharing the storage; one axis may be -1 (inferred).</summary>
-    public Tensor<T> Reshape(params int[] shape) => new(Data, ResolveShape(shape, Length, _shape));
+    public Tensor<T> Reshape(params int[] shape) => _storage is null
+        ? new(Data, ResolveShape(shape, Length, _shape))
+        : new(_storage, ResolveShape(shape, Length, _shape));
 
     /// <summary>A copy with another shape (fresh storage).</summary>
-    public Tensor<T> ReshapeCopy(params int[] shape) => new((T[])Data.Clone(), ResolveShape(shape, Length, _shape));
+    public Tensor<T> ReshapeCopy(params int[] shape) => Clone().Reshape(shape);
 
-    public Tensor<T> Clone() => new((T[])Data.Clone(), _shape);
+    public Tensor<T> Clone() => _storage is null ? new((T[])Data.Clone(), _shape) : new(DeviceOps.Copy(_storage), _shape);
 
     public Tensor<TOut> Cast<TOut>() where TOut : unmanaged, IFloatingPointIeee754<TOut>
     {
@@ -166,6 +229,7 @@ public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public override string ToString()
     {
+        if (_storage is not null) return $"Tensor<{typeof(T).Name}>{ShapeString(_shape)} on {_storage.Accelerator.Device}";
         var sb = new StringBuilder($"Tensor<{typeof(T).Name}>{ShapeString(_shape)} [");
         for (int i = 0; i < Math.Min(Length, 8); i++) sb.Append(i == 0 ? "" : ", ").Append(Data[i]);
         if (Length > 8) sb.Append(", …");

@@ -2,6 +2,8 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using TP = System.Numerics.Tensors.TensorPrimitives;
 
+using HessianML.Tensors.Devices;
+
 namespace HessianML.Tensors;
 
 /// <summary>Element-wise binary operations with numpy broadcasting.</summary>
@@ -130,6 +132,7 @@ public static class TensorKernels
     /// <summary>out = a (op) b with broadcasting.</summary>
     public static Tensor<T> Binary<T>(BinaryOp op, Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (a.IsOnDevice || b.IsOnDevice) return DeviceOps.Binary((int)op, a, b, BroadcastShape(a.Shape, b.Shape));
         if (a.SameShape(b))
         {
             var o = Tensor<T>.Zeros(a.ShapeArray);
@@ -176,6 +179,7 @@ public static class TensorKernels
         var check = BroadcastShape(a.Shape, shape);
         if (!check.AsSpan().SequenceEqual(shape))
             throw new ArgumentException($"Cannot broadcast shape {Tensor<T>.ShapeString(a.Shape)} to {Tensor<T>.ShapeString(shape)}.");
+        if (a.IsOnDevice) return DeviceOps.Binary(4, a, a, (int[])shape.Clone());
         var res = Tensor<T>.Zeros(shape);
         T[] x = a.Data, d = res.Data;
         if (TryBlock(a.Shape, shape, out int outer, out int n, out int inner))
@@ -201,6 +205,7 @@ public static class TensorKernels
         var check = BroadcastShape(shape, g.Shape);
         if (!check.AsSpan().SequenceEqual(g.Shape))
             throw new ArgumentException($"Cannot sum shape {Tensor<T>.ShapeString(g.Shape)} down to {Tensor<T>.ShapeString(shape)}.");
+        if (g.IsOnDevice) return DeviceSumToShape(g, shape);
         var res = Tensor<T>.Zeros(shape);
         T[] x = g.Data, d = res.Data;
         if (res.Length == 1) { d[0] = TP.Sum<T>(x); return res; }
@@ -217,6 +222,19 @@ public static class TensorKernels
         var m = BroadcastMap(shape, g.Shape);
         for (int i = 0; i < x.Length; i++) d[m[i]] += x[i];
         return res;
+    }
+
+    /// <summary>SumToShape on a device: one axis-sum kernel per broadcast axis (keeping it as 1), then the target shape.</summary>
+    private static Tensor<T> DeviceSumToShape<T>(Tensor<T> g, int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lead = g.Rank - shape.Length;
+        var r = g;
+        for (int axis = 0; axis < g.Rank; axis++)
+        {
+            int target = axis < lead ? 1 : shape[axis - lead];
+            if (target == 1 && g.Shape[axis] != 1) r = SumAxis(r, axis, keepDims: true);
+        }
+        return r.Reshape(shape);
     }
 
     // ------------------------------------------------------------ reductions along an axis
@@ -241,6 +259,7 @@ public static class TensorKernels
     {
         axis = Tensor<T>.NormaliseAxis(axis, a.Rank);
         Split(a.Shape, axis, out int outer, out int n, out int inner);
+        if (a.IsOnDevice) return DeviceOps.SumAxis(a, outer, n, inner, ReducedShape(a.Shape, axis, keepDims));
         var res = Tensor<T>.Zeros(ReducedShape(a.Shape, axis, keepDims));
         T[] x = a.Data, d = res.Data;
         for (int o = 0; o < outer; o++)
@@ -263,6 +282,7 @@ public static class TensorKernels
         int kb = transB ? b.Shape[1] : b.Shape[0], n = transB ? b.Shape[0] : b.Shape[1];
         if (k != kb)
             throw new ArgumentException($"MatMul inner dimensions differ: {Tensor<T>.ShapeString(a.Shape)}{(transA ? "ᵀ" : "")} x {Tensor<T>.ShapeString(b.Shape)}{(transB ? "ᵀ" : "")}.");
+        if (a.IsOnDevice || b.IsOnDevice) return DeviceOps.MatMul(a, b, m, n, k, transA, transB);
         var c = Tensor<T>.Zeros(m, n);
         GemmT(a.Data, b.Data, c.Data, m, n, k, transA, transB, false);
         return c;

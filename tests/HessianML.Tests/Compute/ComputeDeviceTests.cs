@@ -14,6 +14,10 @@ public class ComputeDeviceTests
         Assert.AreEqual("cuda:3", ComputeDevice.Cuda(3).ToString());
         Assert.AreEqual("cpu", default(ComputeDevice).ToString());
         Assert.IsFalse(ComputeDevice.Parse("cpu").IsCuda);
+        Assert.AreEqual(ComputeDevice.IlgpuCpu, ComputeDevice.Parse("ILGPU-CPU"));
+        Assert.AreEqual("ilgpu-cpu", ComputeDevice.IlgpuCpu.ToString());
+        Assert.IsTrue(ComputeDevice.IlgpuCpu.UsesDeviceEngine && !ComputeDevice.IlgpuCpu.IsCuda);
+        Assert.IsFalse(ComputeDevice.Cpu.UsesDeviceEngine);
     }
 
     [TestMethod]

@@ -1,5 +1,6 @@
 using System.Numerics;
 using HessianML.Tensors;
+using HessianML.Tensors.Devices;
 
 namespace HessianML.Autodiff.Layers;
 
@@ -11,6 +12,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly List<(string Name, Var<T> Param)> _parameters = [];
     private readonly List<(string Name, Module<T> Child)> _children = [];
+    private readonly List<Var<T>> _constants = [];
 
     public abstract Var<T> Forward(Var<T> x);
 
@@ -21,6 +23,37 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
         var p = Var<T>.Parameter(value, name);
         _parameters.Add((name, p));
         return p;
+    }
+
+    /// <summary>A constant tensor the forward pass uses (PyTorch's buffer): not trained or saved, but moved with the module.</summary>
+    protected Var<T> AddConstant(Tensor<T> value)
+    {
+        var c = Var<T>.Constant(value);
+        _constants.Add(c);
+        return c;
+    }
+
+    /// <summary>Where the parameters live: null on the host, else the accelerator they were moved to.</summary>
+    public DeviceAccelerator? Device => NamedParameterVars().Select(p => p.Parameter.Value.Device).FirstOrDefault();
+
+    /// <summary>
+    /// Moves every parameter and constant, in place, to <paramref name="device"/> (null: back to the host), dropping
+    /// gradients. A fit moves its network once at the start and once at the end; optimiser state follows by itself.
+    /// </summary>
+    public void MoveTo(DeviceAccelerator? device)
+    {
+        foreach (var (_, p) in NamedParameterVars())
+        {
+            p.Value.MoveTo(device);
+            p.Grad = null;
+        }
+        MoveConstants(device);
+    }
+
+    private void MoveConstants(DeviceAccelerator? device)
+    {
+        foreach (var c in _constants) c.Value.MoveTo(device);
+        foreach (var (_, child) in _children) child.MoveConstants(device);
     }
 
     protected TModule AddModule<TModule>(string name, TModule module) where TModule : Module<T>
