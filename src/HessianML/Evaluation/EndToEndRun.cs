@@ -171,9 +171,9 @@ public static class EndToEndRun
             ours = Compare(onEval, psi, box, options.InteriorFraction);
             theirs = Compare(onEval, baselinePsi, box, options.InteriorFraction);
             if (pcaVaePsi is not null) vaeErrors = Compare(onEval, pcaVaePsi, box, options.InteriorFraction);
-            // Least squares: the exact values through the fit's own psi (spline with its penalty, or log-sum-exp); a JSD
+            // The exact values through the fit's own psi (a log-sum-exp, or least squares' spline with its penalty); a JSD
             // spline is fitted without a penalty.
-            var floorPsi = options.LogPartition.Fit == PsiFit.LogPosteriorLeastSquares
+            var floorPsi = options.LogPartition.Fit == PsiFit.LogPosteriorLeastSquares || options.LogPartition.EffectiveParametrisation == PsiParametrisation.LogSumExp
                 ? LogPartitionTrainer.FitGridValues(options.LogPartition, box, box.CellCentres(k, k), onGrid.Psi)
                 : new SplinePsi(LogPartitionTrainer.SplineLeastSquares(box, options.LogPartition.SplineCount, box.CellCentres(k, k), onGrid.Psi, 1e-8));
             floor = Compare(onEval, floorPsi, box, options.InteriorFraction);

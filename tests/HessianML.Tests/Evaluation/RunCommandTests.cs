@@ -141,7 +141,7 @@ public sealed class RunCommandTests
         StringAssert.Contains(r.Out, "median cell metric error");
         StringAssert.Contains(r.Out, "indefinite fraction");
         using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName))))
-            Assert.AreEqual("Dense", doc.RootElement.GetProperty("posterior").GetProperty("network").GetString(), "TASEP: the shared-encoder network");
+            Assert.AreEqual("ExponentialFamily", doc.RootElement.GetProperty("posterior").GetProperty("network").GetString(), "TASEP: the head in -log coordinates");
         var exact = MetricField.ReadCsv(Path.Combine(dir, EndToEndReport.ExactFileName));
         var direct = TasepExact.MetricFieldOnGrid(6, new ParameterBox(0.05, 0.95, 0.05, 0.95), 5);
         for (int i = 0; i < exact.Count; i++) Assert.AreEqual(direct.Psi[i], exact.Psi[i], 1e-12);
