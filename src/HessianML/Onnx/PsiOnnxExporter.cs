@@ -149,8 +149,6 @@ public static class PsiOnnxExporter
         /// </summary>
         public void LogSumExp(LogSumExpPsi psi)
         {
-            if (psi.Axis1 != ExponentialCoordinate.Natural || psi.Axis2 != ExponentialCoordinate.Natural)
-                throw new NotSupportedException("psi export: a log-sum-exp psi in -log coordinates (hessian run tasep) has no ONNX form yet; the model zip serves it");
             var (c1, c2) = psi.Centre;
             var (h1, h2) = psi.HalfWidth;
             var atoms = psi.Atoms;
@@ -168,7 +166,24 @@ public static class PsiOnnxExporter
                 (squares[3 * k], squares[3 * k + 1], squares[3 * k + 2]) = (d1 * d1, d1 * d2, d2 * d2);
             }
             var t = Cast(InputName, OnnxElementType.Double);
-            var u = b.Mul(b.Sub(t, b.AddInitializer(Name("centre"), new[] { c1, c2 }, 1, 2)),
+            // Per axis w = t or -log t, with w' (= 1 or -1/t) and w'' (= 0 or 1/t^2) for the chain rule ([N, 1] each).
+            var axes = new[] { psi.Axis1, psi.Axis2 };
+            var ws = new string[2];
+            var wd1 = new string[2];
+            var wd2 = new string[2];
+            for (int i = 0; i < 2; i++)
+            {
+                var ti = b.AddNode("Gather", [t, b.AddInitializer(Name("i"), new long[] { i }, 1)], Name("t"), OnnxAttribute.Int("axis", 1));
+                if (axes[i] == ExponentialCoordinate.NegativeLog)
+                {
+                    var inv = b.Div(Scalar(1), ti);
+                    (ws[i], wd1[i], wd2[i]) = (b.AddNode("Neg", [b.AddNode("Log", [ti], Name("log"))], Name("w")), b.AddNode("Neg", [inv], Name("d1")), b.Mul(inv, inv));
+                }
+                else (ws[i], wd1[i], wd2[i]) = (ti, b.Add(b.Mul(ti, Scalar(0)), Scalar(1)), b.Mul(ti, Scalar(0)));
+            }
+            bool natural = axes.All(a => a == ExponentialCoordinate.Natural);
+            var warped = natural ? t : Concat(null, ws[0], ws[1]);
+            var u = b.Mul(b.Sub(warped, b.AddInitializer(Name("centre"), new[] { c1, c2 }, 1, 2)),
                 b.AddInitializer(Name("inv_half_width"), new[] { 1 / h1, 1 / h2 }, 1, 2));
             var z = b.Add(b.MatMul(u, b.AddInitializer("atoms_t", alphaT, 2, n)), b.AddInitializer("biases", psi.Biases, n));
             // opset 17: ReduceMax takes its axes as an attribute.
@@ -181,14 +196,26 @@ public static class PsiOnnxExporter
             var w = b.Div(e, sum);
             var mean = b.MatMul(w, b.AddInitializer(Name("atoms_centred"), centred, n, 2)); // E[c], [N, 2]
             var gradScale = b.AddInitializer(Name("grad_scale"), new[] { psi.Scale / h1, psi.Scale / h2 }, 1, 2);
-            Cast(b.Mul(b.Add(mean, b.AddInitializer(Name("atoms_mean"), new[] { a1, a2 }, 1, 2)), gradScale), OnnxElementType.Float, GradientName);
+            var gradW = b.Mul(b.Add(mean, b.AddInitializer(Name("atoms_mean"), new[] { a1, a2 }, 1, 2)), gradScale); // dpsi/dw
+            Cast(natural ? gradW : b.Mul(gradW, Concat(null, wd1[0], wd1[1])), OnnxElementType.Float, GradientName);
             var second = b.MatMul(w, b.AddInitializer(Name("atoms_squares"), squares, n, 3)); // E[c c^T] as (11, 12, 22)
             var m1 = b.AddNode("Gather", [mean, b.AddInitializer(Name("i"), new long[] { 0 }, 1)], Name("m1"), OnnxAttribute.Int("axis", 1));
             var m2 = b.AddNode("Gather", [mean, b.AddInitializer(Name("i"), new long[] { 1 }, 1)], Name("m2"), OnnxAttribute.Int("axis", 1));
             var outer = Concat(null, b.Mul(m1, m1), b.Mul(m1, m2), b.Mul(m2, m2));
             var metricScale = b.AddInitializer(Name("metric_scale"),
                 new[] { psi.Scale / (h1 * h1), psi.Scale / (h1 * h2), psi.Scale / (h2 * h2) }, 1, 3);
-            Cast(b.Mul(b.Sub(second, outer), metricScale), OnnxElementType.Float, MetricName);
+            var metricW = b.Mul(b.Sub(second, outer), metricScale); // d2psi/dw2 as (11, 12, 22)
+            if (natural)
+            {
+                Cast(metricW, OnnxElementType.Float, MetricName);
+                return;
+            }
+            // g = w' H_w w' + diag(dpsi/dw w''), entry by entry.
+            var outerD = Concat(null, b.Mul(wd1[0], wd1[0]), b.Mul(wd1[0], wd1[1]), b.Mul(wd1[1], wd1[1]));
+            var g1 = b.AddNode("Gather", [gradW, b.AddInitializer(Name("i"), new long[] { 0 }, 1)], Name("g1"), OnnxAttribute.Int("axis", 1));
+            var g2 = b.AddNode("Gather", [gradW, b.AddInitializer(Name("i"), new long[] { 1 }, 1)], Name("g2"), OnnxAttribute.Int("axis", 1));
+            var diagonal = Concat(null, b.Mul(g1, wd2[0]), b.Mul(g1, Scalar(0)), b.Mul(g2, wd2[1]));
+            Cast(b.Add(b.Mul(metricW, outerD), diagonal), OnnxElementType.Float, MetricName);
         }
 
         private sealed record Block(Linear<float> Linear, LayerNorm<float>? Norm, ActivationKind Activation,
