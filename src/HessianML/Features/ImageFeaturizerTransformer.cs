@@ -337,9 +337,29 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
     }
 
     [ComponentStateLoader(KindName)]
-    internal static IComponentWithState Load(ComponentStateReader context)
+    internal static IComponentWithState Load(ComponentStateReader context) => FromSaved(context, context.GetOptions<Saved>());
+
+    /// <summary>The kind saved before the featuriser was renamed (contract "HessianML.ClipImageFeaturizer.v1").</summary>
+    internal const string ClipV1KindName = "ClipImageFeaturizer";
+
+    // What ClipImageFeaturizer saved: an ONNX file referenced by path and SHA-256 (never embedded), CLIP preprocessing, CPU.
+    private sealed record SavedClipV1(string ModelPath, string Sha256, string InputName, string OutputName, int Dimension, int? FixedBatch,
+        int ImageSize, int BatchSize, bool Normalize, float[] Mean, float[] Std, BadImageHandling OnBadImage,
+        string InputColumnName, string OutputColumnName, string? ImageFolder);
+
+    /// <summary>Reads a ClipImageFeaturizer's state into today's featuriser (re-saved, it is written as an ImageFeaturizer).</summary>
+    [ComponentStateLoader(ClipV1KindName)]
+    internal static IComponentWithState LoadClipV1(ComponentStateReader context)
     {
-        var s = context.GetOptions<Saved>();
+        var s = context.GetOptions<SavedClipV1>();
+        // A path spelling "resnet18" would be read as the built-in encoder; the old estimator recorded absolute paths only.
+        if (!Path.IsPathRooted(s.ModelPath)) throw context.Fail($"has an encoder path '{s.ModelPath}' that is not absolute");
+        return FromSaved(context, new Saved(s.ModelPath, false, s.Sha256, s.InputName, s.OutputName, s.Dimension, s.FixedBatch, s.ImageSize,
+            s.BatchSize, s.Normalize, s.Mean, s.Std, s.OnBadImage, s.InputColumnName, s.OutputColumnName, s.ImageFolder, null, false));
+    }
+
+    private static ImageFeaturizerTransformer FromSaved(ComponentStateReader context, Saved s)
+    {
         var o = new ImageFeaturizerOptions
         {
             Encoder = s.Encoder, EmbedEncoder = s.Embedded, ImageSize = s.ImageSize, BatchSize = s.BatchSize, Normalize = s.Normalize,
@@ -371,7 +391,7 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
         {
             // Referenced, not embedded: it must be the very file the model was fitted with.
             if (!File.Exists(s.Encoder))
-                throw context.Fail($"needs the image encoder '{s.Encoder}', which is not there (this model stores the encoder's path and SHA-256, not its bytes: EmbedEncoder was off)");
+                throw context.Fail($"needs the image encoder '{s.Encoder}', which is not there (this model stores the encoder's path and SHA-256, not its bytes: saved with EmbedEncoder off, or by ClipImageFeaturizer)");
             encoder = EncoderModel.FromFile(s.Encoder);
         }
         if (!string.Equals(encoder.Sha256, s.Sha256, StringComparison.OrdinalIgnoreCase))

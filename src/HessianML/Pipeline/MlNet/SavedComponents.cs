@@ -213,3 +213,18 @@ public sealed class ImageFeaturizerMappingFactory : SavedComponentFactory<ImageI
     protected override void Map(ImageFeaturizerTransformer component, ImageInputRow src, EmbeddingOutputRow dst) =>
         dst.Features = component.FeaturizeOne(src.Image.ToString());
 }
+
+/// <summary>
+/// Loaded by ML.NET by its contract name: zips saved before the featuriser was renamed (ClipImageFeaturizer, its
+/// encoder referenced by path and SHA-256). Same rows as <see cref="ImageFeaturizerMappingFactory"/>; the state is read
+/// by <see cref="ImageFeaturizerTransformer.LoadClipV1"/>. Contract names are permanent.
+/// </summary>
+[CustomMappingFactoryAttribute(Contract)]
+public sealed class ClipImageFeaturizerMappingFactory : SavedComponentFactory<ImageInputRow, EmbeddingOutputRow, ImageFeaturizerTransformer>
+{
+    internal const string Contract = "HessianML.ClipImageFeaturizer.v1";
+
+    /// <inheritdoc/>
+    protected override void Map(ImageFeaturizerTransformer component, ImageInputRow src, EmbeddingOutputRow dst) =>
+        dst.Features = component.FeaturizeOne(src.Image.ToString());
+}
