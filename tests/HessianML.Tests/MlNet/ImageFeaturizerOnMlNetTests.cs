@@ -271,6 +271,25 @@ public sealed class ImageFeaturizerOnMlNetTests
         AssertClose(batch, [.. rows.Select(r => engine.Predict(r).features.Select(x => (double)x).ToArray())], 1e-6, "prediction engine");
     }
 
+    [TestMethod]
+    public void AnImageLoadImagesCannotLoadIsSkippedOrRefusedByRow()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Images(4, 10);
+        rows[1].file = Path.Combine(_dir, "missing.png");
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var options = Options();
+        options.OnBadImage = BadImageHandling.Skip;
+        var output = LoadedImages(ml, options).Fit(data).Transform(data);
+        var paths = ml.Transforms.CopyColumns("image", "file").Append(ml.Transforms.FeaturizeImages(options)).Fit(data).Transform(data);
+        AssertIdentical(Read(paths, "features"), Read(output, "features"), "the same three rows kept");
+        Assert.AreEqual("1", SchemaMetadata.Read(output.Schema)[ImageFeaturizerTransformer.SkippedImagesKey]);
+        var refused = Assert.ThrowsExactly<BadImageException>(() => Read(LoadedImages(ml, Options()).Fit(data).Transform(data), "features"));
+        TestContext.WriteLine(refused.Message);
+        Assert.AreEqual(1, refused.Row);
+        Assert.IsFalse(refused.Message.Contains('\n'), "one line");
+    }
+
     public sealed class EmbeddingOnly
     {
         public float[] features = [];
