@@ -27,10 +27,12 @@ public sealed class ImageFeaturizerEstimator : Ml.IEstimator<ImageFeaturizerTran
     }
 
     // D is the encoder's, known once Fit has opened it.
+    // The input: image paths (String) or ML.NET images (LoadImages); the transformer takes the kind it was fitted on.
     private ComponentColumns Columns => new(ImageFeaturizerTransformer.KindName, [(_o.InputColumnName, ColumnType.Scalar(ItemKind.String))],
-        [(_o.OutputColumnName, ColumnType.VariableVector(ItemKind.Float32))]);
+        [(_o.OutputColumnName, ColumnType.VariableVector(ItemKind.Float32))], null,
+        new Dictionary<string, ImageColumnKinds> { [_o.InputColumnName] = ImageColumnKinds.Either });
 
-    /// <summary>The input shape plus the embedding column; a missing or non-text image column throws, naming it.</summary>
+    /// <summary>The input shape plus the embedding column; a missing image column, or one neither String nor Image, throws, naming it.</summary>
     public Ml.SchemaShape GetOutputSchema(Ml.SchemaShape inputSchema) => Columns.OutputShape(inputSchema);
 
     /// <summary>Opens and checks the encoder (the data is only schema-checked: nothing is learned from it).</summary>
@@ -38,11 +40,13 @@ public sealed class ImageFeaturizerEstimator : Ml.IEstimator<ImageFeaturizerTran
     {
         ArgumentNullException.ThrowIfNull(input);
         Columns.Check(input.Schema);
-        return Open(_o);
+        return Open(_o, input.Schema[_o.InputColumnName].Type is Ml.Transforms.Image.ImageDataViewType);
     }
 
-    /// <summary>The transformer for <paramref name="options"/> without a data view (it needs none): the encoder opened and checked.</summary>
-    public static ImageFeaturizerTransformer Open(ImageFeaturizerOptions options)
+    /// <summary>The transformer for <paramref name="options"/> on image paths, without a data view (it needs none): the encoder opened and checked.</summary>
+    public static ImageFeaturizerTransformer Open(ImageFeaturizerOptions options) => Open(options, imageInput: false);
+
+    private static ImageFeaturizerTransformer Open(ImageFeaturizerOptions options, bool imageInput)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -66,7 +70,7 @@ public sealed class ImageFeaturizerEstimator : Ml.IEstimator<ImageFeaturizerTran
         try
         {
             var signature = Inspect(session, o.Encoder, o.ImageSize, o.OutputName);
-            return new ImageFeaturizerTransformer(o, encoder, signature, session);
+            return new ImageFeaturizerTransformer(o, encoder, signature, session, imageInput);
         }
         catch
         {

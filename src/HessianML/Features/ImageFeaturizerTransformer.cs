@@ -71,9 +71,12 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
     private IOnnxSession? _session;
     private bool _disposed;
 
-    internal ImageFeaturizerTransformer(ImageFeaturizerOptions options, EncoderModel encoder, EncoderSignature signature, IOnnxSession? session)
+    private readonly bool _imageInput;
+
+    internal ImageFeaturizerTransformer(ImageFeaturizerOptions options, EncoderModel encoder, EncoderSignature signature, IOnnxSession? session,
+        bool imageInput = false)
     {
-        (_o, _encoder, _signature, _session) = (options, encoder, signature, session);
+        (_o, _encoder, _signature, _session, _imageInput) = (options, encoder, signature, session, imageInput);
     }
 
     public override string Kind => KindName;
@@ -104,6 +107,12 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
     public bool Normalize => _o.Normalize;
     public BadImageHandling OnBadImage => _o.OnBadImage;
     public string InputColumnName => _o.InputColumnName;
+
+    /// <summary>
+    /// Whether the input column holds ML.NET images (<c>mlContext.Transforms.LoadImages</c>, fitted so) rather than file
+    /// paths; the transformer then takes that type only, as its saved form does.
+    /// </summary>
+    public bool TakesImages => _imageInput;
     public string OutputColumnName => _o.OutputColumnName;
 
     /// <summary>Images per encoder call: the encoder's own fixed batch size if it has one, else the option.</summary>
@@ -130,12 +139,27 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
     }
 
     private protected override ComponentColumns Columns => new(KindName, [(InputColumnName, ColumnType.Scalar(ItemKind.String))],
-        [(OutputColumnName, ColumnType.Vector(ItemKind.Float32, EmbeddingDimension))], Metadata(0));
+        [(OutputColumnName, ColumnType.Vector(ItemKind.Float32, EmbeddingDimension))], Metadata(0),
+        new Dictionary<string, ImageColumnKinds> { [InputColumnName] = _imageInput ? ImageColumnKinds.Images : ImageColumnKinds.Paths });
 
     // Row by row (a PredictionEngine, a loaded model) an unreadable image is an error: a row mapper cannot drop a row.
-    private protected override Ml.ITransformer BuildSavedForm() => SavedForm.Build(this, Columns.Inputs, [(InputColumnName, "image")],
-        t => new ImageFeaturizerMappingFactory().Estimator(t, ImageFeaturizerMappingFactory.Contract),
-        [(ImageFeaturizerMappingFactory.OutputColumn, OutputColumnName)]);
+    // An Image input has its own mapping (the column type of a mapping's rows is fixed) and its own empty input view.
+    private protected override Ml.ITransformer BuildSavedForm() => _imageInput
+        ? SavedForm.Build(this, [], [(InputColumnName, "image")],
+            t => new ImageFeaturizerMLImageMappingFactory().Estimator(t, ImageFeaturizerMLImageMappingFactory.Contract),
+            [(ImageFeaturizerMappingFactory.OutputColumn, OutputColumnName)], EmptyImageView(InputColumnName))
+        : SavedForm.Build(this, Columns.Inputs, [(InputColumnName, "image")],
+            t => new ImageFeaturizerMappingFactory().Estimator(t, ImageFeaturizerMappingFactory.Contract),
+            [(ImageFeaturizerMappingFactory.OutputColumn, OutputColumnName)]);
+
+    // No rows, one Image column named as the component's input: LoadImages over an empty path column. (ML.NET 6's
+    // ImageType attribute without a size cannot build its type, so a class with an MLImage field cannot give the schema.)
+    private static Ml.IDataView EmptyImageView(string column)
+    {
+        const string paths = "__hessianml_paths";
+        var empty = new ColumnTable.Builder().AddScalar(paths, Array.Empty<string>()).Build();
+        return Ml.ImageEstimatorsCatalog.LoadImages(new Ml.MLContext(seed: 0).Transforms, column, null!, paths).Fit(empty).Transform(empty);
+    }
 
     /// <summary>
     /// Featurises every row in batches. Rows whose image cannot be read are refused or (with
@@ -150,9 +174,9 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
         // was skipped are left out.
         ArgumentNullException.ThrowIfNull(input);
         Columns.Check(input.Schema);
-        var featurized = Featurize(ColumnTable.From(input, InputColumnName), out var report);
+        var featurized = _imageInput ? Featurize(input, out var report) : Featurize(ColumnTable.From(input, InputColumnName), out report);
         var skipped = report.Skipped.Select(s => s.Row).ToHashSet();
-        return new AppendedColumnsView(input, featurized.DropColumns(InputColumnName),
+        return new AppendedColumnsView(input, _imageInput ? featurized : featurized.DropColumns(InputColumnName),
             skipped.Count == 0 ? null : [.. Enumerable.Range(0, report.InputRows).Where(r => !skipped.Contains(r))]);
     }
 
@@ -166,18 +190,120 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
         return table.GetColumn<float>(OutputColumnName).ToArray();
     }
 
-    /// <summary>Featurises every row; <paramref name="report"/> says how many were encoded, which were skipped and how fast.</summary>
+    /// <summary>One ML.NET image's embedding (the row form of a featuriser fitted on images); an unusable image throws.</summary>
+    internal float[] FeaturizeOne(Microsoft.ML.Data.MLImage? image)
+    {
+        var features = Encode(1, (_, _, images, errors, names) =>
+        {
+            names[0] = InputColumnName;
+            if (image is null) errors[0] = "is missing (no image)";
+            else if (ImageDecoder.TryFromMLImage(image, out var rgb, out var why)) images[0] = rgb;
+            else errors[0] = why;
+        }, failOnBadImage: true, out _, out _, out _);
+        return features;
+    }
+
+    /// <summary>
+    /// Featurises every row; <paramref name="report"/> says how many were encoded, which were skipped and how fast. With
+    /// an Image input column (which a table cannot hold) the table has the embeddings alone; Transform passes every column through.
+    /// </summary>
     public ColumnTable Featurize(Ml.IDataView input, out ImageFeaturizationReport report) => Featurize(input, out report, failOnBadImage: false);
+
+    /// <summary>Reads images <c>start</c> .. <c>start + count - 1</c> into the arrays: the image, or why not, and a name for messages.</summary>
+    private delegate void ImageReader(int start, int count, RgbImage?[] images, string?[] errors, string[] names);
 
     private ColumnTable Featurize(Ml.IDataView source, out ImageFeaturizationReport report, bool failOnBadImage)
     {
         ArgumentNullException.ThrowIfNull(source);
         Columns.Check(source.Schema);
-        var input = ColumnTable.From(source);
+        var clock = Stopwatch.StartNew();
+        ColumnTable view;
+        float[] features;
+        List<int> kept;
+        List<SkippedImage> skipped;
+        int rows, batches;
+        if (_imageInput)
+        {
+            // Images come one after the other from a cursor (LoadImages decodes in its getter); batches are read in turn.
+            rows = checked((int)(source.GetRowCount() ?? CountRows(source)));
+            var column = source.Schema[InputColumnName];
+            using var cursor = source.GetRowCursor([column]);
+            var get = cursor.GetGetter<Microsoft.ML.Data.MLImage?>(column);
+            Microsoft.ML.Data.MLImage? current = null;
+            try
+            {
+                features = Encode(rows, (start, count, images, errors, names) =>
+                {
+                    for (int i = 0; i < count; i++)
+                    {
+                        names[i] = InputColumnName;
+                        if (!cursor.MoveNext()) throw new InvalidDataException($"ImageFeaturizer: column '{InputColumnName}' ended at row {start + i} of {rows}");
+                        try
+                        {
+                            get(ref current);
+                        }
+                        catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or UnauthorizedAccessException)
+                        {
+                            errors[i] = $"cannot be loaded ({ex.GetBaseException().Message.ReplaceLineEndings(" ")})";
+                            continue;
+                        }
+                        if (current is null) errors[i] = "is missing (no image)";
+                        // (ImageDecoder copies the pixels: the getter may dispose or reuse the image on the next row.)
+                        else if (ImageDecoder.TryFromMLImage(current, out var rgb, out var why)) images[i] = rgb;
+                        else errors[i] = why;
+                    }
+                }, failOnBadImage, out kept, out skipped, out batches);
+            }
+            finally
+            {
+                current?.Dispose();
+            }
+            view = new ColumnTable.Builder().AddVector(OutputColumnName, EmbeddingDimension, features).Build();
+        }
+        else
+        {
+            var input = ColumnTable.From(source);
+            rows = input.RowCount;
+            var paths = input.GetColumn<string>(InputColumnName);
+            features = Encode(rows, (start, count, images, errors, names) => Parallel.For(0, count, i =>
+            {
+                string? raw = paths.Span[start + i];
+                if (string.IsNullOrWhiteSpace(raw))
+                {
+                    names[i] = raw ?? "";
+                    errors[i] = "has no path (empty)";
+                    return;
+                }
+                names[i] = Resolve(raw);
+                if (ImageDecoder.TryDecode(names[i], out var image, out var error)) images[i] = image;
+                else errors[i] = error;
+            }), failOnBadImage, out kept, out skipped, out batches);
+            view = skipped.Count > 0 ? input.SelectRows(kept) : input;
+            view = view.WithColumn(OutputColumnName, ColumnType.Vector(ItemKind.Float32, EmbeddingDimension), features);
+        }
+        foreach (var kv in Metadata(skipped.Count)) view = view.WithMetadata(kv.Key, kv.Value);
+        report = new ImageFeaturizationReport(rows, kept.Count, skipped, batches, clock.Elapsed.TotalSeconds);
+        return view;
+    }
+
+    private static long CountRows(Ml.IDataView view)
+    {
+        long n = 0;
+        using var cursor = view.GetRowCursor([]);
+        while (cursor.MoveNext()) n++;
+        return n;
+    }
+
+    /// <summary>
+    /// Runs the encoder over <paramref name="rows"/> images in batches: the embeddings of the images kept (in row
+    /// order), the rows kept and those skipped (or a <see cref="BadImageException"/>).
+    /// </summary>
+    private float[] Encode(int rows, ImageReader read, bool failOnBadImage, out List<int> keptRows, out List<SkippedImage> skippedRows,
+        out int batchCount)
+    {
         var clock = Stopwatch.StartNew();
         var session = Session();
-        int rows = input.RowCount, size = ImageSize, plane = 3 * size * size, d = EmbeddingDimension, batch = BatchSize;
-        var paths = input.GetColumn<string>(InputColumnName);
+        int size = ImageSize, plane = 3 * size * size, d = EmbeddingDimension, batch = BatchSize;
         var features = new float[(long)rows * d];
         var kept = new List<int>(rows);
         var skipped = new List<SkippedImage>();
@@ -192,22 +318,15 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
             var pixels = new float[(_signature.FixedBatch ?? count) * plane];
             var errors = new string?[count];
             var resolved = new string[count];
+            var images = new RgbImage?[count];
+            read(start, count, images, errors, resolved);
             Parallel.For(0, count, i =>
             {
-                string? raw = paths.Span[start + i];
-                if (string.IsNullOrWhiteSpace(raw))
-                {
-                    resolved[i] = raw ?? "";
-                    errors[i] = "has no path (empty)";
-                    return;
-                }
-                resolved[i] = Resolve(raw);
-                if (!ImageDecoder.TryDecode(resolved[i], out var image, out var error))
-                    errors[i] = error;
-                else if (_o.Preprocessing == ImagePreprocessing.Clip)
-                    ClipPreprocessing.Preprocess(image!, size, mean, std, pixels.AsSpan(i * plane, plane));
+                if (images[i] is not { } image) return;
+                if (_o.Preprocessing == ImagePreprocessing.Clip)
+                    ClipPreprocessing.Preprocess(image, size, mean, std, pixels.AsSpan(i * plane, plane));
                 else
-                    ClipPreprocessing.PreprocessBytes(image!, size, pixels.AsSpan(i * plane, plane));
+                    ClipPreprocessing.PreprocessBytes(image, size, pixels.AsSpan(i * plane, plane));
             });
             return (pixels, errors, resolved);
         }
@@ -261,16 +380,8 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
             // A refusal (BadImageException) can leave the next batch's preparation running: let it finish first.
             try { next?.Wait(); } catch (AggregateException) { }
         }
-        var view = input;
-        if (skipped.Count > 0)
-        {
-            view = view.SelectRows(kept);
-            features = features[..(kept.Count * d)];
-        }
-        view = view.WithColumn(OutputColumnName, ColumnType.Vector(ItemKind.Float32, d), features);
-        foreach (var kv in Metadata(skipped.Count)) view = view.WithMetadata(kv.Key, kv.Value);
-        report = new ImageFeaturizationReport(rows, kept.Count, skipped, batches, clock.Elapsed.TotalSeconds);
-        return view;
+        (keptRows, skippedRows, batchCount) = (kept, skipped, batches);
+        return skipped.Count > 0 ? features[..(kept.Count * d)] : features;
     }
 
     private string Resolve(string path) =>
@@ -320,7 +431,7 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
 
     private sealed record Saved(string Encoder, bool Embedded, string Sha256, string InputName, string OutputName, int Dimension, int? FixedBatch,
         int ImageSize, int BatchSize, bool Normalize, float[] Mean, float[] Std, BadImageHandling OnBadImage,
-        string InputColumnName, string OutputColumnName, string? ImageFolder, int? GpuDeviceId, bool FallbackToCpu);
+        string InputColumnName, string OutputColumnName, string? ImageFolder, int? GpuDeviceId, bool FallbackToCpu, bool ImageInput = false);
 
     private const string EncoderTensor = "encoder_onnx";
 
@@ -328,7 +439,7 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
     {
         context.SetOptions(new Saved(Encoder, _o.EmbedEncoder, EncoderSha256, _signature.InputName, _signature.OutputName, _signature.Dimension,
             _signature.FixedBatch, _o.ImageSize, _o.BatchSize, _o.Normalize, _o.Mean, _o.Std, _o.OnBadImage, _o.InputColumnName,
-            _o.OutputColumnName, _o.ImageFolder, _o.GpuDeviceId, _o.FallbackToCpu));
+            _o.OutputColumnName, _o.ImageFolder, _o.GpuDeviceId, _o.FallbackToCpu, _imageInput));
         if (_o.EmbedEncoder)
         {
             var bytes = _encoder.Bytes();
@@ -337,9 +448,29 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
     }
 
     [ComponentStateLoader(KindName)]
-    internal static IComponentWithState Load(ComponentStateReader context)
+    internal static IComponentWithState Load(ComponentStateReader context) => FromSaved(context, context.GetOptions<Saved>());
+
+    /// <summary>The kind saved before the featuriser was renamed (contract "HessianML.ClipImageFeaturizer.v1").</summary>
+    internal const string ClipV1KindName = "ClipImageFeaturizer";
+
+    // What ClipImageFeaturizer saved: an ONNX file referenced by path and SHA-256 (never embedded), CLIP preprocessing, CPU.
+    private sealed record SavedClipV1(string ModelPath, string Sha256, string InputName, string OutputName, int Dimension, int? FixedBatch,
+        int ImageSize, int BatchSize, bool Normalize, float[] Mean, float[] Std, BadImageHandling OnBadImage,
+        string InputColumnName, string OutputColumnName, string? ImageFolder);
+
+    /// <summary>Reads a ClipImageFeaturizer's state into today's featuriser (re-saved, it is written as an ImageFeaturizer).</summary>
+    [ComponentStateLoader(ClipV1KindName)]
+    internal static IComponentWithState LoadClipV1(ComponentStateReader context)
     {
-        var s = context.GetOptions<Saved>();
+        var s = context.GetOptions<SavedClipV1>();
+        // A path spelling "resnet18" would be read as the built-in encoder; the old estimator recorded absolute paths only.
+        if (!Path.IsPathRooted(s.ModelPath)) throw context.Fail($"has an encoder path '{s.ModelPath}' that is not absolute");
+        return FromSaved(context, new Saved(s.ModelPath, false, s.Sha256, s.InputName, s.OutputName, s.Dimension, s.FixedBatch, s.ImageSize,
+            s.BatchSize, s.Normalize, s.Mean, s.Std, s.OnBadImage, s.InputColumnName, s.OutputColumnName, s.ImageFolder, null, false));
+    }
+
+    private static ImageFeaturizerTransformer FromSaved(ComponentStateReader context, Saved s)
+    {
         var o = new ImageFeaturizerOptions
         {
             Encoder = s.Encoder, EmbedEncoder = s.Embedded, ImageSize = s.ImageSize, BatchSize = s.BatchSize, Normalize = s.Normalize,
@@ -371,11 +502,11 @@ public sealed class ImageFeaturizerTransformer : HessianTransformer, IDisposable
         {
             // Referenced, not embedded: it must be the very file the model was fitted with.
             if (!File.Exists(s.Encoder))
-                throw context.Fail($"needs the image encoder '{s.Encoder}', which is not there (this model stores the encoder's path and SHA-256, not its bytes: EmbedEncoder was off)");
+                throw context.Fail($"needs the image encoder '{s.Encoder}', which is not there (this model stores the encoder's path and SHA-256, not its bytes: saved with EmbedEncoder off, or by ClipImageFeaturizer)");
             encoder = EncoderModel.FromFile(s.Encoder);
         }
         if (!string.Equals(encoder.Sha256, s.Sha256, StringComparison.OrdinalIgnoreCase))
             throw context.Fail($"needs the image encoder '{s.Encoder}' as it was when fitted, but its bytes differ (SHA-256 {encoder.Sha256}, expected {s.Sha256})");
-        return new ImageFeaturizerTransformer(o, encoder, new EncoderSignature(s.InputName, s.OutputName, s.Dimension, s.FixedBatch), null);
+        return new ImageFeaturizerTransformer(o, encoder, new EncoderSignature(s.InputName, s.OutputName, s.Dimension, s.FixedBatch), null, s.ImageInput);
     }
 }

@@ -1,6 +1,7 @@
 using HessianML.Data;
 using HessianML.Features;
 using HessianML.Figures;
+using HessianML.Pipeline.MlNet;
 using HessianML.Posterior;
 using HessianML.Tests.Features;
 using Microsoft.ML;
@@ -225,6 +226,97 @@ public sealed class ImageFeaturizerOnMlNetTests
         AssertClose(batch, Read(after, "embedding"), 1e-6, "loaded");
         Assert.IsNull(after.Schema.GetColumnOrNull("features"), "no column under the default name");
     }
+
+    // ML.NET's own route to images: LoadImages (file -> Image column), then the featuriser on that column.
+    private static IEstimator<ITransformer> LoadedImages(MLContext ml, ImageFeaturizerOptions options) =>
+        ml.Transforms.LoadImages("image", imageFolder: null!, inputColumnName: "file").Append(ml.Transforms.FeaturizeImages(options));
+
+    [TestMethod]
+    public void LoadImagesThenFeaturizeImagesEqualsThePathColumn()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Images(7, 7);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var fromPaths = ml.Transforms.CopyColumns("image", "file").Append(ml.Transforms.FeaturizeImages(Options())).Fit(data);
+        var fromImages = LoadedImages(ml, Options()).Fit(data);
+        Assert.IsTrue(SavedForm.Components(fromImages).OfType<ImageFeaturizerTransformer>().Single().TakesImages);
+        Assert.IsFalse(SavedForm.Components(fromPaths).OfType<ImageFeaturizerTransformer>().Single().TakesImages);
+        var paths = ReadAll(fromPaths.Transform(data), "features", "t");
+        var output = fromImages.Transform(data);
+        var images = ReadAll(output, "features", "t");
+        // The same pixels (opaque PNGs), the same preprocessing, the same batches through the encoder: identical.
+        AssertIdentical(paths["features"], images["features"], "LoadImages column vs path column");
+        AssertIdentical(paths["t"], images["t"], "other columns pass through");
+        Assert.IsInstanceOfType<Microsoft.ML.Transforms.Image.ImageDataViewType>(output.Schema["image"].Type, "the image column passes through");
+    }
+
+    [TestMethod]
+    public void AFeaturizerOnLoadImagesIsSavedLoadedAndServedRowByRow()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Images(5, 8);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var model = LoadedImages(ml, Options()).Fit(data);
+        var batch = Read(model.Transform(data), "features");
+        string zip = Path.Combine(_dir, "images.zip");
+        var (loaded, _) = SaveAndLoad(ml, model, data.Schema, zip);
+        var after = Read(loaded.Transform(new MLContext().Data.LoadFromEnumerable(rows)), "features");
+        // Batches of 4 vs one image at a time through ONNX Runtime: the same convolution per image.
+        AssertClose(batch, after, 1e-6, "batch vs loaded (row by row)");
+        AssertIdentical(after, RunProbe(zip, data, _dir, "features")["features"], "loaded here vs a plain ML.NET app");
+        var inner = SavedForm.Components(loaded).OfType<ImageFeaturizerTransformer>().Single();
+        Assert.IsTrue(inner.TakesImages, "the saved state keeps the input kind");
+        inner.Dispose();
+        var engine = ml.Model.CreatePredictionEngine<ImageRow, EmbeddingOnly>(model);
+        AssertClose(batch, [.. rows.Select(r => engine.Predict(r).features.Select(x => (double)x).ToArray())], 1e-6, "prediction engine");
+    }
+
+    [TestMethod]
+    public void AnImageLoadImagesCannotLoadIsSkippedOrRefusedByRow()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Images(4, 10);
+        rows[1].file = Path.Combine(_dir, "missing.png");
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var options = Options();
+        options.OnBadImage = BadImageHandling.Skip;
+        var output = LoadedImages(ml, options).Fit(data).Transform(data);
+        var paths = ml.Transforms.CopyColumns("image", "file").Append(ml.Transforms.FeaturizeImages(options)).Fit(data).Transform(data);
+        AssertIdentical(Read(paths, "features"), Read(output, "features"), "the same three rows kept");
+        Assert.AreEqual("1", SchemaMetadata.Read(output.Schema)[ImageFeaturizerTransformer.SkippedImagesKey]);
+        var refused = Assert.ThrowsExactly<BadImageException>(() => Read(LoadedImages(ml, Options()).Fit(data).Transform(data), "features"));
+        TestContext.WriteLine(refused.Message);
+        Assert.AreEqual(1, refused.Row);
+        Assert.IsFalse(refused.Message.Contains('\n'), "one line");
+    }
+
+    public sealed class EmbeddingOnly
+    {
+        public float[] features = [];
+    }
+
+    [TestMethod]
+    public void AnImageColumnOfAnotherTypeIsOneLineNamingTheTypesAccepted()
+    {
+        var ml = new MLContext(seed: 1);
+        var estimator = ml.Transforms.FeaturizeImages(Options());
+        SchemaErrors.AssertRefused(estimator, [("image", ColumnType.Scalar(ItemKind.String))], "image", ColumnType.Vector(ItemKind.Float32, 3), "ImageFeaturizer");
+        var ex = Assert.ThrowsExactly<SchemaException>(() => estimator.Fit(SchemaErrors.View([("image", ColumnType.Scalar(ItemKind.Float32))])));
+        TestContext.WriteLine(ex.Message);
+        StringAssert.Contains(ex.Message, "must be String (image file paths) or Image (mlContext.Transforms.LoadImages) but is Single");
+
+        // Fitted on images, the transformer (and its saved form) takes images only.
+        var rows = Images(2, 9);
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var model = LoadedImages(ml, Options()).Fit(data);
+        var featurizer = SavedForm.Components(model).OfType<ImageFeaturizerTransformer>().Single();
+        var paths = ml.Transforms.CopyColumns("image", "file").Fit(data).Transform(data);
+        var wrong = Assert.ThrowsExactly<SchemaException>(() => featurizer.Transform(paths));
+        SchemaErrors.AssertNames(wrong, "image", "ImageFeaturizer", "paths given to a featuriser fitted on images");
+        StringAssert.Contains(wrong.Message, "must be Image (mlContext.Transforms.LoadImages) but is String");
+    }
+
+    public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
     public void MissingOrMistypedImageColumnIsNamed()

@@ -1,5 +1,6 @@
 using HessianML.Data;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 using Ml = Microsoft.ML;
 
 namespace HessianML.Pipeline.MlNet;
@@ -7,13 +8,15 @@ namespace HessianML.Pipeline.MlNet;
 /// <summary>
 /// What a HessianML component reads and writes, declared once and used for every ML.NET schema question: the input
 /// columns it needs (name and type; a vector length of -1 accepts any length), the columns it adds, and the metadata
-/// (<see cref="SchemaMetadata"/>) it puts on them.
+/// (<see cref="SchemaMetadata"/>) it puts on them. An input named in <c>ImageInputs</c> is an image column instead
+/// (its declared type is ignored): file paths (String), ML.NET's Image type (<c>LoadImages</c>), or either.
 /// </summary>
 internal sealed record ComponentColumns(
     string Component,
     IReadOnlyList<(string Name, ColumnType Type)> Inputs,
     IReadOnlyList<(string Name, ColumnType Type)> Outputs,
-    IReadOnlyDictionary<string, string>? OutputMetadata = null)
+    IReadOnlyDictionary<string, string>? OutputMetadata = null,
+    IReadOnlyDictionary<string, ImageColumnKinds>? ImageInputs = null)
 {
     /// <summary>Checks an input schema: a missing or mistyped column throws a <see cref="SchemaException"/> naming it.</summary>
     public void Check(Ml.DataViewSchema schema)
@@ -22,9 +25,9 @@ internal sealed record ComponentColumns(
         {
             var c = schema.GetColumnOrNull(name);
             if (c is null)
-                throw new SchemaException($"{Component}: input column '{name}' ({Describe(type)}) not found; present: {ColumnTable.Describe(schema)}", name, Component);
-            if (!Accepts(type, c.Value.Type))
-                throw new SchemaException($"{Component}: input column '{name}' must be {Describe(type)} but is {c.Value.Type}", name, Component);
+                throw new SchemaException($"{Component}: input column '{name}' ({Describe(name, type)}) not found; present: {ColumnTable.Describe(schema)}", name, Component);
+            if (!(ImageKinds(name) is { } kinds ? kinds.Accepts(c.Value.Type) : Accepts(type, c.Value.Type)))
+                throw new SchemaException($"{Component}: input column '{name}' must be {Describe(name, type)} but is {c.Value.Type}", name, Component);
         }
     }
 
@@ -35,9 +38,15 @@ internal sealed record ComponentColumns(
         {
             var found = shape.Where(c => c.Name == name).ToList();
             if (found.Count == 0)
-                throw new SchemaException($"{Component}: input column '{name}' ({Describe(type)}) not found; present: {string.Join(", ", shape.Select(c => c.Name))}", name, Component);
+                throw new SchemaException($"{Component}: input column '{name}' ({Describe(name, type)}) not found; present: {string.Join(", ", shape.Select(c => c.Name))}", name, Component);
             var c = found[^1];
             bool vector = c.Kind != Ml.SchemaShape.Column.VectorKind.Scalar;
+            if (ImageKinds(name) is { } kinds)
+            {
+                if (vector || c.IsKey || !kinds.Accepts(c.ItemType))
+                    throw new SchemaException($"{Component}: input column '{name}' must be {kinds.Describe()} but is {(vector ? $"a vector of {c.ItemType}" : c.ItemType.ToString())}", name, Component);
+                continue;
+            }
             var item = ColumnTable.ToMlType(ColumnType.Scalar(type.Kind));
             if (vector != type.IsVector || !c.ItemType.Equals(item) || c.IsKey)
                 throw new SchemaException($"{Component}: input column '{name}' must be {Describe(type)} but is {(vector ? $"a vector of {c.ItemType}" : c.ItemType.ToString())}", name, Component);
@@ -74,9 +83,39 @@ internal sealed record ComponentColumns(
         return actual is VectorDataViewType v && v.ItemType.Equals(item) && (wanted.VectorLength < 0 || !v.IsKnownSize || v.Size == wanted.VectorLength);
     }
 
+    private ImageColumnKinds? ImageKinds(string name) => ImageInputs is not null && ImageInputs.TryGetValue(name, out var k) ? k : null;
+
+    private string Describe(string name, ColumnType t) => ImageKinds(name) is { } kinds ? kinds.Describe() : Describe(t);
+
     private static string Describe(ColumnType t)
     {
         string item = ColumnTable.ToMlType(ColumnType.Scalar(t.Kind)).ToString() ?? t.Kind.ToString();
         return !t.IsVector ? item : t.VectorLength < 0 ? $"Vector<{item}>" : $"Vector<{item}, {t.VectorLength}>";
     }
+}
+
+/// <summary>What an image input column may hold.</summary>
+[Flags]
+internal enum ImageColumnKinds
+{
+    /// <summary>Image file paths: String.</summary>
+    Paths = 1,
+
+    /// <summary>Decoded images: ML.NET's Image type (<see cref="MLImage"/>, what <c>mlContext.Transforms.LoadImages</c> gives).</summary>
+    Images = 2,
+
+    Either = Paths | Images,
+}
+
+internal static class ImageColumnKindsExtensions
+{
+    public static bool Accepts(this ImageColumnKinds kinds, DataViewType type) =>
+        (kinds.HasFlag(ImageColumnKinds.Paths) && type is TextDataViewType) || (kinds.HasFlag(ImageColumnKinds.Images) && type is ImageDataViewType);
+
+    public static string Describe(this ImageColumnKinds kinds) => kinds switch
+    {
+        ImageColumnKinds.Paths => "String (image file paths)",
+        ImageColumnKinds.Images => "Image (mlContext.Transforms.LoadImages)",
+        _ => "String (image file paths) or Image (mlContext.Transforms.LoadImages)",
+    };
 }

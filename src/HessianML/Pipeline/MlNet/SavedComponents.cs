@@ -190,6 +190,31 @@ public sealed class ImageInputRow : SavedComponentRow
     public ReadOnlyMemory<char> Image;
 }
 
+/// <summary>Input row of a saved ImageFeaturizer fitted on ML.NET images (<c>LoadImages</c>): the image.</summary>
+public sealed class MLImageInputRow : SavedComponentRow
+{
+    /// <summary>The image (copied from the component's image column).</summary>
+    [ColumnName(SavedForm.InputPrefix + "image"), AnyImageType]
+    public MLImage? Image;
+}
+
+/// <summary>
+/// Marks an <see cref="MLImage"/> field as ML.NET's Image type of any size, what <c>LoadImages</c> gives. WHY our own:
+/// ML.NET 6's <c>[ImageType]</c> without a size fails when registered (it builds an image type of height 0).
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property)]
+public sealed class AnyImageTypeAttribute : DataViewTypeAttribute
+{
+    /// <inheritdoc/>
+    public override void Register() => DataViewTypeManager.Register(new Microsoft.ML.Transforms.Image.ImageDataViewType(), typeof(MLImage), this);
+
+    /// <inheritdoc/>
+    public override bool Equals(DataViewTypeAttribute other) => other is AnyImageTypeAttribute;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => typeof(AnyImageTypeAttribute).GetHashCode();
+}
+
 /// <summary>Output row of a saved ImageFeaturizer: the embedding (length: the encoder's) under an internal name, which the saved chain copies to the component's output column.</summary>
 public sealed class EmbeddingOutputRow
 {
@@ -212,4 +237,33 @@ public sealed class ImageFeaturizerMappingFactory : SavedComponentFactory<ImageI
     /// <inheritdoc/>
     protected override void Map(ImageFeaturizerTransformer component, ImageInputRow src, EmbeddingOutputRow dst) =>
         dst.Features = component.FeaturizeOne(src.Image.ToString());
+}
+
+/// <summary>
+/// Loaded by ML.NET by its contract name: zips saved before the featuriser was renamed (ClipImageFeaturizer, its
+/// encoder referenced by path and SHA-256). Same rows as <see cref="ImageFeaturizerMappingFactory"/>; the state is read
+/// by <see cref="ImageFeaturizerTransformer.LoadClipV1"/>. Contract names are permanent.
+/// </summary>
+[CustomMappingFactoryAttribute(Contract)]
+public sealed class ClipImageFeaturizerMappingFactory : SavedComponentFactory<ImageInputRow, EmbeddingOutputRow, ImageFeaturizerTransformer>
+{
+    internal const string Contract = "HessianML.ClipImageFeaturizer.v1";
+
+    /// <inheritdoc/>
+    protected override void Map(ImageFeaturizerTransformer component, ImageInputRow src, EmbeddingOutputRow dst) =>
+        dst.Features = component.FeaturizeOne(src.Image.ToString());
+}
+
+/// <summary>
+/// Loaded by ML.NET by its contract name: a saved ImageFeaturizer fitted on an Image column (<c>LoadImages</c>): the
+/// embedding of each row's image, written to the same internal column as <see cref="ImageFeaturizerMappingFactory"/>.
+/// </summary>
+[CustomMappingFactoryAttribute(Contract)]
+public sealed class ImageFeaturizerMLImageMappingFactory : SavedComponentFactory<MLImageInputRow, EmbeddingOutputRow, ImageFeaturizerTransformer>
+{
+    internal const string Contract = "HessianML.ImageFeaturizer.MLImage.v1";
+
+    /// <inheritdoc/>
+    protected override void Map(ImageFeaturizerTransformer component, MLImageInputRow src, EmbeddingOutputRow dst) =>
+        dst.Features = component.FeaturizeOne(src.Image);
 }

@@ -105,27 +105,44 @@ internal static class SavedForm
     /// <param name="compute">The compute mapping's estimator; its input columns are <see cref="InputPrefix"/> + the copy names.</param>
     /// <param name="copies">(user column, internal suffix) pairs.</param>
     /// <param name="outputNames">(the mapping's output column, the name the component was configured with) pairs.</param>
+    /// <param name="emptyInput">A view with no rows and the input columns, for inputs a table cannot hold (ML.NET images); default: one built from <paramref name="inputs"/>.</param>
     public static ITransformer Build(IComponentWithState component, IReadOnlyList<(string Name, ColumnType Type)> inputs,
         IReadOnlyList<(string From, string Suffix)> copies, Func<TransformsCatalog, IEstimator> compute,
-        IReadOnlyList<(string Fixed, string Wanted)>? outputNames = null)
+        IReadOnlyList<(string Fixed, string Wanted)>? outputNames = null, Ml.IDataView? emptyInput = null)
     {
         var lookup = new[] { new KeyValuePair<string, string>(KeyValue, Encode(component)) };
         var t = Env.Transforms;
-        // One flat chain (EstimatorChain.Append, not the extension that nests), so a loaded model shows the saved form
-        // as one TransformerChain whose first step is the key mapping: how Components() recognises it.
-        Microsoft.ML.Data.EstimatorChain<ITransformer> full = new Microsoft.ML.Data.EstimatorChain<ITransformer>()
-            .Append<ITransformer>(t.CustomMapping(new StateKeyFactory().GetMapping(), KeyContract))
-            .Append<ITransformer>(t.Conversion.MapValue(StateColumn, lookup, KeyColumn));
-        foreach (var (from, suffix) in copies) full = full.Append<ITransformer>(t.CopyColumns(InputPrefix + suffix, from));
-        full = full.Append<ITransformer>(compute(t));
+        var steps = new List<IEstimator>
+        {
+            t.CustomMapping(new StateKeyFactory().GetMapping(), KeyContract),
+            t.Conversion.MapValue(StateColumn, lookup, KeyColumn),
+        };
+        foreach (var (from, suffix) in copies) steps.Add(t.CopyColumns(InputPrefix + suffix, from));
+        steps.Add(compute(t));
         // The mapping's output names are fixed at load; a component configured with other names gets a copy.
         var renamed = (outputNames ?? []).Where(o => o.Fixed != o.Wanted).ToList();
-        foreach (var (fixedName, wanted) in renamed) full = full.Append<ITransformer>(t.CopyColumns(wanted, fixedName));
-        full = full.Append<ITransformer>(t.DropColumns([KeyColumn, StateColumn, .. copies.Select(c => InputPrefix + c.Suffix), .. renamed.Select(r => r.Fixed)]));
+        foreach (var (fixedName, wanted) in renamed) steps.Add(t.CopyColumns(wanted, fixedName));
+        steps.Add(t.DropColumns([KeyColumn, StateColumn, .. copies.Select(c => InputPrefix + c.Suffix), .. renamed.Select(r => r.Fixed)]));
         // Fitting a mapping needs only the schema: an empty table with the input columns.
-        var empty = new ColumnTable.Builder();
-        foreach (var (name, type) in inputs) empty.AddColumn(name, type, Array.CreateInstance(type.ItemClrType, 0));
-        return full.Fit(empty.Build());
+        var view = emptyInput;
+        if (view is null)
+        {
+            var empty = new ColumnTable.Builder();
+            foreach (var (name, type) in inputs) empty.AddColumn(name, type, Array.CreateInstance(type.ItemClrType, 0));
+            view = empty.Build();
+        }
+        // Fitted step by step, not as an EstimatorChain: the chain's schema-shape check compares a CustomMapping's column
+        // types by reference, which refuses every Image column (each LoadImages has its own type object); the fitted
+        // transformers compare by value. One flat TransformerChain whose first step is the key mapping is what a loaded
+        // model shows and how Components() recognises it.
+        var fitted = new List<ITransformer>(steps.Count);
+        foreach (var step in steps)
+        {
+            var transformer = step.Fit(view);
+            view = transformer.Transform(view);
+            fitted.Add(transformer);
+        }
+        return new TransformerChain<ITransformer>([.. fitted]);
     }
 }
 
