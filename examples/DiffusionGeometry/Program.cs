@@ -79,18 +79,18 @@ var solvers = new (string Name, GeodesicSolver? Solver)[]
 };
 var pair = DiffusionRun.Endpoints(generator, slice, mixture, 1, settings.Seed)[0];
 Console.WriteLine($"from ({pair.From.A:F3}, {pair.From.B:F3}) phase {pair.FromPhase} to ({pair.To.A:F3}, {pair.To.B:F3}) phase {pair.ToPhase}");
+double[] lineT1 = [.. Enumerable.Range(0, 90).Select(i => pair.From.A + (pair.To.A - pair.From.A) * i / 89.0)];
+double[] lineT2 = [.. Enumerable.Range(0, 90).Select(i => pair.From.B + (pair.To.B - pair.From.B) * i / 89.0)];
 foreach (var (name, solver) in solvers)
 {
-    double[] t1, t2;
-    if (solver is null)
-    {
-        t1 = [.. Enumerable.Range(0, 90).Select(i => pair.From.A + (pair.To.A - pair.From.A) * i / 89.0)];
-        t2 = [.. Enumerable.Range(0, 90).Select(i => pair.From.B + (pair.To.B - pair.From.B) * i / 89.0)];
-    }
-    else
+    var (t1, t2) = (lineT1, lineT2);
+    if (solver is not null)
     {
         var path = solver.Solve(pair.From.A, pair.From.B, pair.To.A, pair.To.B);
         (t1, t2) = (path.T1, path.T2);
+        // A pull-back baseline is then solved to its own minimum: the image path's energy, from its table's geodesic
+        // and from the straight line (the table's interpolated g can misjudge a path).
+        if (solver.Source is PullbackMetric pullback) (t1, t2) = DiffusionRun.SolveToMinimum(pullback, (t1, t2), (lineT1, lineT2), 200);
     }
     var s = DiffusionRun.Score(name, t1, t2, generator, slice, features);   // METHOD §7 path scores
     Console.WriteLine($"{name,-17} length in pixels {s.LengthOutput,7:F3}  in features {s.LengthFeature,6:F3}  curvature {s.Curvature,7:F3}");

@@ -64,6 +64,8 @@ internal static class ImageCommands
             bool resnet = string.Equals(encoderName, ResNet18Encoder.Name, StringComparison.OrdinalIgnoreCase);
             if (!resnet && !File.Exists(encoderName)) throw new CliException($"--encoder {encoderName}: no such file (give resnet18 or an ONNX file)");
             var on = parse.GetValue(device);
+            // ILGPU's CPU accelerator runs our training engine's kernels; ONNX Runtime has no such provider.
+            if (on.IsIlgpuCpu) throw new CliException("--device ilgpu-cpu is a device of the training engine; the ONNX encoder runs on cpu or cuda[:N]");
             int b = CliOptions.Within(parse.GetValue(batch), "--batch", 1, 65536);
             int s = CliOptions.Within(parse.GetValue(size), "--size", 1, 4096);
             bool skip = parse.GetValue(onBad) == "skip";

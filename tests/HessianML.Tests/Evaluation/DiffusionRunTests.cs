@@ -125,8 +125,9 @@ public sealed class DiffusionRunTests
             (curve[2 * i], curve[2 * i + 1]) = (0.1 + 0.8 * i / (m - 1), i == 0 || i == m - 1 ? 0.2 : 0.2 + 0.3 * (i % 2) + 0.2 * i / (m - 1));
         (curve[^2], curve[^1]) = (0.9, 0.4);
         double d1 = 0.8, d2 = 0.2, image = (2 * d1 + d2) * (2 * d1 + d2) + d2 * d2 + d1 * d1;
-        double energy = metric.Refine(curve, 500, 1e-6);
+        var (energy, length) = metric.Refine(curve, 500, 1e-6);
         Assert.AreEqual(image / (m - 1), energy, 1e-9 * image, "the minimum energy");
+        Assert.AreEqual(Math.Sqrt(image), length, 1e-9 * Math.Sqrt(image), "the image segment's length");
         for (int i = 1; i < m - 1; i++)
         {
             double s = (double)i / (m - 1);

@@ -159,6 +159,7 @@ public sealed class ImageCommandTests
         Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8", "--on-bad-image", "ignore"], "ignore");
         Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--batch", "0"], "--batch 0 is out of range");
         Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8", "--device", "gpu"], "--device 'gpu'");
+        Expect(["featurize", "--encoder", model, "--images", images, "--out", outPath, "--size", "8", "--device", "ilgpu-cpu"], "--device ilgpu-cpu", "cpu or cuda");
         if (!Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
             Expect(["featurize", "--images", images, "--out", outPath, "--device", "cuda"], "GPU 0", "CPU build", "-p:HessianOnnxGpu=true", "--fallback-to-cpu");
         Expect(["featurize", "--images", images, "--out", outPath, "--size", "8"], "ResNet18 takes 224 x 224");

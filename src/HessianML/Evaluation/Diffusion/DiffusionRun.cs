@@ -315,10 +315,11 @@ public static class DiffusionRun
 
     /// <summary>
     /// A pull-back baseline solved to its own minimum (<see cref="PullbackMetric.Refine"/>): the image-path energy refined
-    /// from the table's geodesic and from the straight line, the lower kept (the table finds the route across phases; the
-    /// straight line is often already near the minimum inside one).
+    /// from the table's geodesic and from the straight line, the one with the shorter image path kept (the table finds
+    /// the route across phases; the straight line is often already near the minimum inside one). WHY length, not energy,
+    /// decides: across a jump of the map the two disagree, and the baseline's claim is the shortest image path.
     /// </summary>
-    private static (double[] T1, double[] T2) SolveToMinimum(PullbackMetric metric, (double[] T1, double[] T2) table,
+    public static (double[] T1, double[] T2) SolveToMinimum(PullbackMetric metric, (double[] T1, double[] T2) table,
         (double[] T1, double[] T2) straight, int steps)
     {
         if (steps == 0) return table;
@@ -327,8 +328,7 @@ public static class DiffusionRun
         double h = metric.Step / 100;
         var a = Interleave(table);
         var b = Interleave(straight);
-        double ea = metric.Refine(a, steps, h), eb = metric.Refine(b, steps, h);
-        var best = ea <= eb ? a : b;
+        var best = metric.Refine(a, steps, h).Length <= metric.Refine(b, steps, h).Length ? a : b;
         return (Enumerable.Range(0, best.Length / 2).Select(i => best[2 * i]).ToArray(),
             Enumerable.Range(0, best.Length / 2).Select(i => best[2 * i + 1]).ToArray());
     }

@@ -91,9 +91,9 @@ public sealed class PullbackMetric : IMetricSource
     /// (even the straight line) the table misjudges; the energy of F itself is what the baseline claims to minimise.
     /// Its gradient, 2 J_i^T (2 F_i - F_{i-1} - F_{i+1}), takes J_i by central differences of step
     /// <paramref name="step"/> (t units); across a jump of F the gradient means little, but the line search only accepts
-    /// steps that lower E. Returns E at the end.
+    /// steps that lower E. Returns E and the image path's length sum_i |F(t_{i+1}) - F(t_i)| at the end.
     /// </summary>
-    public double Refine(double[] curve, int maxSteps, double step)
+    public (double Energy, double Length) Refine(double[] curve, int maxSteps, double step)
     {
         ArgumentNullException.ThrowIfNull(curve);
         int points = curve.Length / 2, m = OutputDimension;
@@ -122,6 +122,13 @@ public sealed class PullbackMetric : IMetricSource
             return e;
         }
         CurveOptimizer.Lbfgs(Energy, curve, Box, maxSteps);
-        return Energy(curve, new double[curve.Length]);
+        double energy = Energy(curve, new double[curve.Length]), length = 0; // (Energy leaves F of the final curve in f)
+        for (int i = 0; i + 1 < points; i++)
+        {
+            double d = 0;
+            for (int k = 0; k < m; k++) d += (f[i + 1][k] - f[i][k]) * (f[i + 1][k] - f[i][k]);
+            length += Math.Sqrt(d);
+        }
+        return (energy, length);
     }
 }
