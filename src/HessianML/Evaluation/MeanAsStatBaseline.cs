@@ -75,11 +75,7 @@ public static class MeanAsStatBaseline
         double rmse = double.NaN;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
-            for (int i = n - 1; i > 0; i--)
-            {
-                int j = rng.NextInt(i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+            rng.Shuffle(order);
             double sse = 0;
             for (int start = 0; start < n; start += options.BatchSize)
             {

@@ -54,11 +54,7 @@ public static class PcaVaeBaseline
         double loss = double.NaN;
         for (int epoch = 0; epoch < options.Epochs; epoch++)
         {
-            for (int i = n - 1; i > 0; i--)
-            {
-                int j = rng.NextInt(i + 1);
-                (order[i], order[j]) = (order[j], order[i]);
-            }
+            rng.Shuffle(order);
             double sum = 0;
             for (int start = 0; start < n; start += options.BatchSize)
             {

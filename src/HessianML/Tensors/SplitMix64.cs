@@ -29,6 +29,16 @@ public sealed class SplitMix64
     /// <summary>Uniform integer in [0, n).</summary>
     public int NextInt(int n) => (int)((NextUInt64() >> 33) % (ulong)n);
 
+    /// <summary>Fisher-Yates shuffle in place, drawing <see cref="NextInt"/> from the last index down.</summary>
+    public void Shuffle(Span<int> items)
+    {
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+
     /// <summary>Standard normal by the Box–Muller transform (pairs cached).</summary>
     public double NextNormal()
     {

@@ -37,6 +37,22 @@ public sealed class PsiOnnxExportTests
         return t;
     }
 
+    /// <summary>psi, its gradient and the metric from the graph against ours, each within <paramref name="bound"/> relative.</summary>
+    private static void AllOutputsAgree(MetricField ours, IReadOnlyDictionary<string, OnnxTensor> outputs, double bound)
+    {
+        var errors = new[]
+        {
+            RelativeError(ours.Psi, outputs["psi"].Data, 1, 0),
+            RelativeError(ours.Dpsi1, outputs["grad_psi"].Data, 2, 0),
+            RelativeError(ours.Dpsi2, outputs["grad_psi"].Data, 2, 1),
+            RelativeError(ours.G11, outputs["metric"].Data, 3, 0),
+            RelativeError(ours.G12, outputs["metric"].Data, 3, 1),
+            RelativeError(ours.G22, outputs["metric"].Data, 3, 2),
+        };
+        Console.WriteLine("relative errors psi, dpsi1, dpsi2, g11, g12, g22: " + string.Join(", ", errors.Select(e => e.ToString("E2"))));
+        foreach (double e in errors) Assert.IsTrue(e < bound, $"relative error {e}");
+    }
+
     private static IReadOnlyDictionary<string, OnnxTensor> Run(FittedPsi psi, float[] t)
     {
         using var session = _engine.CreateSession(PsiOnnxExporter.Build(psi).ToBytes());
@@ -72,17 +88,7 @@ public sealed class PsiOnnxExportTests
         var ours = Ours(psi, t);
         CollectionAssert.AreEqual(new long[] { 200 }, outputs["psi"].Shape.ToArray());
         // The graph computes in double like ours; only the float outputs round: relative 6e-8 of each value.
-        var errors = new[]
-        {
-            RelativeError(ours.Psi, outputs["psi"].Data, 1, 0),
-            RelativeError(ours.Dpsi1, outputs["grad_psi"].Data, 2, 0),
-            RelativeError(ours.Dpsi2, outputs["grad_psi"].Data, 2, 1),
-            RelativeError(ours.G11, outputs["metric"].Data, 3, 0),
-            RelativeError(ours.G12, outputs["metric"].Data, 3, 1),
-            RelativeError(ours.G22, outputs["metric"].Data, 3, 2),
-        };
-        Console.WriteLine("relative errors psi, dpsi1, dpsi2, g11, g12, g22: " + string.Join(", ", errors.Select(e => e.ToString("E2"))));
-        foreach (double e in errors) Assert.IsTrue(e < 2e-7, $"relative error {e}");
+        AllOutputsAgree(ours, outputs, 2e-7);
     }
 
     [TestMethod]
@@ -98,17 +104,7 @@ public sealed class PsiOnnxExportTests
             for (int i = 0; i < t.Length; i += 2) t[i] = Math.Max(t[i], 0.01f); // -log t1 needs t1 > 0 (the box starts at 0.05)
         var outputs = Run(psi, t);
         var ours = Ours(psi, t);
-        var errors = new[]
-        {
-            RelativeError(ours.Psi, outputs["psi"].Data, 1, 0),
-            RelativeError(ours.Dpsi1, outputs["grad_psi"].Data, 2, 0),
-            RelativeError(ours.Dpsi2, outputs["grad_psi"].Data, 2, 1),
-            RelativeError(ours.G11, outputs["metric"].Data, 3, 0),
-            RelativeError(ours.G12, outputs["metric"].Data, 3, 1),
-            RelativeError(ours.G22, outputs["metric"].Data, 3, 2),
-        };
-        Console.WriteLine("relative errors psi, dpsi1, dpsi2, g11, g12, g22: " + string.Join(", ", errors.Select(e => e.ToString("E2"))));
-        foreach (double e in errors) Assert.IsTrue(e < 2e-7, $"relative error {e}");
+        AllOutputsAgree(ours, outputs, 2e-7);
         var meta = PsiOnnxExporter.Build(psi).Build().MetadataProps.ToDictionary(p => p.Key, p => p.Value);
         Assert.AreEqual("LogSumExp", meta["hessianml.psi"]);
     }
