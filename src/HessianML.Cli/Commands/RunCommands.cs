@@ -37,13 +37,17 @@ internal static class RunCommands
     /// The method's knobs, shared by every system; each system passes its own measured defaults (README, "The method end
     /// to end"), so `--help` of `run ising` and of `run tasep` each show what that system runs with.
     /// </summary>
-    private sealed class MethodOptions(string posterior, string fit, string labels, int splines, int epochs, double? learningRate = null)
+    private sealed class MethodOptions(string posterior, string fit, string labels, int splines, int epochs, double? learningRate = null,
+        int bundle = 4, int neighbours = 8, int pieces = 1)
     {
         public readonly Option<int> Samples = CliOptions.Value("--samples", "number of samples, each at its own uniform t", 24000);
         public readonly Option<int> Grid = CliOptions.Value("--grid", "K: posterior grid and output tables are K x K cells", 24);
         public readonly Option<int> EvalGrid = CliOptions.Value("--eval-grid", "side of the grid the errors are computed on (0 = 2K)", 0);
         public readonly Option<ulong> Seed = CliOptions.Value("--seed", "seed of the samples, the split, every initialisation and minibatch order", 1UL);
         public readonly Option<string> Posterior = Choice("--posterior", "posterior network: expfam (exponential-family head, METHOD §8), conv, dense or auto (conv for lattices, dense for chains)", posterior, "expfam", "conv", "dense", "auto");
+        public readonly Option<int> Bundle = CliOptions.Value("--bundle", "K_bundle: samples per posterior input (METHOD §4a)", bundle);
+        public readonly Option<int> Neighbours = CliOptions.Value("--neighbours", "K_neib: the parameter-space neighbours (itself included) a bundle is drawn from", neighbours);
+        public readonly Option<int> Pieces = CliOptions.Value("--head-pieces", "expfam head: affine pieces of each sample's log-likelihood (1 = an exponential family)", pieces);
         public readonly Option<int> Epochs = CliOptions.Value("--epochs", "passes of the posterior network over its training rows", epochs);
         public readonly Option<double> LearningRate = CliOptions.Value("--learning-rate", "peak Adam step of the posterior network", learningRate ?? new PosteriorGridOptions().LearningRate);
         public readonly Option<string> Labels = Choice("--labels", "posterior training labels: hard (true cell) or smoothed (eq. 128)", labels, "hard", "smoothed");
@@ -56,7 +60,7 @@ internal static class RunCommands
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Posterior, Epochs, LearningRate, Labels, Psi, Fit, Splines, PsiRows, Threads, Device }) c.Add(o);
+            foreach (var o in new Option[] { Samples, Grid, EvalGrid, Seed, Posterior, Bundle, Neighbours, Pieces, Epochs, LearningRate, Labels, Psi, Fit, Splines, PsiRows, Threads, Device }) c.Add(o);
         }
 
         public EndToEndOptions Read(ParseResult parse, ulong seed)
@@ -84,6 +88,8 @@ internal static class RunCommands
                 {
                     Grid = k,
                     Sigma = 0.5 / k,
+                    NeighbourCount = CliOptions.Within(parse.GetValue(Neighbours), "--neighbours", 1, 1024),
+                    BundleSize = CliOptions.Within(parse.GetValue(Bundle), "--bundle", 1, Math.Max(1, parse.GetValue(Neighbours))),
                     Epochs = CliOptions.Within(parse.GetValue(Epochs), "--epochs", 0, 10000),
                     LearningRate = parse.GetValue(LearningRate) is var lr && lr > 0 && double.IsFinite(lr)
                         ? lr : throw new CliException($"--learning-rate {lr} must be a positive number"),
@@ -96,6 +102,7 @@ internal static class RunCommands
                         _ => PosteriorArchitecture.Auto,
                     },
                     HeadSplineCount = splineCount,
+                    HeadPieces = CliOptions.Within(parse.GetValue(Pieces), "--head-pieces", 1, 64),
                     Seed = unchecked((int)seed),
                     Device = device,
                 },
@@ -119,6 +126,9 @@ internal static class RunCommands
             ["eval_grid"] = parse.GetValue(EvalGrid) == 0 ? 2 * parse.GetValue(Grid) : parse.GetValue(EvalGrid),
             ["seed"] = parse.GetValue(Seed),
             ["posterior"] = parse.GetValue(Posterior),
+            ["bundle"] = parse.GetValue(Bundle),
+            ["neighbours"] = parse.GetValue(Neighbours),
+            ["head_pieces"] = parse.GetValue(Pieces),
             ["epochs"] = parse.GetValue(Epochs),
             ["learning_rate"] = parse.GetValue(LearningRate),
             ["labels"] = parse.GetValue(Labels),
