@@ -8,8 +8,9 @@ namespace HessianML.Tests.Evaluation;
 /// 12 x 12 grid, 30 epochs; about 25 s of CPU): a convex psi (no indefinite cell, no floored geodesic node), the
 /// issue's error goals, better than both baselines on every figure, and geodesics no longer than the straight line
 /// and within a few percent of the exact metric's own shortest path, all lengths measured on the exact metric.
-/// Measured at this seed (interior): psi 0.025, d/dbeta 0.083, d/dh 0.029, metric 0.108, median per-cell 0.127;
-/// Mean-as-Stat 0.071, 0.193, 0.083, 0.447, 0.586 (41% indefinite); PCA-VAE 0.191, 0.902, 0.093, 0.608, 0.998.
+/// Measured at this seed (interior), with the run's bundles of one sample: psi 0.021, d/dbeta 0.051, d/dh 0.029, metric
+/// 0.105, median per-cell 0.126; Mean-as-Stat 0.071, 0.193, 0.083, 0.447, 0.586 (41% indefinite); PCA-VAE 0.191, 0.902,
+/// 0.093, 0.608, 0.998.
 /// </summary>
 [TestClass]
 public sealed class IsingGoalsTests
@@ -28,9 +29,9 @@ public sealed class IsingGoalsTests
             double Get(string method, string figure) => methods.GetProperty(method).GetProperty("interior").GetProperty(figure).GetDouble();
 
             // The goals (for L = 8 and 24 000 samples; here a quarter of the spins per sample and half the
-            // samples). d/dbeta is the one goal not met (0.083 here, 0.084 on the default run): checked against 0.10.
+            // samples).
             Assert.IsLessThanOrEqualTo(0.03, Get("ours", "nrmse_psi"));
-            Assert.IsLessThanOrEqualTo(0.10, Get("ours", "nrmse_dpsi_dt1"));
+            Assert.IsLessThanOrEqualTo(0.08, Get("ours", "nrmse_dpsi_dt1"));
             Assert.IsLessThanOrEqualTo(0.08, Get("ours", "nrmse_dpsi_dt2"));
             Assert.IsLessThanOrEqualTo(0.15, Get("ours", "metric_error"));
             Assert.IsLessThanOrEqualTo(0.15, Get("ours", "median_cell_metric_error"));
