@@ -22,19 +22,11 @@ namespace HessianML.Posterior;
 /// </list>
 /// ReLU is exact for +-1 spins (|s_i + s_j| = 1 + s_i s_j). The readout and c start at zero, so training starts from the
 /// uniform posterior (CE = log K^2) rather than from random logits of extensive size.
-/// <para>
-/// Pieces (M &gt; 1): each member's log-likelihood is a log-sum-exp of M affine functions of u instead of one,
-/// logits_k = sum over members of log sum_m exp(&lt;A_m(x), u_k&gt; + B_m(x)) - phi(t'_k), the readout giving the 3M numbers
-/// (A_m, B_m) per member from its own features. WHY: that is the exact form where a configuration's weight is a
-/// polynomial with positive coefficients in exp(w) (TASEP's matrix-product weight is one in 1/alpha, 1/beta: a sum of
-/// monomials, of which one alone is M = 1). Each member's log-likelihood is then convex in u, as it should be. The
-/// readout starts small and random instead of zero, since M equal pieces would get equal gradients forever.
-/// </para>
 /// </summary>
 internal sealed class ExponentialFamilyNetwork : Module<float>
 {
     private readonly Var<float> _localWeight, _localBias, _readout, _coefficients;
-    private readonly Var<float> _u, _basis, _pieceMap;
+    private readonly Var<float> _u, _basis;
     private readonly float _gain;
     private readonly int _channels, _height, _width;
 
@@ -49,15 +41,10 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
     /// <summary>Spline basis functions per axis of phi.</summary>
     public int SplineCount { get; }
 
-    /// <summary>Affine pieces M of each member's log-likelihood (1: the plain exponential family).</summary>
-    public int Pieces { get; }
-
     public ExponentialFamilyNetwork(bool torus, int bundle, int height, int width, int channels, ParameterBox box, int grid,
         int splineCount, ulong seed, ExponentialCoordinate coordinate1 = ExponentialCoordinate.Natural,
-        ExponentialCoordinate coordinate2 = ExponentialCoordinate.Natural, int pieces = 1)
+        ExponentialCoordinate coordinate2 = ExponentialCoordinate.Natural)
     {
-        if (pieces < 1) throw new ArgumentOutOfRangeException(nameof(pieces), $"pieces {pieces} must be >= 1");
-        Pieces = pieces;
         var coordinates = new StandardCoordinates(box, coordinate1, coordinate2);
         (Coordinate1, Coordinate2) = (coordinate1, coordinate2);
         if (!torus && height != 1) throw new ArgumentException($"an open chain has height 1, got {height}");
@@ -67,10 +54,7 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
         double bound = 1.0 / Math.Sqrt(kh * 3); // PyTorch's conv init, fan_in = 1 * kh * 3
         _localWeight = AddParameter("local.weight", Tensor<float>.RandomUniform(rng, -bound, bound, channels, 1, kh, 3));
         _localBias = AddParameter("local.bias", Tensor<float>.RandomUniform(rng, -bound, bound, channels));
-        int features = torus ? channels : channels * width;
-        _readout = AddParameter("readout.weight", pieces == 1
-            ? Tensor<float>.Zeros(2, features)
-            : Tensor<float>.RandomUniform(rng, -1e-3, 1e-3, 3 * pieces, features));
+        _readout = AddParameter("readout.weight", Tensor<float>.Zeros(2, torus ? channels : channels * width));
         _coefficients = AddParameter("phi.coefficients", Tensor<float>.Zeros(splineCount * splineCount, 1));
         _gain = bundle * height * width;
 
@@ -90,16 +74,6 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
         }
         _u = AddConstant(new Tensor<float>(u, cells, 2));
         _basis = AddConstant(new Tensor<float>(bg, cells, m));
-        // (u_k, 1) (x) I_M: row (k, m) picks piece m's (A_m1, A_m2, B_m) from a member's 3M readout numbers, ordered
-        // (A_1.., A_2.., B..), so one matrix product gives every piece at every cell.
-        var map = new float[cells * pieces * 3 * pieces];
-        for (int k = 0; k < cells; k++)
-            for (int j = 0; j < pieces; j++)
-            {
-                int row = (k * pieces + j) * 3 * pieces;
-                (map[row + j], map[row + pieces + j], map[row + 2 * pieces + j]) = (u[2 * k], u[2 * k + 1], 1f);
-            }
-        _pieceMap = AddConstant(new Tensor<float>(map, cells * pieces, 3 * pieces));
     }
 
     /// <summary>x [B, K_bundle, H, W] -> logits [B, K*K].</summary>
@@ -112,16 +86,8 @@ internal sealed class ExponentialFamilyNetwork : Module<float>
         var f = Torus
             ? Ops.Reshape(Ops.Conv2dReluSum(members, _localWeight, _localBias, padding: 1, circular: true), b, kb, _channels)
             : Ops.Reshape(Ops.Relu(Ops.Conv2d(ZeroPadWidth(members), _localWeight, _localBias)), b, kb, _channels * _width);
-        if (Pieces == 1)
-        {
-            var stat = Ops.Linear(Ops.Sum(f, 1), _readout, null);          // sum over members, readout: [B, 2]
-            return Ops.Linear(stat, _u, Ops.Neg(Phi()));
-        }
-        int cells = _u.Value.Shape[0];
-        var perMember = Ops.Linear(Ops.Reshape(f, b * kb, -1), _readout, null);          // [B*kb, 3M]
-        var pieces = Ops.Reshape(Ops.Linear(perMember, _pieceMap, null), b * kb, cells, Pieces);
-        var likelihoods = Ops.Reshape(Ops.LogSumExp(pieces), b, kb, cells);              // each member's log-likelihood
-        return Ops.Sub(Ops.Sum(likelihoods, 1), Phi());
+        var stat = Ops.Linear(Ops.Sum(f, 1), _readout, null);              // sum over members, readout: [B, 2]
+        return Ops.Linear(stat, _u, Ops.Neg(Phi()));
     }
 
     /// <summary>phi on the K*K cell centres (the logits' bias, negated).</summary>

@@ -69,7 +69,7 @@ public sealed class PosteriorGridEstimator : Ml.IEstimator<PosteriorGridTransfor
         ulong netSeed = (ulong)(uint)_seed * 0x9E3779B97F4A7C15UL + 1;
         Module<float> net = head
             ? new ExponentialFamilyNetwork(height > 1, kb, height, width, _o.Channels, box, k, _o.HeadSplineCount, netSeed,
-                _o.HeadCoordinate1, _o.HeadCoordinate2, _o.HeadPieces)
+                _o.HeadCoordinate1, _o.HeadCoordinate2)
             : new PosteriorGridNetwork(conv, kb, height, width, _o.Channels, _o.Hidden, cells, netSeed);
         var model = new PosteriorGridTransformer(net, box, k, kb, _o.NeighbourCount, _o.TestFraction, _seed, height, width, n,
             _o.Labels, _o.Sigma);

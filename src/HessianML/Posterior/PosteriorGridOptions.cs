@@ -122,14 +122,6 @@ public sealed class PosteriorGridOptions
     /// </summary>
     public Geometry.ExponentialCoordinate HeadCoordinate1 { get; set; } = Geometry.ExponentialCoordinate.Natural;
 
-    /// <summary>
-    /// Exponential-family head only: affine pieces M of each member's log-likelihood, log sum_m exp(&lt;A_m(x), u&gt; + B_m(x))
-    /// in place of one &lt;T_hat(x), u&gt;. Default 1 (an exponential family: Ising). More pieces are the exact form where a
-    /// configuration's weight is a positive polynomial in exp(w), as TASEP's matrix-product weight is in 1/alpha, 1/beta;
-    /// <c>hessian run tasep</c> uses 4 (measured: README, "The method end to end").
-    /// </summary>
-    public int HeadPieces { get; set; } = 1;
-
     /// <summary>Exponential-family head only: as <see cref="HeadCoordinate1"/>, for t2.</summary>
     public Geometry.ExponentialCoordinate HeadCoordinate2 { get; set; } = Geometry.ExponentialCoordinate.Natural;
 
@@ -163,7 +155,6 @@ public sealed class PosteriorGridOptions
         Check(LearningRate > 0 && double.IsFinite(LearningRate), $"LearningRate {LearningRate} must be positive");
         Check(Channels >= 1 && Hidden >= 1, $"Channels {Channels} and Hidden {Hidden} must be >= 1");
         Check(HeadSplineCount >= 4, $"HeadSplineCount {HeadSplineCount} must be >= 4 (a cubic spline needs 4 basis functions per axis)");
-        Check(HeadPieces >= 1 && HeadPieces <= 64, $"HeadPieces {HeadPieces} must be in [1, 64]");
         Check(Enum.IsDefined(Architecture), $"Architecture {Architecture} is not a PosteriorArchitecture");
     }
 }

@@ -293,8 +293,7 @@ public sealed class PosteriorGridTransformer : HessianTransformer
     private sealed record Saved(int Grid, double[] Box, int BundleSize, int NeighbourCount, double TestFraction, int Seed,
         bool Convolutional, int Height, int Width, int StateLength, int Channels, int Hidden, PosteriorLabels Labels, double Sigma,
         double? TrainCrossEntropy, double? HeldOutCrossEntropy, PosteriorArchitecture? Architecture = null, int HeadSplineCount = 0,
-        ExponentialCoordinate HeadCoordinate1 = ExponentialCoordinate.Natural, ExponentialCoordinate HeadCoordinate2 = ExponentialCoordinate.Natural,
-        int HeadPieces = 1);
+        ExponentialCoordinate HeadCoordinate1 = ExponentialCoordinate.Natural, ExponentialCoordinate HeadCoordinate2 = ExponentialCoordinate.Natural);
 
     public override void SaveState(ComponentStateWriter context)
     {
@@ -305,7 +304,7 @@ public sealed class PosteriorGridTransformer : HessianTransformer
         context.SetOptions(new Saved(Grid, [Box.Lo1, Box.Hi1, Box.Lo2, Box.Hi2], BundleSize, NeighbourCount, TestFraction, Seed,
             Convolutional, Height, Width, StateLength, channels, hidden, LabelKind, Sigma,
             Finite(TrainCrossEntropy), Finite(HeldOutCrossEntropy), Architecture, head?.SplineCount ?? 0,
-            head?.Coordinate1 ?? ExponentialCoordinate.Natural, head?.Coordinate2 ?? ExponentialCoordinate.Natural, head?.Pieces ?? 1));
+            head?.Coordinate1 ?? ExponentialCoordinate.Natural, head?.Coordinate2 ?? ExponentialCoordinate.Natural));
         foreach (var (name, value) in p) context.AddTensor("net." + name, value.Data, value.ShapeArray);
     }
 
@@ -320,11 +319,10 @@ public sealed class PosteriorGridTransformer : HessianTransformer
         var box = new ParameterBox(o.Box[0], o.Box[1], o.Box[2], o.Box[3]);
         if (o.Architecture == PosteriorArchitecture.ExponentialFamily && o.HeadSplineCount < 4)
             throw context.Fail($"has HeadSplineCount {o.HeadSplineCount} (the head's spline needs >= 4)");
-        if (o.HeadPieces < 1) throw context.Fail($"has HeadPieces {o.HeadPieces} (must be >= 1)");
         // Files written before the head existed carry no Architecture: Convolutional decides between the other two.
         Module<float> net = o.Architecture == PosteriorArchitecture.ExponentialFamily
             ? new ExponentialFamilyNetwork(o.Height > 1, o.BundleSize, o.Height, o.Width, Math.Max(1, o.Channels), box, o.Grid, o.HeadSplineCount, 0,
-                o.HeadCoordinate1, o.HeadCoordinate2, o.HeadPieces)
+                o.HeadCoordinate1, o.HeadCoordinate2)
             : new PosteriorGridNetwork(o.Convolutional, o.BundleSize, o.Height, o.Width,
                 Math.Max(1, o.Channels), o.Hidden, o.Grid * o.Grid, 0);
         var values = new List<(string, Tensor<float>)>();
