@@ -227,8 +227,9 @@ internal static class RunCommands
         // indefinite cell, against 0.229 / 0.185 / 0.338 / 0.49 / 0.44 for the dense network + least squares and
         // 0.178 / 0.253 / 0.284 / 1.15 / 0.47 for the dense network + JSD (its spline projected onto a log-sum-exp).
         // Bundles of 8 from 16 neighbours: 0.089 / 0.119 / 0.141 / 0.41 / 0.27 (bundles of 4 from 8: the figures above;
-        // of 1: 0.295 / 0.314 / 0.326 / 0.56 / 0.41). TASEP's log-likelihood is not linear in w (below, and README,
-        // "Not met"), and a larger bundle narrows the posterior to where a linear model of it holds.
+        // of 1: 0.295 / 0.314 / 0.326 / 0.56 / 0.41), measured, in twice the time of 4. Unlike Ising, a TASEP sample's
+        // log-likelihood is not linear in w, so the head is misspecified here (README, "Not met"); the larger bundle
+        // averages more members' errors in T_hat.
         var method = new MethodOptions(posterior: "expfam", fit: "lsq", labels: "hard", splines: 16, epochs: 60,
             bundle: 8, neighbours: 16);
         var output = OutOption("tasep");
