@@ -89,7 +89,9 @@ internal static class RunCommands
                     Grid = k,
                     Sigma = 0.5 / k,
                     NeighbourCount = CliOptions.Within(parse.GetValue(Neighbours), "--neighbours", 1, 1024),
-                    BundleSize = CliOptions.Within(parse.GetValue(Bundle), "--bundle", 1, Math.Max(1, parse.GetValue(Neighbours))),
+                    BundleSize = parse.GetValue(Bundle) is var bundle && bundle > parse.GetValue(Neighbours) && bundle >= 1
+                        ? throw new CliException($"--bundle {bundle} must be at most --neighbours {parse.GetValue(Neighbours)} (a bundle is drawn from the neighbours)")
+                        : CliOptions.Within(bundle, "--bundle", 1, 1024),
                     Epochs = CliOptions.Within(parse.GetValue(Epochs), "--epochs", 0, 10000),
                     LearningRate = parse.GetValue(LearningRate) is var lr && lr > 0 && double.IsFinite(lr)
                         ? lr : throw new CliException($"--learning-rate {lr} must be a positive number"),

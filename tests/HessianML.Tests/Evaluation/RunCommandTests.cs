@@ -181,6 +181,9 @@ public sealed class RunCommandTests
                      new[] { "run", "tasep", "--psi", "cubic", "--out", dir },
                      new[] { "run", "tasep", "--learning-rate", "-1", "--out", dir },
                      new[] { "run", "ising", "--splines", "3", "--out", dir },
+                     new[] { "run", "ising", "--bundle", "3", "--neighbours", "2", "--out", dir },
+                     new[] { "run", "tasep", "--bundle", "0", "--out", dir },
+                     new[] { "run", "ising", "--channels", "0", "--out", dir },
                  })
         {
             var r = CliRunner.Run(args);
