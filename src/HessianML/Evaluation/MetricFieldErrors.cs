@@ -93,22 +93,51 @@ public sealed record MetricFieldErrors(
         double mean1 = use.Average(i => exact.Dpsi1[i]), mean2 = use.Average(i => exact.Dpsi2[i]);
         double scaleD1 = Rms(use, i => exact.Dpsi1[i] - mean1), scaleD2 = Rms(use, i => exact.Dpsi2[i] - mean2);
 
-        // Frobenius norm of the 2 x 2 symmetric matrix: the off-diagonal entry counts twice.
+        var (metricError, medianCell) = MetricErrors(exact, estimate, use, a);
+
+        return new MetricFieldErrors(use.Length, a, b1, b2, c,
+            rmsePsi, Ratio(rmsePsi, scalePsi), rmseD1, Ratio(rmseD1, scaleD1), rmseD2, Ratio(rmseD2, scaleD2),
+            metricError, medianCell,
+            (double)CountIndefinite(estimate, use) / use.Length,
+            (double)use.Count(i => SmallestEigenvalue(exact, i) <= 0) / use.Length);
+    }
+
+    /// <summary>
+    /// A metric against a reference metric alone, for a reference that is no Hessian of a psi (TASEP's Fisher
+    /// information, <see cref="Systems.Tasep.TasepFisherInformation"/>): the scale a minimising sum |a G_est - G_ref|_F^2
+    /// over the points (inside <paramref name="region"/> when given), then the metric error and the median per-cell error
+    /// of <see cref="Compare"/> at that scale.
+    /// </summary>
+    public static (double Scale, double MetricError, double MedianCellMetricError) CompareMetrics(MetricField reference,
+        MetricField estimate, ParameterBox? region = null)
+    {
+        if (reference.Count != estimate.Count)
+            throw new ArgumentException($"reference field has {reference.Count} points, the estimate {estimate.Count}");
+        var use = Enumerable.Range(0, reference.Count)
+            .Where(i => region is null || region.Contains(reference.T1[i], reference.T2[i])).ToArray();
+        if (use.Length < 1) throw new ArgumentException("no point inside the evaluation region");
+        double cross = use.Sum(i => reference.G11[i] * estimate.G11[i] + 2 * reference.G12[i] * estimate.G12[i] + reference.G22[i] * estimate.G22[i]);
+        double self = use.Sum(i => Sq(estimate.G11[i]) + 2 * Sq(estimate.G12[i]) + Sq(estimate.G22[i]));
+        double a = self > 0 ? cross / self : 0;
+        var (error, median) = MetricErrors(reference, estimate, use, a);
+        return (a, error, median);
+    }
+
+    /// <summary>
+    /// |a G_est - G_exact|_F over |G_exact|_F: root mean square over <paramref name="use"/>, and the median of the per-cell
+    /// ratios (Frobenius norm of the 2 x 2 symmetric matrix: the off-diagonal entry counts twice; an undefined cell
+    /// sorts as the worst).
+    /// </summary>
+    private static (double Error, double Median) MetricErrors(MetricField exact, MetricField estimate, int[] use, double a)
+    {
         double metricNum = Math.Sqrt(use.Average(i =>
             Sq(exact.G11[i] - a * estimate.G11[i]) + 2 * Sq(exact.G12[i] - a * estimate.G12[i]) + Sq(exact.G22[i] - a * estimate.G22[i])));
         double metricDen = Math.Sqrt(use.Average(i => Sq(exact.G11[i]) + 2 * Sq(exact.G12[i]) + Sq(exact.G22[i])));
-
-        // Per cell: the same Frobenius norm, cell by cell; NaN (undefined) sorts as the worst.
         var cellErrors = use.Select(i => Ratio(
                 Math.Sqrt(Sq(exact.G11[i] - a * estimate.G11[i]) + 2 * Sq(exact.G12[i] - a * estimate.G12[i]) + Sq(exact.G22[i] - a * estimate.G22[i])),
                 Math.Sqrt(Sq(exact.G11[i]) + 2 * Sq(exact.G12[i]) + Sq(exact.G22[i]))))
             .Select(e => double.IsNaN(e) ? double.PositiveInfinity : e).ToArray();
-
-        return new MetricFieldErrors(use.Length, a, b1, b2, c,
-            rmsePsi, Ratio(rmsePsi, scalePsi), rmseD1, Ratio(rmseD1, scaleD1), rmseD2, Ratio(rmseD2, scaleD2),
-            Ratio(metricNum, metricDen), Median(cellErrors),
-            (double)CountIndefinite(estimate, use) / use.Length,
-            (double)use.Count(i => SmallestEigenvalue(exact, i) <= 0) / use.Length);
+        return (Ratio(metricNum, metricDen), Median(cellErrors));
     }
 
     /// <summary>
