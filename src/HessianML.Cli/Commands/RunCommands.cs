@@ -223,6 +223,8 @@ internal static class RunCommands
     {
         var size = CliOptions.Value("--size", "number of lattice sites L", 40);
         var alpha = CliOptions.Range("--alpha", "injection rate alpha, in (0, 1]", "0.05:0.95");
+        var fisherSamples = CliOptions.Value("--fisher-samples",
+            "exact samples per cell for TASEP's Fisher information, the metric a posterior can see (0 = skip)", 1000);
         var beta = CliOptions.Range("--beta", "extraction rate beta, in (0, 1]", "0.05:0.95");
         // The exponential-family head and least squares, both in -log coordinates (below), measured on the default run
         // (interior NRMSE psi / d/dalpha / d/dbeta / metric / median per-cell): 0.145 / 0.153 / 0.158 / 0.44 / 0.30 with no
@@ -236,7 +238,7 @@ internal static class RunCommands
             bundle: 8, neighbours: 16);
         var output = OutOption("tasep");
         var command = new Command("tasep",
-            "Open-boundary TASEP, t = (alpha, beta): the method against the exact (1/L) log Z_L (not an exponential family).") { size, alpha, beta, output };
+            "Open-boundary TASEP, t = (alpha, beta): the method against the exact (1/L) log Z_L (not an exponential family).") { size, alpha, beta, fisherSamples, output };
         method.AddTo(command);
         command.SetAction(parse =>
         {
@@ -256,6 +258,9 @@ internal static class RunCommands
             // Z_L is a polynomial in 1/alpha and 1/beta with positive coefficients: a log-sum-exp in -log alpha, -log beta.
             options.LogPartition.Coordinate1 = options.LogPartition.Coordinate2 = ExponentialCoordinate.NegativeLog;
             options.Posterior.HeadCoordinate1 = options.Posterior.HeadCoordinate2 = ExponentialCoordinate.NegativeLog;
+            int perCell = CliOptions.Within(parse.GetValue(fisherSamples), "--fisher-samples", 0, 1_000_000);
+            if (perCell == 1) throw new CliException("--fisher-samples 1: a standard error needs at least 2 samples per cell (0 skips)");
+            if (perCell > 0) options.FisherReference = (bx, k) => TasepFisherInformation.SampledOnGrid(l, bx, k, perCell, seed);
             string dir = CheckFolder(parse.GetValue(output)!);
 
             var progress = new StderrProgress("simulate tasep", n, "samples");
@@ -266,6 +271,7 @@ internal static class RunCommands
             recorded["size"] = l;
             recorded["alpha"] = a.ToString();
             recorded["beta"] = b.ToString();
+            recorded["fisher_samples"] = perCell;
             return Finish(samples, box, (bx, k) => TasepExact.MetricFieldOnGrid(l, bx, k), options, dir, "tasep", recorded, ("alpha", "beta"), CliOptions.Typed(parse));
         });
         return command;

@@ -134,6 +134,19 @@ public static class EndToEndReport
                 ["nodes"] = g.Nodes,
             };
         }
+        if (r.Fisher is { } f)
+        {
+            static JsonObject Node((double Scale, double MetricError, double MedianCellMetricError) e) => new()
+            {
+                ["scale"] = Finite(e.Scale), ["metric_error"] = Finite(e.MetricError), ["median_cell_metric_error"] = Finite(e.MedianCellMetricError),
+            };
+            doc["fisher_reference"] = new JsonObject
+            {
+                ["cells"] = $"interior of the {r.Grid}x{r.Grid} grid",
+                ["ours"] = Node(f.Ours),
+                ["exact_hessian"] = Node(f.ExactHessian),
+            };
+        }
         var timings = new JsonObject();
         foreach (var (stage, seconds) in r.Timings) timings[stage] = Math.Round(seconds, 2);
         doc["seconds"] = timings;
@@ -205,6 +218,11 @@ public static class EndToEndReport
         sb.AppendLine(string.Create(inv,
             $"check: exact metric not positive definite in {inner.ExactNotPositiveDefiniteFraction:F4} of interior cells, " +
             $"{whole.ExactNotPositiveDefiniteFraction:F4} of the whole box (should be 0)"));
+        if (r.Fisher is { } f)
+            sb.AppendLine(string.Create(inv,
+                $"against the Fisher information (not the Hessian of psi here; interior of the {r.Grid}x{r.Grid} grid, best scale each): " +
+                $"ours metric error {f.Ours.MetricError:F4}, median cell {f.Ours.MedianCellMetricError:F4}; " +
+                $"the exact Hessian of psi {f.ExactHessian.MetricError:F4}, median cell {f.ExactHessian.MedianCellMetricError:F4}"));
         return sb.ToString();
     }
 }

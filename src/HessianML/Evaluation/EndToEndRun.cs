@@ -39,11 +39,28 @@ public sealed class EndToEndOptions
     /// </summary>
     public GeodesicOptions? Geodesics { get; set; } = new();
 
+    /// <summary>
+    /// With an exact answer: the system's Fisher information per site at the K x K cell centres, where it is not the
+    /// Hessian of the exact psi (TASEP: <see cref="Systems.Tasep.TasepFisherInformation.SampledOnGrid"/>). Ours and the
+    /// exact Hessian are then both scored against it (<see cref="EndToEndResult.Fisher"/>). Default null: skipped (for an
+    /// exponential family such as Ising the two are the same).
+    /// </summary>
+    public Func<ParameterBox, int, MetricField>? FisherReference { get; set; }
+
     /// <summary>Receives one line per stage and per epoch; null for silence.</summary>
     public Action<string>? Progress { get; set; }
 
     internal int EffectiveEvaluationGrid => EvaluationGrid ?? 2 * Posterior.Grid;
 }
+
+/// <summary>
+/// Metrics against the system's Fisher information (<see cref="EndToEndOptions.FisherReference"/>), interior cells of the
+/// K x K grid, each with its own best scale (<see cref="MetricFieldErrors.CompareMetrics"/>): ours, and the exact Hessian
+/// of psi that the main table scores against.
+/// </summary>
+public sealed record FisherReferenceErrors(
+    (double Scale, double MetricError, double MedianCellMetricError) Ours,
+    (double Scale, double MetricError, double MedianCellMetricError) ExactHessian);
 
 /// <summary>One method's METHOD §7 errors on the interior of the box and on the whole box.</summary>
 public sealed record MethodErrors(MetricFieldErrors Interior, MetricFieldErrors Whole);
@@ -96,6 +113,9 @@ public sealed class EndToEndResult
 
     /// <summary>Geodesic lengths on the exact metric (<see cref="EndToEndOptions.Geodesics"/>); null without an exact answer or when skipped.</summary>
     public GeodesicCheckResult? Geodesics { get; init; }
+
+    /// <summary>Ours and the exact Hessian against the Fisher information; null unless <see cref="EndToEndOptions.FisherReference"/> is set.</summary>
+    public FisherReferenceErrors? Fisher { get; init; }
 
     public PosteriorGridTransformer Posterior => (PosteriorGridTransformer)Model.First();
 
@@ -164,6 +184,7 @@ public static class EndToEndRun
         MetricField? exactField = null;
         MethodErrors? ours = null, theirs = null, vaeErrors = null, floor = null;
         GeodesicCheckResult? geodesics = null;
+        FisherReferenceErrors? fisherErrors = null;
         if (exact is not null)
         {
             var (onGrid, onEval) = Stage("exact answer", () => (exact(box, k), exact(box, evalK)));
@@ -180,6 +201,14 @@ public static class EndToEndRun
             if (options.Geodesics is { } geodesicOptions)
                 geodesics = Stage("geodesics on the exact metric", () =>
                     GeodesicCheck.Run(psi, exact, GeodesicCheck.DefaultPairs(box, options.InteriorFraction), geodesicOptions));
+            if (options.FisherReference is { } fisher)
+            {
+                var fisherField = Stage("Fisher information", () => fisher(box, k));
+                var inner = box.Inner(options.InteriorFraction);
+                fisherErrors = new FisherReferenceErrors(
+                    MetricFieldErrors.CompareMetrics(fisherField, psi.Field(box, k), inner),
+                    MetricFieldErrors.CompareMetrics(fisherField, onGrid, inner));
+            }
         }
         return new EndToEndResult
         {
@@ -196,6 +225,7 @@ public static class EndToEndRun
             BaselineErrors = theirs,
             FloorErrors = floor,
             Geodesics = geodesics,
+            Fisher = fisherErrors,
             Timings = timings,
         };
     }

@@ -141,7 +141,25 @@ public sealed class RunCommandTests
         StringAssert.Contains(r.Out, "median cell metric error");
         StringAssert.Contains(r.Out, "indefinite fraction");
         using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, EndToEndReport.ErrorsFileName))))
+        {
             Assert.AreEqual("ExponentialFamily", doc.RootElement.GetProperty("posterior").GetProperty("network").GetString(), "TASEP: the head in -log coordinates");
+            // The Fisher reference (1000 exact samples per cell) against the same comparison on enumerated Fisher information:
+            // the exact Hessian of psi scores the same within the sampling noise.
+            StringAssert.Contains(r.Out, "against the Fisher information");
+            var box = new ParameterBox(0.05, 0.95, 0.05, 0.95);
+            var centres = box.CellCentres(5, 5);
+            var enumerated = MetricField.AtPoints([.. Enumerable.Range(0, 25).Select(i => centres[2 * i])],
+                [.. Enumerable.Range(0, 25).Select(i => centres[2 * i + 1])]);
+            for (int i = 0; i < 25; i++)
+            {
+                var f = TasepFisherInformation.Exact(6, enumerated.T1[i], enumerated.T2[i]);
+                (enumerated.G11[i], enumerated.G12[i], enumerated.G22[i]) = (f.G11, f.G12, f.G22);
+            }
+            var expected = MetricFieldErrors.CompareMetrics(enumerated, TasepExact.MetricFieldOnGrid(6, box, 5), box.Inner(0.8));
+            double written = doc.RootElement.GetProperty("fisher_reference").GetProperty("exact_hessian").GetProperty("metric_error").GetDouble();
+            Assert.AreEqual(expected.MetricError, written, 0.05);
+            Assert.IsTrue(doc.RootElement.GetProperty("fisher_reference").GetProperty("ours").GetProperty("metric_error").GetDouble() > 0);
+        }
         var exact = MetricField.ReadCsv(Path.Combine(dir, EndToEndReport.ExactFileName));
         var direct = TasepExact.MetricFieldOnGrid(6, new ParameterBox(0.05, 0.95, 0.05, 0.95), 5);
         for (int i = 0; i < exact.Count; i++) Assert.AreEqual(direct.Psi[i], exact.Psi[i], 1e-12);
@@ -184,6 +202,7 @@ public sealed class RunCommandTests
                      new[] { "run", "ising", "--bundle", "3", "--neighbours", "2", "--out", dir },
                      new[] { "run", "tasep", "--bundle", "0", "--out", dir },
                      new[] { "run", "ising", "--channels", "0", "--out", dir },
+                     new[] { "run", "tasep", "--fisher-samples", "1", "--out", dir },
                  })
         {
             var r = CliRunner.Run(args);
