@@ -40,6 +40,18 @@ public sealed class MetricField
         return new MetricField(t1, t2, new double[n], new double[n], new double[n], new double[n], new double[n], new double[n]);
     }
 
+    /// <summary>An empty field at the K x K cell centres of <paramref name="box"/> (row-major, t2 fastest), to be filled in place.</summary>
+    public static MetricField AtCellCentres(Posterior.ParameterBox box, int grid)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        var centres = box.CellCentres(grid, grid);
+        int count = grid * grid;
+        var t1 = new double[count];
+        var t2 = new double[count];
+        for (int i = 0; i < count; i++) (t1[i], t2[i]) = (centres[2 * i], centres[2 * i + 1]);
+        return AtPoints(t1, t2);
+    }
+
     /// <summary>The columns in CSV order.</summary>
     public double[][] Columns => [T1, T2, Psi, Dpsi1, Dpsi2, G11, G12, G22];
 

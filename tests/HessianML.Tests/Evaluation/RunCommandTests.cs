@@ -147,10 +147,8 @@ public sealed class RunCommandTests
             // the exact Hessian of psi scores the same within the sampling noise.
             StringAssert.Contains(r.Out, "against the Fisher information");
             var box = new ParameterBox(0.05, 0.95, 0.05, 0.95);
-            var centres = box.CellCentres(5, 5);
-            var enumerated = MetricField.AtPoints([.. Enumerable.Range(0, 25).Select(i => centres[2 * i])],
-                [.. Enumerable.Range(0, 25).Select(i => centres[2 * i + 1])]);
-            for (int i = 0; i < 25; i++)
+            var enumerated = MetricField.AtCellCentres(box, 5);
+            for (int i = 0; i < enumerated.Count; i++)
             {
                 var f = TasepFisherInformation.Exact(6, enumerated.T1[i], enumerated.T2[i]);
                 (enumerated.G11[i], enumerated.G12[i], enumerated.G22[i]) = (f.G11, f.G12, f.G22);

@@ -138,14 +138,10 @@ public static class TasepExact
     {
         CheckSize(size);
         ArgumentNullException.ThrowIfNull(box);
-        var centres = box.CellCentres(grid, grid);
-        int count = grid * grid;
-        var t1 = new double[count];
-        var t2 = new double[count];
-        for (int i = 0; i < count; i++) (t1[i], t2[i]) = (centres[2 * i], centres[2 * i + 1]);
         CheckRates(box.Lo1, box.Lo2);
         CheckRates(box.Hi1, box.Hi2);
-        var field = MetricField.AtPoints(t1, t2);
+        var field = MetricField.AtCellCentres(box, grid);
+        var (t1, t2, count) = (field.T1, field.T2, field.Count);
         double inv = 1.0 / size;
         Parallel.For(0, count, i =>
         {

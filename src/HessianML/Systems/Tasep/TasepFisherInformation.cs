@@ -71,14 +71,9 @@ public static class TasepFisherInformation
     /// </summary>
     public static MetricField SampledOnGrid(int size, ParameterBox box, int grid, int samplesPerCell, ulong seed)
     {
-        ArgumentNullException.ThrowIfNull(box);
-        var centres = box.CellCentres(grid, grid);
-        int count = grid * grid;
-        var t1 = new double[count];
-        var t2 = new double[count];
-        for (int i = 0; i < count; i++) (t1[i], t2[i]) = (centres[2 * i], centres[2 * i + 1]);
-        var field = MetricField.AtPoints(t1, t2);
-        Parallel.For(0, count, i =>
+        var field = MetricField.AtCellCentres(box, grid);
+        var (t1, t2) = (field.T1, field.T2);
+        Parallel.For(0, field.Count, i =>
         {
             ulong stream = seed * 0x9E3779B97F4A7C15UL + (ulong)i;
             var f = Sampled(size, t1[i], t2[i], samplesPerCell, Systems.SampleRandom.SplitMix64(ref stream));
