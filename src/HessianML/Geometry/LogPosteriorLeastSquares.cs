@@ -33,6 +33,21 @@ public static class LogPosteriorLeastSquares
         Span<double> u = stackalloc double[3];
         Span<double> wal = stackalloc double[3]; // (W A)^T log p
         int skipped = 0;
+        // The rank-3 part of each row's update, S -= U_i V_i^T over its kept cells (U_i = W A G, V_i = W A, k x 3), is
+        // gathered for a chunk of rows into two 3R x k panels and applied as one matrix product: the per-row double loop
+        // over kept cells cost O(support^2) per row (13-17 s for 19 200 single-sample posteriors on a 24 x 24 grid).
+        const int Chunk = 256;
+        var ut = new double[3 * Chunk * k];
+        var vt = new double[3 * Chunk * k];
+        int inChunk = 0;
+        void Flush()
+        {
+            if (inChunk == 0) return;
+            Tensors.Gemm.Multiply(ut, vt, s, k, k, 3 * inChunk, transA: true, transB: false, accumulate: true);
+            Array.Clear(ut, 0, 3 * inChunk * k);
+            Array.Clear(vt, 0, 3 * inChunk * k);
+            inChunk = 0;
+        }
         for (int i = 0; i < n; i++)
         {
             var p = posteriors.Slice(i * k, k);
@@ -67,6 +82,7 @@ public static class LogPosteriorLeastSquares
                 double w = p[c], l = Math.Log(p[c]);
                 wal[0] += w * a1[c] * l; wal[1] += w * a2[c] * l; wal[2] += w * l;
             }
+            int row = 3 * inChunk * k;
             foreach (int c in cells)
             {
                 double w = p[c];
@@ -76,13 +92,12 @@ public static class LogPosteriorLeastSquares
                 u[2] = w * (g[6] * a1[c] + g[7] * a2[c] + g[8]);
                 s[c * k + c] += w;
                 r[c] -= w * Math.Log(p[c]) - (u[0] * wal[0] + u[1] * wal[1] + u[2] * wal[2]);
-                foreach (int d in cells)
-                {
-                    double wd = p[d];
-                    s[c * k + d] -= wd * (u[0] * a1[d] + u[1] * a2[d] + u[2]);
-                }
+                (ut[row + c], ut[row + k + c], ut[row + 2 * k + c]) = (-u[0], -u[1], -u[2]);
+                (vt[row + c], vt[row + k + c], vt[row + 2 * k + c]) = (w * a1[c], w * a2[c], w);
             }
+            if (++inChunk == Chunk) Flush();
         }
+        Flush();
         // WHY this check: posteriors too sharp to see curvature (one or two cells each, as feature-distance posteriors of
         // well-separated features are) leave cells with no equation at all, and the solve would fail deep inside.
         int empty = 0;
