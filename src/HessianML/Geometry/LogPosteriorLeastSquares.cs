@@ -16,7 +16,11 @@ public static class LogPosteriorLeastSquares
     /// is K x 2 (cell centres). Cells with p below <paramref name="relativeFloor"/> times the row maximum carry no
     /// weight and are skipped, which keeps the work proportional to the posteriors' support rather than to K^2 per row.
     /// </summary>
-    public static double[] Solve(ReadOnlySpan<float> posteriors, int n, ReadOnlySpan<double> grid, double relativeFloor = 1e-10)
+    public static double[] Solve(ReadOnlySpan<float> posteriors, int n, ReadOnlySpan<double> grid, double relativeFloor = 1e-10) =>
+        SolveBatching(posteriors, n, grid, relativeFloor, widePosterior: (grid.Length / 2 + 3) / 4);
+
+    /// <summary>As the public overload; rows with at least <paramref name="widePosterior"/> kept cells are batched (tests force either path).</summary>
+    internal static double[] SolveBatching(ReadOnlySpan<float> posteriors, int n, ReadOnlySpan<double> grid, double relativeFloor, int widePosterior)
     {
         int k = grid.Length / 2;
         if (grid.Length != 2 * k || k < 4)
@@ -33,19 +37,20 @@ public static class LogPosteriorLeastSquares
         Span<double> u = stackalloc double[3];
         Span<double> wal = stackalloc double[3]; // (W A)^T log p
         int skipped = 0;
-        // The rank-3 part of each row's update, S -= U_i V_i^T over its kept cells (U_i = W A G, V_i = W A, k x 3), is
-        // gathered for a chunk of rows into two 3R x k panels and applied as one matrix product: the per-row double loop
-        // over kept cells cost O(support^2) per row (13-17 s for 19 200 single-sample posteriors on a 24 x 24 grid).
+        // The rank-3 part of each row's update, S -= U_i V_i^T over its kept cells (U_i = W A G, V_i = W A, k x 3): for a
+        // wide posterior (a quarter of the grid or more) it is gathered, for a chunk of such rows, into two 3R x k panels
+        // and applied as one matrix product, since the per-row double loop over kept cells costs O(support^2) (13-17 s
+        // for 19 200 single-sample posteriors on a 24 x 24 grid; 0.8 s batched). A narrow posterior keeps the direct loop:
+        // a panel row costs O(k^2) whatever the support, which on a large grid (96 x 96) would cost far more.
         const int Chunk = 256;
-        var ut = new double[3 * Chunk * k];
-        var vt = new double[3 * Chunk * k];
+        double[]? ut = null, vt = null;
         int inChunk = 0;
         void Flush()
         {
             if (inChunk == 0) return;
-            Tensors.Gemm.Multiply(ut, vt, s, k, k, 3 * inChunk, transA: true, transB: false, accumulate: true);
-            Array.Clear(ut, 0, 3 * inChunk * k);
-            Array.Clear(vt, 0, 3 * inChunk * k);
+            Tensors.Gemm.Multiply(ut!, vt!, s, k, k, 3 * inChunk, transA: true, transB: false, accumulate: true);
+            Array.Clear(ut!, 0, 3 * inChunk * k);
+            Array.Clear(vt!, 0, 3 * inChunk * k);
             inChunk = 0;
         }
         for (int i = 0; i < n; i++)
@@ -82,6 +87,8 @@ public static class LogPosteriorLeastSquares
                 double w = p[c], l = Math.Log(p[c]);
                 wal[0] += w * a1[c] * l; wal[1] += w * a2[c] * l; wal[2] += w * l;
             }
+            bool wide = cells.Count >= widePosterior;
+            if (wide) (ut, vt) = (ut ?? new double[3 * Chunk * k], vt ?? new double[3 * Chunk * k]);
             int row = 3 * inChunk * k;
             foreach (int c in cells)
             {
@@ -92,10 +99,19 @@ public static class LogPosteriorLeastSquares
                 u[2] = w * (g[6] * a1[c] + g[7] * a2[c] + g[8]);
                 s[c * k + c] += w;
                 r[c] -= w * Math.Log(p[c]) - (u[0] * wal[0] + u[1] * wal[1] + u[2] * wal[2]);
-                (ut[row + c], ut[row + k + c], ut[row + 2 * k + c]) = (-u[0], -u[1], -u[2]);
-                (vt[row + c], vt[row + k + c], vt[row + 2 * k + c]) = (w * a1[c], w * a2[c], w);
+                if (wide)
+                {
+                    (ut![row + c], ut[row + k + c], ut[row + 2 * k + c]) = (-u[0], -u[1], -u[2]);
+                    (vt![row + c], vt[row + k + c], vt[row + 2 * k + c]) = (w * a1[c], w * a2[c], w);
+                    continue;
+                }
+                foreach (int d in cells)
+                {
+                    double wd = p[d];
+                    s[c * k + d] -= wd * (u[0] * a1[d] + u[1] * a2[d] + u[2]);
+                }
             }
-            if (++inChunk == Chunk) Flush();
+            if (wide && ++inChunk == Chunk) Flush();
         }
         Flush();
         // WHY this check: posteriors too sharp to see curvature (one or two cells each, as feature-distance posteriors of

@@ -34,7 +34,7 @@ public enum PosteriorArchitecture
     /// 4.49 against the exact posterior's 4.46; NRMSE psi 0.05, d/dbeta 0.20, d/dh 0.08, metric 0.51 (the 16-spline
     /// floor) on the inner 80% after LogPartition(LogPosteriorLeastSquares). More epochs help d/dbeta (60: 0.13).
     /// Pair it with <c>LogPartitionOptions { Fit = LogPosteriorLeastSquares, SplineCount = HeadSplineCount }</c>: the
-    /// default JSD fit would blur the exact form away (METHOD §8). `hessian run ising` uses 24 splines, 60 epochs and
+    /// default JSD fit would blur the exact form away (METHOD §8). `hessian run ising` uses 24 splines, 90 epochs and
     /// bundles of one sample (<see cref="PosteriorGridOptions.BundleSize"/>).
     /// </summary>
     ExponentialFamily,
