@@ -32,8 +32,8 @@ public static class TasepFisherInformation
         for (int c = 0; c < 1 << size; c++)
         {
             for (int i = 0; i < size; i++) tau[i] = (sbyte)((c >> i) & 1);
-            var (s1, s2, logF) = score.At(tau);
-            double p = Math.Exp(logF - logZ);
+            var (s1, s2) = score.At(tau);
+            double p = Math.Exp(score.Sampler.LogWeight(tau) - logZ);
             g11 += p * s1 * s1; g12 += p * s1 * s2; g22 += p * s2 * s2;
         }
         return new TasepFisher(g11 / size, g12 / size, g22 / size);
@@ -54,7 +54,7 @@ public static class TasepFisherInformation
         for (int n = 0; n < samples; n++)
         {
             score.Sampler.Sample(ref rng, tau);
-            var (s1, s2, _) = score.At(tau);
+            var (s1, s2) = score.At(tau);
             double a = s1 * s1, b = s1 * s2, c = s2 * s2;
             sum[0] += a; sum[1] += b; sum[2] += c;
             sq[0] += a * a; sq[1] += b * b; sq[2] += c * c;
@@ -83,7 +83,7 @@ public static class TasepFisherInformation
     }
 
     /// <summary>
-    /// grad_t log f(tau) by differences, and log f(tau) itself, at one (alpha, beta): central (f(t+h) - f(t-h)) / 2h, and at
+    /// grad_t log p(tau) = grad_t log f(tau) - grad_t log Z_L at one (alpha, beta), log f by differences: central (f(t+h) - f(t-h)) / 2h, and at
     /// a rate within h of 1 (the sampler's range ends there) the second-order one-sided (3f(t) - 4f(t-h) + f(t-2h)) / 2h.
     /// </summary>
     private sealed class Score
@@ -117,7 +117,7 @@ public static class TasepFisherInformation
             return d;
         }
 
-        public (double S1, double S2, double LogF) At(ReadOnlySpan<sbyte> tau) =>
-            (Derivative(_alpha, tau) - _dLogZa, Derivative(_beta, tau) - _dLogZb, Sampler.LogWeight(tau));
+        public (double S1, double S2) At(ReadOnlySpan<sbyte> tau) =>
+            (Derivative(_alpha, tau) - _dLogZa, Derivative(_beta, tau) - _dLogZb);
     }
 }
