@@ -55,7 +55,7 @@ public sealed class EndToEndOptions
 
 /// <summary>
 /// Metrics against the system's Fisher information (<see cref="EndToEndOptions.FisherReference"/>), interior cells of the
-/// K x K grid, each with its own best scale (<see cref="MetricFieldErrors.CompareMetrics"/>): ours, and the exact Hessian
+/// K x K grid, each with its own best scale (<see cref="MetricFieldErrors.CompareMetrics(MetricField, MetricField, ParameterBox?)"/>): ours, and the exact Hessian
 /// of psi that the main table scores against.
 /// </summary>
 public sealed record FisherReferenceErrors(

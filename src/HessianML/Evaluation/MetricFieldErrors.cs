@@ -111,11 +111,27 @@ public sealed record MetricFieldErrors(
     public static (double Scale, double MetricError, double MedianCellMetricError) CompareMetrics(MetricField reference,
         MetricField estimate, ParameterBox? region = null)
     {
+        ArgumentNullException.ThrowIfNull(reference);
+        return CompareMetrics(reference, estimate, Enumerable.Range(0, reference.Count)
+            .Where(i => region is null || region.Contains(reference.T1[i], reference.T2[i])));
+    }
+
+    /// <summary>
+    /// As <see cref="CompareMetrics(MetricField, MetricField, ParameterBox?)"/>, over the points whose indices are
+    /// <paramref name="points"/> (e.g. the cells of a diffusion slice away from every phase boundary).
+    /// </summary>
+    public static (double Scale, double MetricError, double MedianCellMetricError) CompareMetrics(MetricField reference,
+        MetricField estimate, IEnumerable<int> points)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(estimate);
+        ArgumentNullException.ThrowIfNull(points);
         if (reference.Count != estimate.Count)
             throw new ArgumentException($"reference field has {reference.Count} points, the estimate {estimate.Count}");
-        var use = Enumerable.Range(0, reference.Count)
-            .Where(i => region is null || region.Contains(reference.T1[i], reference.T2[i])).ToArray();
-        if (use.Length < 1) throw new ArgumentException("no point inside the evaluation region");
+        var use = points.ToArray();
+        if (use.Length < 1) throw new ArgumentException("no point to compare the metrics at");
+        if (use.Any(i => i < 0 || i >= reference.Count))
+            throw new ArgumentOutOfRangeException(nameof(points), $"a point index is outside the fields' {reference.Count} points");
         double cross = use.Sum(i => reference.G11[i] * estimate.G11[i] + 2 * reference.G12[i] * estimate.G12[i] + reference.G22[i] * estimate.G22[i]);
         double self = use.Sum(i => Sq(estimate.G11[i]) + 2 * Sq(estimate.G12[i]) + Sq(estimate.G22[i]));
         double a = self > 0 ? cross / self : 0;

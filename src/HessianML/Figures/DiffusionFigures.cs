@@ -135,6 +135,10 @@ public static class DiffusionFigures
                 ["posterior lambda", Figure.Invariant($"{r.Posterior.Lambda:G4}")],
             ]),
         };
+        if (r.InsidePhase is { } inside)
+            tables.Add(new ReportTable("Metric inside the phases against the pixel pull-back J^T J (the Fisher metric of eq. 16's likelihood), best scale",
+                ["cells", "metric error", "median per-cell error"],
+                [[Figure.Invariant($"{inside.Cells}"), Figure.Invariant($"{inside.MetricError:F3}"), Figure.Invariant($"{inside.MedianCellMetricError:F3}")]]));
         if (r.Lipschitz is { } l)
             tables.Add(new ReportTable("Lipschitz ratio |x(p + eps u) - x(p)| / eps", ["eps", "at the boundary point", "far from any boundary"],
                 l.Steps.Select((e, i) => (IReadOnlyList<string>)[Figure.Invariant($"{e:0E0}"), Figure.Invariant($"{l.AtBoundary[i]:G4}"), Figure.Invariant($"{l.FarFromBoundary[i]:G4}")]).ToArray()));

@@ -73,5 +73,18 @@ public sealed class TasepFisherInformationTests
         Assert.AreEqual(1, off.Scale, 1e-12);
         Assert.AreEqual(Math.Sqrt(0.5), off.MetricError, 1e-12);
         Assert.AreEqual(Math.Sqrt(0.5), off.MedianCellMetricError, 1e-12);
+        // Over chosen points only: point 1 made wrong, and left out, changes nothing; taken alone, its own numbers.
+        (estimate.G11[1], estimate.G22[1]) = (5, -3);
+        var first = MetricFieldErrors.CompareMetrics(reference, estimate, [0]);
+        Assert.AreEqual(1, first.Scale, 1e-12);
+        Assert.AreEqual(Math.Sqrt(0.5), first.MetricError, 1e-12);
+        Assert.AreEqual(Math.Sqrt(0.5), first.MedianCellMetricError, 1e-12);
+        // (1, 0, 1) against (5, 0, -3): a = 2 / 34, residual (1 - 10/34, 0, 1 + 6/34).
+        var alone = MetricFieldErrors.CompareMetrics(reference, estimate, [1]);
+        double a = 2.0 / 34;
+        Assert.AreEqual(a, alone.Scale, 1e-12);
+        Assert.AreEqual(Math.Sqrt((Math.Pow(1 - 5 * a, 2) + Math.Pow(1 + 3 * a, 2)) / 2), alone.MetricError, 1e-12);
+        Assert.ThrowsExactly<ArgumentException>(() => MetricFieldErrors.CompareMetrics(reference, estimate, Array.Empty<int>()));
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => MetricFieldErrors.CompareMetrics(reference, estimate, [2]));
     }
 }

@@ -126,6 +126,16 @@ public static class DiffusionReport
                 ["predicted_cells"] = b.Predicted,
                 ["true_cells"] = b.True,
             },
+            ["metric_inside_phases"] = r.InsidePhase is not { } inside ? null : new JsonObject
+            {
+                ["definition"] = "ours against the pixel pull-back J^T J of t -> x (the Fisher metric of eq. 16's Gaussian likelihood, central differences) " +
+                                 "at the K x K cells with no true boundary cell within the tolerance, at the one best scale: rms metric error and median per-cell " +
+                                 "error |G_ref - a G|_F / |G_ref|_F (METHOD section 7)",
+                ["cells"] = inside.Cells,
+                ["scale"] = Finite(inside.Scale),
+                ["metric_error"] = Finite(inside.MetricError),
+                ["median_cell_metric_error"] = Finite(inside.MedianCellMetricError),
+            },
             ["lipschitz"] = r.Lipschitz is not { } l ? null : new JsonObject
             {
                 ["boundary_point"] = new JsonArray(l.Boundary.A, l.Boundary.B),
@@ -178,6 +188,10 @@ public static class DiffusionReport
         sb.AppendLine(string.Create(Inv,
             $"phase boundaries from the metric ({r.Options.Grid}x{r.Options.Grid} cells, {r.PhaseMap.Distinct().Count()} phases seen, lambda {r.Posterior.Lambda:G4}): " +
             $"precision {b.Precision:F3}, recall {b.Recall:F3} within {r.Options.BoundaryTolerance} cell ({b.Predicted} predicted, {b.True} true)"));
+        if (r.InsidePhase is { } inside)
+            sb.AppendLine(string.Create(Inv,
+                $"metric inside the phases ({inside.Cells} cells) against the pixel pull-back J^T J (eq. 16's Fisher metric), best scale: " +
+                $"metric error {inside.MetricError:F3}, median cell {inside.MedianCellMetricError:F3}"));
         if (r.Lipschitz is { } l)
         {
             sb.AppendLine("Lipschitz ratio |x(p + eps u) - x(p)| / eps:");

@@ -24,6 +24,13 @@ public sealed record LipschitzTable(double[] Steps, double[] AtBoundary, double[
     public double FarGrowth => FarFromBoundary[^1] / FarFromBoundary[0];
 }
 
+/// <summary>
+/// A fitted metric against a reference metric on Cells cells, each at the one best scale
+/// (<see cref="MetricFieldErrors.CompareMetrics(MetricField, MetricField, IEnumerable{int})"/>): rms metric error and median
+/// per-cell error, as METHOD §7 defines them.
+/// </summary>
+public sealed record MetricAgreement(int Cells, double Scale, double MetricError, double MedianCellMetricError);
+
 /// <summary>One path between a pair's endpoints, with METHOD §7's scores.</summary>
 /// <param name="Name">"linear", "ours", "pullback-output" or "pullback-feature".</param>
 /// <param name="T1">a along the path (ends exactly the pair's ends).</param>
@@ -86,6 +93,13 @@ public sealed class DiffusionRunResult
     public required double BoundaryThreshold { get; init; }
 
     public required BoundaryScore Boundary { get; init; }
+
+    /// <summary>
+    /// Our metric against the exact one inside the phases: the pixel pull-back, the Fisher metric of eq. 16's likelihood
+    /// (<see cref="DiffusionRun.InsidePhaseAgreement"/>), at the K x K cells with no true boundary cell within
+    /// <see cref="DiffusionRunOptions.BoundaryTolerance"/> cells. Null when no cell is that far from a boundary.
+    /// </summary>
+    public required MetricAgreement? InsidePhase { get; init; }
 
     /// <summary>Null when the slice shows one phase only (no boundary to probe).</summary>
     public LipschitzTable? Lipschitz { get; init; }
@@ -212,6 +226,7 @@ public static class DiffusionRun
         int r = options.PullbackResolution;
         var outputMetric = PullbackMetric.ForTable(box, generator.OutputDimension, Output, r);
         var featureMetric = PullbackMetric.ForTable(box, features.FeatureDimension, Feature, r);
+        var insidePhase = InsidePhaseAgreement(field, outputMetric, PhaseBoundary.InsidePhase(truth, k, options.BoundaryTolerance));
         var pullOut = new GeodesicSolver(outputMetric, Geodesic(r));
         var pullFeat = new GeodesicSolver(featureMetric, Geodesic(r));
         Stage("tabulate the metrics (ours, pull-back in pixel space, pull-back in feature space)", () =>
@@ -258,6 +273,7 @@ public static class DiffusionRun
             RelativeMetricSize = size,
             BoundaryThreshold = threshold,
             Boundary = score,
+            InsidePhase = insidePhase,
             Lipschitz = lipschitz,
             BoxCount = boxCount,
             Pairs = pairs,
@@ -347,6 +363,28 @@ public static class DiffusionRun
         var plane = new double[2 * n];
         for (int i = 0; i < n; i++) (plane[2 * i], plane[2 * i + 1]) = (t1[i], t2[i]);
         return new InterpolationPath(name, t1, t2, x, PathScores.Length(x), PathScores.Length(f), CurveEnergy.Curvature(plane), PathScores.Curvature(x));
+    }
+
+    /// <summary>
+    /// Our metric against the pixel pull-back J^T J of t -> x at the cells inside a phase (<paramref name="cells"/>), at the
+    /// best scale (<see cref="MetricFieldErrors.CompareMetrics(MetricField, MetricField, IEnumerable{int})"/>); null when no
+    /// cell is inside a phase. WHY this reference: the features here are the sample itself, and eq. 16's posterior
+    /// exp(-lambda |x - mu(t')|^2) is the Bayes posterior of the likelihood x ~ N(mu(t), I / (2 lambda)), whose Fisher metric
+    /// is 2 lambda J^T J: inside a phase, where x(t) is smooth, that is the exact answer the fitted metric estimates.
+    /// </summary>
+    public static MetricAgreement? InsidePhaseAgreement(MetricField field, PullbackMetric pixels, int[] cells)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(cells);
+        if (cells.Length == 0) return null;
+        var reference = MetricField.AtPoints([.. field.T1], [.. field.T2]);
+        var (t1, t2) = (cells.Select(c => field.T1[c]).ToArray(), cells.Select(c => field.T2[c]).ToArray());
+        var (g11, g12, g22) = pixels.Evaluate(t1, t2);
+        for (int n = 0; n < cells.Length; n++)
+            (reference.G11[cells[n]], reference.G12[cells[n]], reference.G22[cells[n]]) = (g11[n], g12[n], g22[n]);
+        var (scale, error, median) = MetricFieldErrors.CompareMetrics(reference, field, cells);
+        return new MetricAgreement(cells.Length, scale, error, median);
     }
 
     /// <summary>The run's inverse temperature: a posterior <paramref name="widthCells"/> cells wide inside a phase,

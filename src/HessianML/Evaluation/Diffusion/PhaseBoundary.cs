@@ -96,21 +96,36 @@ public static class PhaseBoundary
         if (k < 1 || predicted.Length != k * k || truth.Length != k * k)
             throw new ArgumentException($"maps of {predicted.Length} and {truth.Length} cells do not both fill a {k} x {k} grid");
         if (tolerance < 0) throw new ArgumentOutOfRangeException(nameof(tolerance), $"tolerance {tolerance} must be >= 0");
-        bool Near(bool[] map, int i, int j)
-        {
-            for (int a = Math.Max(0, i - tolerance); a <= Math.Min(k - 1, i + tolerance); a++)
-                for (int b = Math.Max(0, j - tolerance); b <= Math.Min(k - 1, j + tolerance); b++)
-                    if (map[a * k + b]) return true;
-            return false;
-        }
         int nPred = 0, nTrue = 0, correct = 0, found = 0;
         for (int i = 0; i < k; i++)
             for (int j = 0; j < k; j++)
             {
-                if (predicted[i * k + j]) { nPred++; if (Near(truth, i, j)) correct++; }
-                if (truth[i * k + j]) { nTrue++; if (Near(predicted, i, j)) found++; }
+                if (predicted[i * k + j]) { nPred++; if (Near(truth, k, i, j, tolerance)) correct++; }
+                if (truth[i * k + j]) { nTrue++; if (Near(predicted, k, i, j, tolerance)) found++; }
             }
         return new BoundaryScore(nPred == 0 ? double.NaN : (double)correct / nPred, nTrue == 0 ? double.NaN : (double)found / nTrue,
             nPred, nTrue, correct, found);
+    }
+
+    /// <summary>
+    /// The cells inside a phase: those with no true boundary cell within <paramref name="tolerance"/> cells (Chebyshev
+    /// distance, as <see cref="Score"/>), in index order. WHY the slack: the fitted metric's ridge is a boundary's smoothed
+    /// jump and reaches a cell to either side of it, so only cells beyond it say how the metric behaves within a phase.
+    /// </summary>
+    public static int[] InsidePhase(bool[] truth, int k, int tolerance = 1)
+    {
+        ArgumentNullException.ThrowIfNull(truth);
+        if (k < 1 || truth.Length != k * k) throw new ArgumentException($"a map of {truth.Length} cells does not fill a {k} x {k} grid");
+        if (tolerance < 0) throw new ArgumentOutOfRangeException(nameof(tolerance), $"tolerance {tolerance} must be >= 0");
+        return Enumerable.Range(0, k * k).Where(c => !Near(truth, k, c / k, c % k, tolerance)).ToArray();
+    }
+
+    /// <summary>Whether <paramref name="map"/> marks a cell within <paramref name="tolerance"/> cells (Chebyshev) of cell (i, j).</summary>
+    private static bool Near(bool[] map, int k, int i, int j, int tolerance)
+    {
+        for (int a = Math.Max(0, i - tolerance); a <= Math.Min(k - 1, i + tolerance); a++)
+            for (int b = Math.Max(0, j - tolerance); b <= Math.Min(k - 1, j + tolerance); b++)
+                if (map[a * k + b]) return true;
+        return false;
     }
 }
