@@ -226,7 +226,8 @@ public static class DiffusionRun
         int r = options.PullbackResolution;
         var outputMetric = PullbackMetric.ForTable(box, generator.OutputDimension, Output, r);
         var featureMetric = PullbackMetric.ForTable(box, features.FeatureDimension, Feature, r);
-        var insidePhase = InsidePhaseAgreement(field, outputMetric, PhaseBoundary.InsidePhase(truth, k, options.BoundaryTolerance));
+        var insidePhase = Stage("our metric inside the phases against the pixel pull-back",
+            () => InsidePhaseAgreement(field, outputMetric, PhaseBoundary.InsidePhase(truth, k, options.BoundaryTolerance)));
         var pullOut = new GeodesicSolver(outputMetric, Geodesic(r));
         var pullFeat = new GeodesicSolver(featureMetric, Geodesic(r));
         Stage("tabulate the metrics (ours, pull-back in pixel space, pull-back in feature space)", () =>
