@@ -65,6 +65,8 @@ public sealed class TasepSamplerTests
                 lin.Sample(ref r1, x);
                 log.Sample(ref r2, y);
                 CollectionAssert.AreEqual(y, x, $"sample {i} at alpha={a} beta={b}");
+                // The weight of that configuration, in doubles and in logs.
+                Assert.AreEqual(log.LogWeight(x), lin.LogWeight(x), 1e-12 * (1 + Math.Abs(log.LogWeight(x))), $"log f of sample {i}");
             }
         }
         // Long lattice, small rates: beyond doubles, so the log path is chosen and still samples sensibly.
