@@ -137,8 +137,11 @@ public static class DiffusionFigures
         };
         if (r.InsidePhase is { } inside)
             tables.Add(new ReportTable("Metric inside the phases against the pixel pull-back J^T J (the Fisher metric of eq. 16's likelihood), best scale",
-                ["cells", "metric error", "median per-cell error"],
-                [[Figure.Invariant($"{inside.Cells}"), Figure.Invariant($"{inside.MetricError:F3}"), Figure.Invariant($"{inside.MedianCellMetricError:F3}")]]));
+                ["", "cells", "metric error", "median per-cell error"],
+                new[] { ("ours", inside), ("the nearest Hessian metric (the floor of any psi)", r.InsidePhaseFloor) }
+                    .Where(row => row.Item2 is not null)
+                    .Select(row => (IReadOnlyList<string>)[row.Item1, Figure.Invariant($"{row.Item2!.Cells}"),
+                        Figure.Invariant($"{row.Item2.MetricError:F3}"), Figure.Invariant($"{row.Item2.MedianCellMetricError:F3}")]).ToArray()));
         if (r.Lipschitz is { } l)
             tables.Add(new ReportTable("Lipschitz ratio |x(p + eps u) - x(p)| / eps", ["eps", "at the boundary point", "far from any boundary"],
                 l.Steps.Select((e, i) => (IReadOnlyList<string>)[Figure.Invariant($"{e:0E0}"), Figure.Invariant($"{l.AtBoundary[i]:G4}"), Figure.Invariant($"{l.FarFromBoundary[i]:G4}")]).ToArray()));

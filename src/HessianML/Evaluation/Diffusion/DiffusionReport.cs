@@ -135,6 +135,14 @@ public static class DiffusionReport
                 ["scale"] = Finite(inside.Scale),
                 ["metric_error"] = Finite(inside.MetricError),
                 ["median_cell_metric_error"] = Finite(inside.MedianCellMetricError),
+                ["floor"] = r.InsidePhaseFloor is not { } floor ? null : new JsonObject
+                {
+                    ["definition"] = "the Hessian metric nearest to the pixel pull-back (psi on the K x K cell centres, central differences, " +
+                                     "least squares in the per-cell relative error) at the same cells off the grid's edge: no psi does better there",
+                    ["cells"] = floor.Cells,
+                    ["metric_error"] = Finite(floor.MetricError),
+                    ["median_cell_metric_error"] = Finite(floor.MedianCellMetricError),
+                },
             },
             ["lipschitz"] = r.Lipschitz is not { } l ? null : new JsonObject
             {
@@ -189,9 +197,14 @@ public static class DiffusionReport
             $"phase boundaries from the metric ({r.Options.Grid}x{r.Options.Grid} cells, {r.PhaseMap.Distinct().Count()} phases seen, lambda {r.Posterior.Lambda:G4}): " +
             $"precision {b.Precision:F3}, recall {b.Recall:F3} within {r.Options.BoundaryTolerance} cell ({b.Predicted} predicted, {b.True} true)"));
         if (r.InsidePhase is { } inside)
-            sb.AppendLine(string.Create(Inv,
+        {
+            sb.Append(string.Create(Inv,
                 $"metric inside the phases ({inside.Cells} cells) against the pixel pull-back J^T J (eq. 16's Fisher metric), best scale: " +
                 $"metric error {inside.MetricError:F3}, median cell {inside.MedianCellMetricError:F3}"));
+            if (r.InsidePhaseFloor is { } floor)
+                sb.Append(string.Create(Inv, $" (the nearest Hessian metric, {floor.Cells} cells: {floor.MetricError:F3}, {floor.MedianCellMetricError:F3})"));
+            sb.AppendLine();
+        }
         if (r.Lipschitz is { } l)
         {
             sb.AppendLine("Lipschitz ratio |x(p + eps u) - x(p)| / eps:");

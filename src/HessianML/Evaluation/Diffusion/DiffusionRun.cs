@@ -101,6 +101,13 @@ public sealed class DiffusionRunResult
     /// </summary>
     public required MetricAgreement? InsidePhase { get; init; }
 
+    /// <summary>
+    /// The floor of <see cref="InsidePhase"/>: the Hessian metric nearest to the pixel pull-back at those cells (off the
+    /// grid's edge) against it (<see cref="NearestHessianMetric"/>). No psi can do better there, so the gap between the two
+    /// is the psi fit's. Null with <see cref="InsidePhase"/>.
+    /// </summary>
+    public required MetricAgreement? InsidePhaseFloor { get; init; }
+
     /// <summary>Null when the slice shows one phase only (no boundary to probe).</summary>
     public LipschitzTable? Lipschitz { get; init; }
 
@@ -226,8 +233,8 @@ public static class DiffusionRun
         int r = options.PullbackResolution;
         var outputMetric = PullbackMetric.ForTable(box, generator.OutputDimension, Output, r);
         var featureMetric = PullbackMetric.ForTable(box, features.FeatureDimension, Feature, r);
-        var insidePhase = Stage("our metric inside the phases against the pixel pull-back",
-            () => InsidePhaseAgreement(field, outputMetric, PhaseBoundary.InsidePhase(truth, k, options.BoundaryTolerance)));
+        var (insidePhase, insidePhaseFloor) = Stage("our metric inside the phases against the pixel pull-back",
+            () => InsidePhaseAgreement(field, outputMetric, box, k, PhaseBoundary.InsidePhase(truth, k, options.BoundaryTolerance)));
         var pullOut = new GeodesicSolver(outputMetric, Geodesic(r));
         var pullFeat = new GeodesicSolver(featureMetric, Geodesic(r));
         Stage("tabulate the metrics (ours, pull-back in pixel space, pull-back in feature space)", () =>
@@ -275,6 +282,7 @@ public static class DiffusionRun
             BoundaryThreshold = threshold,
             Boundary = score,
             InsidePhase = insidePhase,
+            InsidePhaseFloor = insidePhaseFloor,
             Lipschitz = lipschitz,
             BoxCount = boxCount,
             Pairs = pairs,
@@ -367,25 +375,33 @@ public static class DiffusionRun
     }
 
     /// <summary>
-    /// Our metric against the pixel pull-back J^T J of t -> x at the cells inside a phase (<paramref name="cells"/>), at the
-    /// best scale (<see cref="MetricFieldErrors.CompareMetrics(MetricField, MetricField, IEnumerable{int})"/>); null when no
-    /// cell is inside a phase. WHY this reference: the features here are the sample itself, and eq. 16's posterior
-    /// exp(-lambda |x - mu(t')|^2) is the Bayes posterior of the likelihood x ~ N(mu(t), I / (2 lambda)), whose Fisher metric
-    /// is 2 lambda J^T J: inside a phase, where x(t) is smooth, that is the exact answer the fitted metric estimates.
+    /// Our metric (<paramref name="field"/>, at the K x K cell centres of <paramref name="box"/>) against the pixel pull-back
+    /// J^T J of t -> x at the cells inside a phase (<paramref name="cells"/>), at the best scale
+    /// (<see cref="MetricFieldErrors.CompareMetrics(MetricField, MetricField, IEnumerable{int})"/>), and the floor: the
+    /// nearest Hessian metric to J^T J there (<see cref="NearestHessianMetric"/>, at those cells off the grid's edge). Nulls
+    /// when no cell is inside a phase (the floor also when none is off the edge). WHY this reference: the features here
+    /// are the sample itself, and eq. 16's posterior exp(-lambda |x - mu(t')|^2) is the Bayes posterior of the likelihood
+    /// x ~ N(mu(t), I / (2 lambda)), whose Fisher metric is 2 lambda J^T J: inside a phase, where x(t) is smooth, that is the
+    /// exact answer. WHY the floor: J^T J need not be a Hessian in (a, b), and a fitted metric always is.
     /// </summary>
-    public static MetricAgreement? InsidePhaseAgreement(MetricField field, PullbackMetric pixels, int[] cells)
+    public static (MetricAgreement? Ours, MetricAgreement? Floor) InsidePhaseAgreement(MetricField field, PullbackMetric pixels,
+        ParameterBox box, int k, int[] cells)
     {
         ArgumentNullException.ThrowIfNull(field);
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(cells);
-        if (cells.Length == 0) return null;
+        if (cells.Length == 0) return (null, null);
         var reference = MetricField.AtPoints([.. field.T1], [.. field.T2]);
         var (t1, t2) = (cells.Select(c => field.T1[c]).ToArray(), cells.Select(c => field.T2[c]).ToArray());
         var (g11, g12, g22) = pixels.Evaluate(t1, t2);
         for (int n = 0; n < cells.Length; n++)
             (reference.G11[cells[n]], reference.G12[cells[n]], reference.G22[cells[n]]) = (g11[n], g12[n], g22[n]);
         var (scale, error, median) = MetricFieldErrors.CompareMetrics(reference, field, cells);
-        return new MetricAgreement(cells.Length, scale, error, median);
+        var ours = new MetricAgreement(cells.Length, scale, error, median);
+        if (!cells.Any(c => c / k > 0 && c / k < k - 1 && c % k > 0 && c % k < k - 1)) return (ours, null);
+        var (used, nearest) = NearestHessianMetric.Fit(reference, box, k, cells);
+        var (floorScale, floorError, floorMedian) = MetricFieldErrors.CompareMetrics(reference, nearest, used);
+        return (ours, new MetricAgreement(used.Length, floorScale, floorError, floorMedian));
     }
 
     /// <summary>The run's inverse temperature: a posterior <paramref name="widthCells"/> cells wide inside a phase,
