@@ -28,7 +28,7 @@ public static class NearestHessianMetric
         ArgumentNullException.ThrowIfNull(cells);
         if (k < 3) throw new ArgumentOutOfRangeException(nameof(k), $"grid {k} must be at least 3 for a central difference");
         if (reference.Count != k * k) throw new ArgumentException($"reference has {reference.Count} points, a {k} x {k} grid {k * k}");
-        var use = cells.Where(c => c / k > 0 && c / k < k - 1 && c % k > 0 && c % k < k - 1).Distinct().Order().ToArray();
+        var use = cells.Where(c => OffTheEdge(c, k)).Distinct().Order().ToArray();
         if (use.Length == 0) throw new ArgumentException("no cell off the grid's edge to fit at");
         double h1 = box.Width1 / k, h2 = box.Width2 / k;
         int n = k * k, band = 2 * k + 2;   // two points of one stencil are up to 2 (K + 1) apart
@@ -72,6 +72,9 @@ public static class NearestHessianMetric
         }
         return (use, hessian);
     }
+
+    /// <summary>Whether cell c of a K x K grid has all eight neighbours, so that a central-difference Hessian exists there.</summary>
+    public static bool OffTheEdge(int c, int k) => c / k > 0 && c / k < k - 1 && c % k > 0 && c % k < k - 1;
 
     /// <summary>Solves N x = b for a symmetric positive definite N stored as rows u of N[u, u - band .. u].</summary>
     private static double[] BandedCholeskySolve(double[] m, double[] b, int n, int band)

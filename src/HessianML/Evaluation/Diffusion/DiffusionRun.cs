@@ -398,7 +398,7 @@ public static class DiffusionRun
             (reference.G11[cells[n]], reference.G12[cells[n]], reference.G22[cells[n]]) = (g11[n], g12[n], g22[n]);
         var (scale, error, median) = MetricFieldErrors.CompareMetrics(reference, field, cells);
         var ours = new MetricAgreement(cells.Length, scale, error, median);
-        if (!cells.Any(c => c / k > 0 && c / k < k - 1 && c % k > 0 && c % k < k - 1)) return (ours, null);
+        if (!cells.Any(c => NearestHessianMetric.OffTheEdge(c, k))) return (ours, null);
         var (used, nearest) = NearestHessianMetric.Fit(reference, box, k, cells);
         var (floorScale, floorError, floorMedian) = MetricFieldErrors.CompareMetrics(reference, nearest, used);
         return (ours, new MetricAgreement(used.Length, floorScale, floorError, floorMedian));

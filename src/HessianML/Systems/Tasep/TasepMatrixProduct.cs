@@ -161,21 +161,8 @@ public sealed class TasepMatrixProduct
         double ia = 1 / Alpha;
         for (int k = 0; k < Size; k++)
         {
-            if (config[k] != 0)
-            {
-                for (int j = k + 1; j >= 1; j--) a[j] = a[j - 1];
-                a[0] = 0;
-            }
-            else
-            {
-                double acc = 0;
-                for (int j = k; j >= 1; j--)
-                {
-                    acc += a[j];
-                    a[j] = acc;
-                }
-                a[0] = (acc + a[0]) * ia;
-            }
+            if (config[k] != 0) ShiftRightLinear(a, k);
+            else ApplyELinear(a, k, ia);
         }
         double total = 0, power = 1, ib = 1 / Beta;
         for (int m = 0; m <= Size; m++, power *= ib) total += a[m] * power;
@@ -271,20 +258,13 @@ public sealed class TasepMatrixProduct
             if (rng.NextDouble() * prefix < wD)
             {
                 state[k - 1] = 1;
-                for (int j = k; j >= 1; j--) a[j] = a[j - 1];
-                a[0] = 0;
+                ShiftRightLinear(a, k - 1);
                 prefix = wD;
             }
             else
             {
                 state[k - 1] = 0;
-                double acc = 0;
-                for (int j = k - 1; j >= 1; j--)
-                {
-                    acc += a[j];
-                    a[j] = acc;
-                }
-                a[0] = (acc + a[0]) * ia;
+                ApplyELinear(a, k - 1, ia);
                 double w = 0;
                 for (int j = 0; j < k; j++) w += a[j] * lin[row + j];
                 prefix = w;
@@ -310,6 +290,25 @@ public sealed class TasepMatrixProduct
     {
         for (int j = len + 1; j >= 1; j--) a[j] = a[j - 1];
         a[0] = double.NegativeInfinity;
+    }
+
+    /// <summary><see cref="ShiftRight"/> in plain doubles: appends D to a vector with entries 0..len.</summary>
+    private static void ShiftRightLinear(Span<double> a, int len)
+    {
+        for (int j = len + 1; j >= 1; j--) a[j] = a[j - 1];
+        a[0] = 0;
+    }
+
+    /// <summary><see cref="ApplyE"/> in plain doubles (in place: the suffix sums overwrite a from the top).</summary>
+    private static void ApplyELinear(Span<double> a, int len, double invAlpha)
+    {
+        double acc = 0;
+        for (int j = len; j >= 1; j--)
+        {
+            acc += a[j];
+            a[j] = acc;
+        }
+        a[0] = (acc + a[0]) * invAlpha;
     }
 
     /// <summary>Appends E to a vector with entries 0..len: a'_0 = (sum a)/alpha, a'_j = sum_(m &gt;= j) a_m.</summary>
