@@ -42,6 +42,7 @@ public static class HessianCli
         }
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         var previousOut = Console.Out;
+        OutputFiles.BeginCommand();
         try
         {
             if (!ReferenceEquals(output, previousOut)) Console.SetOut(output);
@@ -49,6 +50,7 @@ public static class HessianCli
         }
         catch (Exception ex)
         {
+            OutputFiles.RemoveEmptyCreatedFolders();
             var (code, message) = CliErrors.Describe(ex);
             error.WriteLine($"hessian: error: {message}");
             if (Environment.GetEnvironmentVariable("HESSIAN_DEBUG") == "1")

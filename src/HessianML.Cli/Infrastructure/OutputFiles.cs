@@ -24,6 +24,32 @@ public static class OutputFiles
             : $"--out {path}: unknown extension '{ext}' (this output is a CSV table: use .csv)");
     }
 
+    /// <summary>The folders <see cref="EnsureWritable"/> created for the command running in this flow (deepest first).</summary>
+    private static readonly AsyncLocal<List<string>?> CreatedFolders = new();
+
+    /// <summary>Starts recording the folders <see cref="EnsureWritable"/> creates, for <see cref="RemoveEmptyCreatedFolders"/>.</summary>
+    internal static void BeginCommand() => CreatedFolders.Value = [];
+
+    /// <summary>
+    /// After a command failed: removes the folders <see cref="EnsureWritable"/> created for it that are still empty,
+    /// deepest first. WHY: the writability check runs before the long work and creates the output's folder to probe it,
+    /// so input refused after it (a bad features file) would otherwise leave an empty folder behind.
+    /// </summary>
+    internal static void RemoveEmptyCreatedFolders()
+    {
+        var created = CreatedFolders.Value;
+        if (created is null) return;
+        foreach (string d in created)
+        {
+            try
+            {
+                if (Directory.Exists(d) && !Directory.EnumerateFileSystemEntries(d).Any()) Directory.Delete(d);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        }
+        created.Clear();
+    }
+
     /// <summary>Fails now, with the reason, if <paramref name="path"/> (given as <paramref name="option"/>) cannot be created (creating its folder if needed).</summary>
     public static void EnsureWritable(string path, string option = "--out")
     {
@@ -33,7 +59,10 @@ public static class OutputFiles
         string dir = Path.GetDirectoryName(full) ?? ".";
         try
         {
+            var missing = new List<string>();
+            for (string? d = dir; !string.IsNullOrEmpty(d) && !Directory.Exists(d); d = Path.GetDirectoryName(d)) missing.Add(d);
             Directory.CreateDirectory(dir);
+            CreatedFolders.Value?.AddRange(missing);
             string probe = Path.Combine(dir, $".hessian-probe-{Guid.NewGuid():N}");
             using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
         }
